@@ -1,0 +1,78 @@
+# The two commands: `make run` and `make test`. Everything else is a step of theirs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VAR := var
+SECRET_FILE := $(VAR)/secret-key
+FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html -type f 2>/dev/null) vite.config.js tsconfig.json
+
+.PHONY: run test install build migrate test-backend test-frontend test-browser chromium dev clean
+
+# ---- install ---------------------------------------------------------------
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+# ---- build -----------------------------------------------------------------
+
+frontend/dist/.vite/manifest.json: node_modules/.installed $(FRONTEND_SOURCES)
+	npm run build --silent
+
+build: frontend/dist/.vite/manifest.json
+
+$(SECRET_FILE):
+	mkdir -p $(VAR)
+	$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+	chmod 600 $@
+
+migrate: $(VENV)/.installed $(SECRET_FILE)
+	mkdir -p $(VAR)
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat $(SECRET_FILE))} $(PY) backend/manage.py migrate --noinput
+
+# ---- run -------------------------------------------------------------------
+
+run: install build migrate
+	cd backend && DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat ../$(SECRET_FILE))} \
+	  exec ../$(VENV)/bin/daphne --bind $(HOST) --port $(PORT) \
+	  --websocket-max-message-size 65536 config.asgi:application
+
+# Daphne with DEBUG on and DEV_ORIGINS for the Vite dev server; run `npm run dev` beside it.
+dev: install migrate
+	cd backend && DEBUG=1 DEV_ORIGINS=$${DEV_ORIGINS:-http://localhost:5173,http://127.0.0.1:5173} \
+	  exec ../$(VENV)/bin/daphne --bind $(HOST) --port $(PORT) \
+	  --websocket-max-message-size 65536 config.asgi:application
+
+# ---- test ------------------------------------------------------------------
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+test-backend: install build
+	$(VENV)/bin/pytest -q backend
+
+test-frontend: install
+	npm run typecheck
+	npm run lint
+	npm test
+
+test-browser: install build chromium
+	npm run test:browser
+
+test: test-backend test-frontend test-browser
+
+clean:
+	rm -rf $(VENV) node_modules frontend/dist $(VAR)/staticfiles

@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("api/", include("accounts.urls")),
+    path("", include("web.urls")),
+]

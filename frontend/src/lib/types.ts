@@ -1,0 +1,128 @@
+// The browser app's data layer, as React sees it. Everything under src/lib is
+// framework-free TypeScript; components only read these stores and call these
+// commands. This file is the seam between the data layer and the UI.
+
+export interface User {
+  id: number
+  username: string
+}
+
+/** A stored message, exactly as the server sends it. */
+export interface Message {
+  id: number
+  room: string
+  seq: number
+  author: User
+  body: string
+  created_at: string
+  client_id: string
+}
+
+/** A message written here and not yet acknowledged by the server. */
+export interface PendingMessage {
+  client_id: string
+  room: string
+  body: string
+  author: User
+  /** When it was written, ISO 8601. */
+  created_at: string
+  status: 'sending' | 'failed'
+  /** Why it failed, for people (e.g. "Too many messages, slow down"). */
+  error: string | null
+}
+
+/** A zustand-like external store: React reads it with useSyncExternalStore. */
+export interface Store<T> {
+  getState(): T
+  subscribe(listener: () => void): () => void
+}
+
+export interface SessionState {
+  status: 'unknown' | 'anonymous' | 'authenticated'
+  user: User | null
+}
+
+export interface ConnectionState {
+  status: 'idle' | 'connecting' | 'connected' | 'reconnecting'
+  /** While reconnecting: when the next attempt starts (epoch ms), else null. */
+  retryAt: number | null
+}
+
+export interface RoomSummary {
+  name: string
+  last_seq: number
+  member: boolean
+  /** Messages by others above the read marker; 0 for the room being read. */
+  unread: number
+  online: number
+}
+
+export interface RoomView {
+  name: string
+  /** 'joining' until the first `joined` after a (re)connect. */
+  status: 'joining' | 'joined' | 'error'
+  /** Stored messages, ascending by seq, no duplicates. */
+  messages: Message[]
+  /** Written here, not yet acknowledged, in the order written. */
+  pending: PendingMessage[]
+  hasMore: boolean
+  loadingOlder: boolean
+  /** A failure to show (e.g. invalid room name), else null. */
+  error: string | null
+}
+
+export class ApiError extends Error {
+  readonly fields: Record<string, string[]>
+  readonly status: number
+  constructor(message: string, status: number, fields: Record<string, string[]> = {}) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+    this.fields = fields
+  }
+}
+
+export interface ChatClient {
+  readonly session: Store<SessionState>
+  readonly connection: Store<ConnectionState>
+  /** Every room the server knows, from the `rooms` frame, with live unread counts. */
+  readonly rooms: Store<RoomSummary[]>
+  /** One room's log; the same object for the same name. */
+  room(name: string): Store<RoomView>
+  /** Users present in the room, each once, sorted by username. */
+  presence(name: string): Store<User[]>
+  /** Other users typing in the room now (indicators expire after 10 s). */
+  typing(name: string): Store<User[]>
+
+  /** Reads GET /api/session, then connects the socket when logged in. */
+  start(): Promise<void>
+  /** Throws ApiError with the server's text (and fields for sign-up). */
+  login(username: string, password: string): Promise<void>
+  signup(username: string, password: string): Promise<void>
+  logout(): Promise<void>
+
+  /** Joins the room (creating it) and keeps it joined across reconnects. */
+  open(room: string): void
+  /** Marks the room as the one being read: its unread count stays 0. */
+  focus(room: string | null): void
+  send(room: string, body: string): void
+  retry(room: string, clientId: string): void
+  /** Fetches the page of messages before the oldest one held. */
+  loadOlder(room: string): Promise<void>
+  /** Moves the read marker forward to seq. */
+  markRead(room: string, seq: number): void
+  /** The composer's text changed (drives the typing throttle). */
+  composerInput(room: string, text: string): void
+  /** The composer lost focus, or the room was left. */
+  composerIdle(room: string): void
+  reconnectNow(): void
+  /** Tears everything down (tests, hot reload). */
+  dispose(): void
+}
+
+export interface ChatClientOptions {
+  /** Origin of the Django server, '' for the page's own origin. */
+  httpBase: string
+  /** ws(s)://host/ws/ of the Daphne server. */
+  socketUrl: string
+}

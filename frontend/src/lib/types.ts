@@ -2,6 +2,8 @@
 // framework-free TypeScript; components only read these stores and call these
 // commands. This file is the seam between the data layer and the UI.
 
+import type { ChatEnv } from './env'
+
 export interface User {
   id: number
   username: string
@@ -125,4 +127,6 @@ export interface ChatClientOptions {
   httpBase: string
   /** ws(s)://host/ws/ of the Daphne server. */
   socketUrl: string
+  /** Fakes for tests (WebSocket, fetch, storage, clock, …); defaults are the browser's. */
+  env?: Partial<ChatEnv>
 }

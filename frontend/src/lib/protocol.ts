@@ -1,0 +1,118 @@
+// The wire frames (shared/protocol.md, version 1) declared once for the browser,
+// and a validator for every frame the server may send. A frame that does not
+// match is logged and dropped: a bad frame must never crash the app.
+import type { Message, User } from './types'
+
+export interface RoomInfo {
+  name: string
+  last_seq: number
+  member: boolean
+  unread: number
+  online: number
+}
+
+// ---- client to server -------------------------------------------------------
+
+export type ClientFrame =
+  | { type: 'ping'; ref?: string }
+  | { type: 'rooms'; ref?: string }
+  | { type: 'join'; room: string; since?: number; ref?: string }
+  | { type: 'leave'; room: string; ref?: string }
+  | { type: 'send'; room: string; body: string; client_id: string; ref?: string }
+  | { type: 'history'; room: string; before: number; limit?: number; ref?: string }
+  | { type: 'typing'; room: string; active: boolean }
+  | { type: 'read'; room: string; seq: number }
+
+// ---- server to client -------------------------------------------------------
+
+export interface PongFrame { type: 'pong'; ref?: string }
+export interface RoomsFrame { type: 'rooms'; ref?: string; rooms: RoomInfo[] }
+export interface JoinedFrame {
+  type: 'joined'; ref?: string; room: string; presence: User[]; messages: Message[]; has_more: boolean
+}
+export interface LeftFrame { type: 'left'; ref?: string; room: string }
+export interface SentFrame { type: 'sent'; ref?: string; message: Message }
+export interface HistoryFrame {
+  type: 'history'; ref?: string; room: string; messages: Message[]; has_more: boolean
+}
+export interface MessageFrame { type: 'message'; room: string; message: Message }
+export interface TypingFrame { type: 'typing'; room: string; user: User; active: boolean }
+export interface PresenceFrame { type: 'presence'; room: string; joins: User[]; leaves: User[] }
+export interface ErrorFrame { type: 'error'; ref?: string; code: string; detail: string }
+
+export type ServerFrame =
+  | PongFrame | RoomsFrame | JoinedFrame | LeftFrame | SentFrame | HistoryFrame
+  | MessageFrame | TypingFrame | PresenceFrame | ErrorFrame
+
+/** A room name the server accepts. */
+export const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
+
+// ---- validators ---------------------------------------------------------------
+
+type Obj = Record<string, unknown>
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v)
+const isStr = (v: unknown): v is string => typeof v === 'string'
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean'
+const optRef = (o: Obj) => o.ref === undefined || isStr(o.ref)
+const listOf = <T>(v: unknown, item: (x: unknown) => x is T): v is T[] =>
+  Array.isArray(v) && v.every(item)
+
+export function isUser(v: unknown): v is User {
+  return isObj(v) && isInt(v.id) && isStr(v.username)
+}
+
+export function isMessage(v: unknown): v is Message {
+  return (
+    isObj(v) && isInt(v.id) && isStr(v.room) && isInt(v.seq) && isUser(v.author) &&
+    isStr(v.body) && isStr(v.created_at) && isStr(v.client_id)
+  )
+}
+
+function isRoomInfo(v: unknown): v is RoomInfo {
+  return (
+    isObj(v) && isStr(v.name) && isInt(v.last_seq) && isBool(v.member) &&
+    isInt(v.unread) && isInt(v.online)
+  )
+}
+
+const validators: Record<ServerFrame['type'], (o: Obj) => boolean> = {
+  pong: (o) => optRef(o),
+  rooms: (o) => optRef(o) && listOf(o.rooms, isRoomInfo),
+  joined: (o) =>
+    optRef(o) && isStr(o.room) && listOf(o.presence, isUser) &&
+    listOf(o.messages, isMessage) && isBool(o.has_more),
+  left: (o) => optRef(o) && isStr(o.room),
+  sent: (o) => optRef(o) && isMessage(o.message),
+  history: (o) =>
+    optRef(o) && isStr(o.room) && listOf(o.messages, isMessage) && isBool(o.has_more),
+  message: (o) => isStr(o.room) && isMessage(o.message),
+  typing: (o) => isStr(o.room) && isUser(o.user) && isBool(o.active),
+  presence: (o) => isStr(o.room) && listOf(o.joins, isUser) && listOf(o.leaves, isUser),
+  error: (o) => optRef(o) && isStr(o.code) && isStr(o.detail),
+}
+
+/** The typed frame, or null (logged) when the text is not a frame we know. */
+export function parseServerFrame(text: unknown): ServerFrame | null {
+  if (typeof text !== 'string') {
+    console.warn('chat: ignoring a non-text socket frame')
+    return null
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    console.warn('chat: ignoring a frame that is not JSON', text.slice(0, 200))
+    return null
+  }
+  if (!isObj(value) || !isStr(value.type) || !Object.hasOwn(validators, value.type)) {
+    console.warn('chat: ignoring a frame of unknown type', text.slice(0, 200))
+    return null
+  }
+  if (!validators[value.type as ServerFrame['type']](value)) {
+    console.warn(`chat: ignoring a malformed "${value.type}" frame`, text.slice(0, 200))
+    return null
+  }
+  return value as unknown as ServerFrame
+}

@@ -1,0 +1,33 @@
+// Every timing constant of the browser app, each with why it has its value.
+
+/** Backoff base: the first retry comes within half a second, fast enough to hide a blip. */
+export const RECONNECT_BASE_MS = 500
+/** Backoff cap: a long outage is retried at least every 20 s so recovery is noticed soon. */
+export const RECONNECT_CAP_MS = 20_000
+/** Backoff floor: full jitter may draw ~0; never retry faster than this, so no hot loop. */
+export const RECONNECT_FLOOR_MS = 250
+/** A connect attempt that neither opens nor fails by then is abandoned and retried. */
+export const CONNECT_TIMEOUT_MS = 10_000
+
+/** App-level ping: well under common 60 s proxy idle timeouts, so idle sockets stay up. */
+export const HEARTBEAT_INTERVAL_MS = 25_000
+/** No pong this long after a ping means the socket is dead though the browser has not noticed. */
+export const HEARTBEAT_TIMEOUT_MS = 10_000
+
+/** A request without its reply by then is a visible failure rather than an endless spinner. */
+export const PUSH_TIMEOUT_MS = 10_000
+
+/** Unread counts and `online` drift only by frames we miss; a minute bounds the drift. */
+export const ROOMS_REFRESH_MS = 60_000
+
+/** Outbound `typing: true` at most this often while the text changes (the protocol's limit). */
+export const TYPING_THROTTLE_MS = 3_000
+/** After this long without a keystroke the person has stopped typing: send `active: false`. */
+export const TYPING_IDLE_MS = 5_000
+/** Someone's indicator expires this long after their last `active: true` (the protocol's rule). */
+export const TYPING_EXPIRY_MS = 10_000
+
+/** A join without `since` brings the newest 50; older pages are asked for in the same size. */
+export const HISTORY_PAGE_SIZE = 50
+/** The server's largest `history` limit, used when filling a gap. */
+export const HISTORY_MAX_LIMIT = 100

@@ -1,0 +1,309 @@
+"""The socket's wire frames, declared once (docs/protocol.md).
+
+Inbound: `parse(text)` turns one text frame into a typed, validated frame or
+raises `FrameError`; nothing unvalidated reaches a handler. Outbound: one small
+builder per server frame, and `dumps` to serialize a frame exactly once.
+
+Unknown extra fields in a client frame are ignored, so a newer client can talk
+to an older server.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MAX_FRAME_BYTES = 64 * 1024
+MAX_REF_LENGTH = 64
+MAX_BODY_LENGTH = 4000
+MAX_CLIENT_ID_LENGTH = 64
+MAX_HISTORY_LIMIT = 100
+DEFAULT_HISTORY_LIMIT = 50
+# seq columns are 64-bit; a larger number could only fail in the database.
+MAX_SEQ = 2**63 - 1
+
+ROOM_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+class FrameError(Exception):
+    """A request the server refuses; becomes an `error` frame, the socket stays open."""
+
+    def __init__(self, code: str, detail: str, ref: str | None = None):
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+        self.ref = ref
+
+
+# ---- inbound frames ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rooms:
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    room: str
+    since: int | None = None
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    room: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    room: str
+    body: str
+    client_id: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    room: str
+    before: int
+    limit: int = DEFAULT_HISTORY_LIMIT
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    room: str
+    active: bool
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    room: str
+    seq: int
+    ref: str | None = None
+
+
+Frame = Ping | Rooms | Join | Leave | Send | History | Typing | Read
+
+
+# ---- inbound validation ----------------------------------------------------------
+
+
+def _reject_constant(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON does not.
+    raise ValueError(f"{name} is not JSON")
+
+
+def _decode(text: str | bytes) -> dict:
+    if not isinstance(text, str):
+        raise FrameError("bad_json", "frames must be JSON text, not binary")
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise FrameError("bad_json", "the frame is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise FrameError("bad_json", "a frame must be a JSON object")
+    return value
+
+
+def _is_text(value: str) -> bool:
+    # JSON may spell lone UTF-16 surrogates ("\ud800"); they are not text and
+    # could not be stored or sent back as UTF-8.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _Fields:
+    """Reads typed fields off one decoded frame; errors carry the frame's ref."""
+
+    def __init__(self, data: dict, ref: str | None):
+        self.data = data
+        self.ref = ref
+
+    def fail(self, detail: str, code: str = "bad_frame") -> FrameError:
+        return FrameError(code, detail, self.ref)
+
+    def string(self, name: str, max_length: int, *, min_length: int = 1) -> str:
+        value = self.data.get(name)
+        if not isinstance(value, str) or not _is_text(value):
+            raise self.fail(f"'{name}' must be a string")
+        if not min_length <= len(value) <= max_length:
+            raise self.fail(f"'{name}' must be {min_length} to {max_length} characters")
+        return value
+
+    def integer(self, name: str, minimum: int, maximum: int = MAX_SEQ, *, default: int | None = None) -> int | None:
+        if name not in self.data and default is not None:
+            return default
+        value = self.data.get(name)
+        # bool is a subclass of int in Python: true must not pass as 1.
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(f"'{name}' must be an integer")
+        if not minimum <= value <= maximum:
+            raise self.fail(f"'{name}' must be between {minimum} and {maximum}")
+        return value
+
+    def optional_integer(self, name: str, minimum: int) -> int | None:
+        if self.data.get(name) is None:
+            return None
+        return self.integer(name, minimum)
+
+    def boolean(self, name: str) -> bool:
+        value = self.data.get(name)
+        if not isinstance(value, bool):
+            raise self.fail(f"'{name}' must be true or false")
+        return value
+
+    def room(self) -> str:
+        value = self.data.get("room")
+        if not isinstance(value, str):
+            raise self.fail("'room' must be a string")
+        if not ROOM_NAME.fullmatch(value):
+            raise self.fail("room names match ^[a-z0-9][a-z0-9_-]{0,63}$", code="invalid_room")
+        return value
+
+    def body(self) -> str:
+        value = self.data.get("body")
+        if not isinstance(value, str) or not _is_text(value):
+            raise self.fail("'body' must be a string")
+        body = value.strip()
+        if not 1 <= len(body) <= MAX_BODY_LENGTH:
+            raise self.fail(f"a body is 1 to {MAX_BODY_LENGTH} characters after trimming", code="invalid_body")
+        return body
+
+
+def _ref(data: dict) -> str | None:
+    if "ref" not in data or data["ref"] is None:
+        return None
+    ref = data["ref"]
+    if not isinstance(ref, str) or len(ref) > MAX_REF_LENGTH or not _is_text(ref):
+        # An unusable ref is not echoed: the error goes out without one.
+        raise FrameError("bad_frame", f"'ref' must be a string of at most {MAX_REF_LENGTH} characters")
+    return ref
+
+
+def _parse_ping(f: _Fields) -> Frame:
+    return Ping(ref=f.ref)
+
+
+def _parse_rooms(f: _Fields) -> Frame:
+    return Rooms(ref=f.ref)
+
+
+def _parse_join(f: _Fields) -> Frame:
+    return Join(room=f.room(), since=f.optional_integer("since", 0), ref=f.ref)
+
+
+def _parse_leave(f: _Fields) -> Frame:
+    return Leave(room=f.room(), ref=f.ref)
+
+
+def _parse_send(f: _Fields) -> Frame:
+    room = f.room()
+    client_id = f.string("client_id", MAX_CLIENT_ID_LENGTH)
+    return Send(room=room, body=f.body(), client_id=client_id, ref=f.ref)
+
+
+def _parse_history(f: _Fields) -> Frame:
+    room = f.room()
+    before = f.integer("before", 1)
+    limit = f.integer("limit", 1, MAX_HISTORY_LIMIT, default=DEFAULT_HISTORY_LIMIT)
+    return History(room=room, before=before, limit=limit, ref=f.ref)
+
+
+def _parse_typing(f: _Fields) -> Frame:
+    return Typing(room=f.room(), active=f.boolean("active"), ref=f.ref)
+
+
+def _parse_read(f: _Fields) -> Frame:
+    return Read(room=f.room(), seq=f.integer("seq", 0), ref=f.ref)
+
+
+_PARSERS = {
+    "ping": _parse_ping,
+    "rooms": _parse_rooms,
+    "join": _parse_join,
+    "leave": _parse_leave,
+    "send": _parse_send,
+    "history": _parse_history,
+    "typing": _parse_typing,
+    "read": _parse_read,
+}
+
+
+def parse(text: str | bytes) -> Frame:
+    """One client text frame → a validated frame, or FrameError."""
+    data = _decode(text)
+    ref = _ref(data)
+    kind = data.get("type")
+    parser = _PARSERS.get(kind) if isinstance(kind, str) else None
+    if parser is None:
+        raise FrameError("bad_frame", "unknown or missing 'type'", ref)
+    return parser(_Fields(data, ref))
+
+
+# ---- outbound frames -------------------------------------------------------------
+
+
+def dumps(frame: dict) -> str:
+    """The one serialization of an outbound frame: compact, UTF-8 as is."""
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def _with_ref(frame: dict, ref: str | None) -> dict:
+    if ref is not None:
+        frame["ref"] = ref
+    return frame
+
+
+def pong(ref: str | None = None) -> dict:
+    return _with_ref({"type": "pong"}, ref)
+
+
+def rooms(rooms_: list[dict], ref: str | None = None) -> dict:
+    return _with_ref({"type": "rooms", "rooms": rooms_}, ref)
+
+
+def joined(*, room: str, presence: list[dict], messages: list[dict], has_more: bool, ref: str | None = None) -> dict:
+    frame = {"type": "joined", "room": room, "presence": presence, "messages": messages, "has_more": has_more}
+    return _with_ref(frame, ref)
+
+
+def left(*, room: str, ref: str | None = None) -> dict:
+    return _with_ref({"type": "left", "room": room}, ref)
+
+
+def sent(*, message: dict, ref: str | None = None) -> dict:
+    return _with_ref({"type": "sent", "message": message}, ref)
+
+
+def history(*, room: str, messages: list[dict], has_more: bool, ref: str | None = None) -> dict:
+    return _with_ref({"type": "history", "room": room, "messages": messages, "has_more": has_more}, ref)
+
+
+def message(message_: dict) -> dict:
+    return {"type": "message", "room": message_["room"], "message": message_}
+
+
+def typing(*, room: str, user: dict, active: bool) -> dict:
+    return {"type": "typing", "room": room, "user": user, "active": active}
+
+
+def presence(*, room: str, joins: list[dict], leaves: list[dict]) -> dict:
+    return {"type": "presence", "room": room, "joins": joins, "leaves": leaves}
+
+
+def error(*, code: str, detail: str, ref: str | None = None) -> dict:
+    return _with_ref({"type": "error", "code": code, "detail": detail}, ref)

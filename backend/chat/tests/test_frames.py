@@ -1,0 +1,147 @@
+"""Inbound validation and outbound serialization of the wire frames."""
+
+import json
+
+import pytest
+
+from chat import frames
+from chat.frames import FrameError, parse
+
+
+def error_of(text):
+    with pytest.raises(FrameError) as caught:
+        parse(text)
+    return caught.value
+
+
+# ---- valid frames ----------------------------------------------------------------
+
+
+def test_every_type_parses_to_its_dataclass():
+    assert parse('{"type":"ping","ref":"r1"}') == frames.Ping(ref="r1")
+    assert parse('{"type":"rooms"}') == frames.Rooms()
+    assert parse('{"type":"join","room":"general","since":3}') == frames.Join(room="general", since=3)
+    assert parse('{"type":"join","room":"a"}') == frames.Join(room="a", since=None)
+    assert parse('{"type":"leave","room":"a-b_c"}') == frames.Leave(room="a-b_c")
+    assert parse('{"type":"send","room":"a","body":"hi","client_id":"c"}') == frames.Send(
+        room="a", body="hi", client_id="c"
+    )
+    assert parse('{"type":"history","room":"a","before":10}') == frames.History(room="a", before=10, limit=50)
+    assert parse('{"type":"history","room":"a","before":10,"limit":100}').limit == 100
+    assert parse('{"type":"typing","room":"a","active":false}') == frames.Typing(room="a", active=False)
+    assert parse('{"type":"read","room":"a","seq":0}') == frames.Read(room="a", seq=0)
+
+
+def test_body_is_stored_trimmed_and_counted_after_trimming():
+    frame = parse(json.dumps({"type": "send", "room": "a", "body": "  \n héllo 😀 \t", "client_id": "x"}))
+    assert frame.body == "héllo 😀"
+    padded = "   " + "x" * 4000 + "   "
+    assert parse(json.dumps({"type": "send", "room": "a", "body": padded, "client_id": "x"})).body == "x" * 4000
+
+
+def test_unknown_fields_are_ignored():
+    assert parse('{"type":"ping","extra":[1,2]}') == frames.Ping()
+
+
+def test_longest_room_and_ref_are_accepted():
+    room, ref = "a" * 64, "r" * 64
+    assert parse(json.dumps({"type": "leave", "room": room, "ref": ref})) == frames.Leave(room=room, ref=ref)
+
+
+# ---- errors ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "not json", "[1,2]", '"ping"', "42", "null", '{"type":"ping"', '{"type":"ping","n":NaN}'],
+)
+def test_bad_json(text):
+    error = error_of(text)
+    assert error.code == "bad_json"
+    assert error.ref is None
+
+
+def test_binary_is_bad_json():
+    assert error_of(b'{"type":"ping"}').code == "bad_json"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {},
+        {"type": "dance"},
+        {"type": 1},
+        {"type": "join"},
+        {"type": "join", "room": 5},
+        {"type": "join", "room": "a", "since": -1},
+        {"type": "join", "room": "a", "since": "3"},
+        {"type": "join", "room": "a", "since": 1.0},
+        {"type": "join", "room": "a", "since": True},
+        {"type": "send", "room": "a", "body": "hi"},
+        {"type": "send", "room": "a", "body": "hi", "client_id": ""},
+        {"type": "send", "room": "a", "body": "hi", "client_id": "c" * 65},
+        {"type": "send", "room": "a", "body": 5, "client_id": "c"},
+        {"type": "history", "room": "a"},
+        {"type": "history", "room": "a", "before": 0},
+        {"type": "history", "room": "a", "before": 5, "limit": 0},
+        {"type": "history", "room": "a", "before": 5, "limit": 101},
+        {"type": "history", "room": "a", "before": 5, "limit": True},
+        {"type": "history", "room": "a", "before": True},
+        {"type": "typing", "room": "a"},
+        {"type": "typing", "room": "a", "active": 1},
+        {"type": "read", "room": "a", "seq": -1},
+        {"type": "read", "room": "a", "seq": False},
+        {"type": "read", "room": "a", "seq": 2**63},
+    ],
+)
+def test_bad_frame_echoes_a_valid_ref(frame):
+    error = error_of(json.dumps({**frame, "ref": "abc"}))
+    assert error.code == "bad_frame"
+    assert error.ref == "abc"
+
+
+@pytest.mark.parametrize("ref", [5, True, ["x"], "r" * 65])
+def test_an_invalid_ref_is_bad_frame_and_not_echoed(ref):
+    error = error_of(json.dumps({"type": "ping", "ref": ref}))
+    assert error.code == "bad_frame"
+    assert error.ref is None
+
+
+@pytest.mark.parametrize("room", ["", "General", "-a", "_a", "a" * 65, "a b", "é", "a\n", "a.b"])
+def test_invalid_room(room):
+    error = error_of(json.dumps({"type": "join", "room": room, "ref": "r"}))
+    assert (error.code, error.ref) == ("invalid_room", "r")
+
+
+@pytest.mark.parametrize("body", ["", "   ", "\n\t", "x" * 4001])
+def test_invalid_body(body):
+    error = error_of(json.dumps({"type": "send", "room": "a", "body": body, "client_id": "c", "ref": "r"}))
+    assert (error.code, error.ref) == ("invalid_body", "r")
+
+
+def test_lone_surrogate_is_not_text():
+    error = error_of('{"type":"send","room":"a","body":"\\ud800","client_id":"c"}')
+    assert error.code == "bad_frame"
+
+
+# ---- outbound ----------------------------------------------------------------------
+
+
+def test_dumps_is_compact_and_keeps_unicode():
+    assert frames.dumps(frames.pong("r")) == '{"type":"pong","ref":"r"}'
+    assert frames.dumps({"b": "héllo"}) == '{"b":"héllo"}'
+
+
+def test_ref_is_only_present_when_given():
+    assert "ref" not in frames.left(room="a")
+    assert frames.error(code="bad_frame", detail="d", ref="x") == {
+        "type": "error",
+        "code": "bad_frame",
+        "detail": "d",
+        "ref": "x",
+    }
+
+
+def test_message_frame_names_its_room():
+    message = {"id": 1, "room": "a", "seq": 1}
+    assert frames.message(message) == {"type": "message", "room": "a", "message": message}

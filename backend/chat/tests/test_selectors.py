@@ -1,0 +1,189 @@
+"""Reads against a real database: paging windows, has_more, unread counts, query counts."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from chat.models import Message, Room
+from chat.selectors import (
+    message_by_client_id,
+    messages_before,
+    messages_latest,
+    messages_since,
+    room_list,
+)
+from chat.services import message_create, read_marker_move, room_join
+
+pytestmark = pytest.mark.django_db
+
+
+def fill(*, room: str, count: int, author) -> None:
+    """Stores `count` messages fast, in the shape message_create would leave them."""
+    room_row = Room.objects.get(name=room)
+    start = room_row.last_seq
+    Message.objects.bulk_create(
+        Message(room=room_row, seq=start + i, author=author, body=f"m{start + i}", client_id=f"{room}-{start + i}")
+        for i in range(1, count + 1)
+    )
+    Room.objects.filter(pk=room_row.pk).update(last_seq=start + count)
+
+
+def seqs(messages) -> list[int]:
+    return [m["seq"] for m in messages]
+
+
+@pytest.fixture
+def lobby(user):
+    room_join(user=user, name="lobby")
+    return "lobby"
+
+
+def test_latest_returns_newest_50_ascending_with_has_more(user, lobby):
+    fill(room=lobby, count=120, author=user)
+
+    messages, has_more = messages_latest(room=lobby)
+
+    assert seqs(messages) == list(range(71, 121))
+    assert has_more is True
+
+
+def test_latest_without_older_messages_has_no_more(user, lobby):
+    fill(room=lobby, count=50, author=user)
+
+    messages, has_more = messages_latest(room=lobby)
+
+    assert seqs(messages) == list(range(1, 51))
+    assert has_more is False
+
+
+def test_latest_in_an_empty_room(lobby):
+    assert messages_latest(room=lobby) == ([], False)
+
+
+def test_since_is_capped_at_the_500_oldest_with_has_more(user, lobby):
+    fill(room=lobby, count=1203, author=user)
+
+    first, more_first = messages_since(room=lobby, since=0)
+    second, more_second = messages_since(room=lobby, since=first[-1]["seq"])
+    third, more_third = messages_since(room=lobby, since=second[-1]["seq"])
+
+    assert seqs(first) == list(range(1, 501)) and more_first is True
+    assert seqs(second) == list(range(501, 1001)) and more_second is True
+    assert seqs(third) == list(range(1001, 1204)) and more_third is False
+
+
+def test_since_exactly_at_the_cap_has_no_more(user, lobby):
+    fill(room=lobby, count=510, author=user)
+
+    messages, has_more = messages_since(room=lobby, since=10)
+
+    assert seqs(messages) == list(range(11, 511))
+    assert has_more is False
+
+
+def test_since_at_the_head_is_empty(user, lobby):
+    fill(room=lobby, count=3, author=user)
+
+    assert messages_since(room=lobby, since=3) == ([], False)
+
+
+def test_before_pages_back_to_the_start(user, lobby):
+    fill(room=lobby, count=120, author=user)
+
+    page, has_more = messages_before(room=lobby, before=71)
+    assert seqs(page) == list(range(21, 71)) and has_more is True
+    page, has_more = messages_before(room=lobby, before=21)
+    assert seqs(page) == list(range(1, 21)) and has_more is False
+    page, has_more = messages_before(room=lobby, before=5, limit=2)
+    assert seqs(page) == [3, 4] and has_more is True
+
+
+def test_unknown_room_reads_empty(user):
+    assert messages_latest(room="nowhere") == ([], False)
+    assert messages_since(room="nowhere", since=0) == ([], False)
+    assert messages_before(room="nowhere", before=10) == ([], False)
+
+
+def test_pages_are_one_query_each(user, lobby):
+    fill(room=lobby, count=60, author=user)
+
+    for read in (
+        lambda: messages_latest(room=lobby),
+        lambda: messages_since(room=lobby, since=0),
+        lambda: messages_before(room=lobby, before=60),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            messages, _ = read()
+        assert messages and len(queries) == 1
+
+
+def test_messages_are_wire_shaped(user, lobby):
+    sent, _ = message_create(user=user, room=lobby, body="hi", client_id="c1")
+
+    (latest,), _ = messages_latest(room=lobby)
+
+    assert latest == sent
+    assert set(latest) == {"id", "room", "seq", "author", "body", "created_at", "client_id"}
+    assert latest["author"] == {"id": user.pk, "username": "alice"}
+
+
+def test_message_by_client_id_is_per_author(user, other_user, lobby):
+    sent, _ = message_create(user=user, room=lobby, body="hi", client_id="c1")
+
+    assert message_by_client_id(user=user, client_id="c1") == sent
+    assert message_by_client_id(user=other_user, client_id="c1") is None
+    assert message_by_client_id(user=user, client_id="other") is None
+
+
+def test_room_list_counts_unread_from_others_only(user, other_user, user_factory):
+    carol = user_factory("carol")
+    room_join(user=user, name="beta")
+    room_join(user=other_user, name="beta")
+    room_join(user=other_user, name="alpha")
+    room_join(user=carol, name="gamma")
+    for i in range(3):
+        message_create(user=other_user, room="beta", body="x", client_id=f"b{i}")
+    message_create(user=user, room="beta", body="mine", client_id="mine")  # seq 4, marker to 4
+    message_create(user=other_user, room="beta", body="x", client_id="b-late")  # seq 5
+    message_create(user=other_user, room="alpha", body="x", client_id="a0")
+    message_create(user=carol, room="gamma", body="x", client_id="g0")
+
+    rooms = room_list(user=user)
+
+    assert rooms == [
+        {"name": "alpha", "last_seq": 1, "member": False, "unread": 0},
+        {"name": "beta", "last_seq": 5, "member": True, "unread": 1},
+        {"name": "gamma", "last_seq": 1, "member": False, "unread": 0},
+    ]
+
+
+def test_room_list_unread_follows_the_read_marker(user, other_user):
+    room_join(user=user, name="lobby")
+    room_join(user=other_user, name="lobby")
+    for i in range(4):
+        message_create(user=other_user, room="lobby", body="x", client_id=f"o{i}")
+    assert room_list(user=user)[0]["unread"] == 4
+
+    read_marker_move(user=user, room="lobby", seq=3)
+
+    assert room_list(user=user)[0]["unread"] == 1
+    assert room_list(user=other_user)[0]["unread"] == 0
+
+
+def test_room_list_is_one_query_however_many_rooms(user, other_user):
+    for i in range(12):
+        room_join(user=other_user, name=f"room-{i:02}")
+        if i % 2:
+            room_join(user=user, name=f"room-{i:02}")
+        message_create(user=other_user, room=f"room-{i:02}", body="x", client_id=f"c{i}")
+
+    with CaptureQueriesContext(connection) as queries:
+        rooms = room_list(user=user)
+
+    assert len(queries) == 1
+    assert [r["name"] for r in rooms] == [f"room-{i:02}" for i in range(12)]
+    assert [r["unread"] for r in rooms] == [i % 2 for i in range(12)]
+
+
+def test_room_list_with_no_rooms(user):
+    assert room_list(user=user) == []

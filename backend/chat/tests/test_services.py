@@ -1,0 +1,178 @@
+"""Writes against a real database: seq numbering, idempotent sends, read markers."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from chat.models import Membership, Message, Room
+from chat.selectors import room_list
+from chat.services import RoomNotFound, message_create, read_marker_move, room_join
+
+pytestmark = pytest.mark.django_db
+
+WIRE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+
+
+def marker(user, room: str) -> int:
+    return Membership.objects.get(user=user, room__name=room).last_read_seq
+
+
+def test_room_join_creates_room_and_membership_once(user):
+    room_join(user=user, name="lobby")
+    room_join(user=user, name="lobby")
+
+    room = Room.objects.get(name="lobby")
+    assert room.last_seq == 0
+    assert Membership.objects.filter(user=user, room=room).count() == 1
+    assert marker(user, "lobby") == 0
+
+
+def test_room_join_keeps_an_existing_marker(user, other_user):
+    room_join(user=user, name="lobby")
+    room_join(user=other_user, name="lobby")
+    message_create(user=other_user, room="lobby", body="hi", client_id="c1")
+    read_marker_move(user=user, room="lobby", seq=1)
+
+    room_join(user=user, name="lobby")
+
+    assert marker(user, "lobby") == 1
+
+
+def test_message_create_returns_the_wire_message(user):
+    room_join(user=user, name="lobby")
+
+    message, created = message_create(user=user, room="lobby", body="hello", client_id="c1")
+
+    stored = Message.objects.get()
+    assert created is True
+    assert message == {
+        "id": stored.pk,
+        "room": "lobby",
+        "seq": 1,
+        "author": {"id": user.pk, "username": "alice"},
+        "body": "hello",
+        "created_at": message["created_at"],
+        "client_id": "c1",
+    }
+    assert WIRE_TIME.match(message["created_at"])
+
+
+def test_seq_is_gapless_per_room(user):
+    room_join(user=user, name="a")
+    room_join(user=user, name="b")
+
+    seqs_a = [message_create(user=user, room="a", body="x", client_id=f"a{i}")[0]["seq"] for i in range(5)]
+    seqs_b = [message_create(user=user, room="b", body="x", client_id=f"b{i}")[0]["seq"] for i in range(3)]
+
+    assert seqs_a == [1, 2, 3, 4, 5]
+    assert seqs_b == [1, 2, 3]
+    assert Room.objects.get(name="a").last_seq == 5
+    assert Room.objects.get(name="b").last_seq == 3
+
+
+def test_repeated_client_id_stores_nothing_and_returns_the_first(user):
+    room_join(user=user, name="lobby")
+    first, created_first = message_create(user=user, room="lobby", body="once", client_id="c1")
+
+    again, created_again = message_create(user=user, room="lobby", body="changed", client_id="c1")
+
+    assert (created_first, created_again) == (True, False)
+    assert again == first
+    assert Message.objects.count() == 1
+    assert Room.objects.get(name="lobby").last_seq == 1
+
+
+def test_duplicate_that_slips_past_the_lookup_keeps_seq_gapless(user, monkeypatch):
+    """The race of two sockets: both miss the lookup, the second insert hits the constraint."""
+    room_join(user=user, name="lobby")
+    first, _ = message_create(user=user, room="lobby", body="once", client_id="c1")
+    import chat.services
+
+    real_lookup = chat.services.message_by_client_id
+    calls = []
+
+    def lookup_missing_once(**kwargs):
+        calls.append(kwargs)
+        return None if len(calls) == 1 else real_lookup(**kwargs)
+
+    monkeypatch.setattr(chat.services, "message_by_client_id", lookup_missing_once)
+
+    again, created = message_create(user=user, room="lobby", body="twice", client_id="c1")
+
+    assert created is False
+    assert again == first
+    assert Room.objects.get(name="lobby").last_seq == 1
+    monkeypatch.undo()
+    nxt, _ = message_create(user=user, room="lobby", body="next", client_id="c2")
+    assert nxt["seq"] == 2
+
+
+def test_same_client_id_from_another_user_is_a_new_message(user, other_user):
+    room_join(user=user, name="lobby")
+    room_join(user=other_user, name="lobby")
+
+    mine, _ = message_create(user=user, room="lobby", body="a", client_id="same")
+    theirs, created = message_create(user=other_user, room="lobby", body="b", client_id="same")
+
+    assert created is True
+    assert (mine["seq"], theirs["seq"]) == (1, 2)
+    assert theirs["author"]["username"] == "bob"
+
+
+def test_message_create_in_unknown_room_raises_and_stores_nothing(user):
+    with pytest.raises(RoomNotFound):
+        message_create(user=user, room="nowhere", body="x", client_id="c1")
+
+    assert not Room.objects.exists()
+    assert not Message.objects.exists()
+
+
+def test_own_send_moves_marker_to_the_new_seq(user, other_user):
+    room_join(user=user, name="lobby")
+    room_join(user=other_user, name="lobby")
+    message_create(user=other_user, room="lobby", body="1", client_id="o1")
+    message_create(user=other_user, room="lobby", body="2", client_id="o2")
+
+    message_create(user=user, room="lobby", body="3", client_id="m1")
+
+    assert marker(user, "lobby") == 3
+    assert marker(other_user, "lobby") == 2
+    assert {r["name"]: r["unread"] for r in room_list(user=user)} == {"lobby": 0}
+
+
+def test_read_marker_moves_forward_only_and_clamps_to_last_seq(user, other_user):
+    room_join(user=user, name="lobby")
+    room_join(user=other_user, name="lobby")
+    for i in range(4):
+        message_create(user=other_user, room="lobby", body=str(i), client_id=f"o{i}")
+
+    read_marker_move(user=user, room="lobby", seq=3)
+    assert marker(user, "lobby") == 3
+    read_marker_move(user=user, room="lobby", seq=1)
+    assert marker(user, "lobby") == 3
+    read_marker_move(user=user, room="lobby", seq=999)
+    assert marker(user, "lobby") == 4
+
+
+def test_read_marker_move_is_a_noop_for_non_members_and_unknown_rooms(user, other_user):
+    room_join(user=other_user, name="lobby")
+    message_create(user=other_user, room="lobby", body="x", client_id="o1")
+
+    read_marker_move(user=user, room="lobby", seq=1)
+    read_marker_move(user=user, room="nowhere", seq=1)
+
+    assert not Membership.objects.filter(user=user).exists()
+    assert not Room.objects.filter(name="nowhere").exists()
+
+
+def test_message_create_is_a_bounded_number_of_queries(user):
+    room_join(user=user, name="lobby")
+    message_create(user=user, room="lobby", body="warm", client_id="c0")
+
+    with CaptureQueriesContext(connection) as queries:
+        message_create(user=user, room="lobby", body="x", client_id="c1")
+
+    # lookup, savepoint, seq, insert, marker, release
+    assert len(queries) <= 6

@@ -119,6 +119,9 @@ else:
 
 # "N/Ws": at most N sends per user in any W seconds.
 CHAT_SEND_RATE = os.environ.get("CHAT_SEND_RATE", "20/10s")
+# Seconds a presence entry lives without a heartbeat; a dead process's users
+# leave once it passes and the sweeper runs.
+CHAT_PRESENCE_TTL = float(os.environ.get("CHAT_PRESENCE_TTL", "30"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,0 +1,118 @@
+"""Send rate limit per user: a sliding window, in memory or in Redis.
+
+settings.CHAT_SEND_RATE is "N/Ws" (or "N/W", seconds): a hit is allowed when
+fewer than N hits were allowed in the last W seconds. A refused hit is not
+counted, so a client that keeps hammering gets through again once its old hits
+age out.
+"""
+
+import re
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from chat.redis import get_redis, per_loop_cache
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$")
+
+
+def parse_rate(text: str) -> tuple[int, float]:
+    """"20/10s" -> (20, 10.0); anything else raises ImproperlyConfigured."""
+    match = _RATE.match(text or "")
+    if not match or int(match[1]) < 1 or float(match[2]) <= 0:
+        raise ImproperlyConfigured(f'CHAT_SEND_RATE must look like "20/10s", not {text!r}')
+    return int(match[1]), float(match[2])
+
+
+def check_settings() -> None:
+    """Called at startup so a bad CHAT_SEND_RATE stops the server at once."""
+    parse_rate(settings.CHAT_SEND_RATE)
+
+
+def get_send_limiter():
+    """The send limiter for the running event loop (and the current settings)."""
+    url, rate = settings.REDIS_URL, settings.CHAT_SEND_RATE
+    limiters = per_loop_cache("ratelimit")
+    limiter = limiters.get((url, rate))
+    if limiter is None:
+        limit, window = parse_rate(rate)
+        if url:
+            limiter = RedisRateLimiter(limit=limit, window=window, url=url)
+        else:
+            limiter = MemoryRateLimiter(limit=limit, window=window)
+        limiters[(url, rate)] = limiter
+    return limiter
+
+
+# ---- in memory ---------------------------------------------------------------
+
+
+class MemoryRateLimiter:
+    def __init__(self, *, limit: int, window: float, clock: Callable[[], float] = time.monotonic):
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._hits: dict[str, deque[float]] = {}
+
+    async def hit(self, key: str) -> bool:
+        now = self._clock()
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return False
+        hits.append(now)
+        self._forget_idle(now)
+        return True
+
+    def _forget_idle(self, now: float) -> None:
+        # Keep memory bounded by active users: drop keys whose hits all aged out.
+        if len(self._hits) > 1024:
+            for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
+                del self._hits[key]
+
+
+# ---- in Redis ----------------------------------------------------------------
+
+# KEYS[1]: the key's ZSET of hit id -> time. ARGV: limit, window, hit id, now
+# (empty: Redis server TIME, so every process shares one clock).
+_HIT = """
+local now = tonumber(ARGV[4])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+return 1
+"""
+
+
+class RedisRateLimiter:
+    prefix = "chat:ratelimit:"
+
+    def __init__(self, *, limit: int, window: float, url: str | None = None, clock: Callable[[], float] | None = None):
+        self.limit = limit
+        self.window = window
+        self._url = url
+        self._clock = clock
+        self._script = None
+
+    async def hit(self, key: str) -> bool:
+        client = get_redis(self._url)
+        if self._script is None:
+            self._script = client.register_script(_HIT)
+        now = "" if self._clock is None else repr(self._clock())
+        allowed = await self._script(
+            keys=[self.prefix + key], args=[self.limit, repr(self.window), uuid.uuid4().hex, now]
+        )
+        return bool(allowed)

@@ -1,0 +1,106 @@
+"""One contract for both send limiters: in memory, and Redis on a
+redis-server of our own (started by test_presence's fixture)."""
+
+import asyncio
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from chat.ratelimit import MemoryRateLimiter, RedisRateLimiter, get_send_limiter, parse_rate
+from chat.tests.test_presence import FakeClock, redis_server, redis_url  # noqa: F401 (fixtures)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_limiter(request):
+    clock = FakeClock()
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+
+    def make(limit: int, window: float):
+        if url is None:
+            return MemoryRateLimiter(limit=limit, window=window, clock=clock)
+        return RedisRateLimiter(limit=limit, window=window, url=url, clock=clock)
+
+    make.clock = clock
+    return make
+
+
+async def test_allows_n_hits_then_refuses(make_limiter):
+    limiter = make_limiter(3, 10)
+    assert [await limiter.hit("u1") for _ in range(5)] == [True, True, True, False, False]
+
+
+async def test_keys_are_separate(make_limiter):
+    limiter = make_limiter(1, 10)
+    assert await limiter.hit("u1") is True
+    assert await limiter.hit("u2") is True
+    assert await limiter.hit("u1") is False
+
+
+async def test_window_slides(make_limiter):
+    limiter, clock = make_limiter(2, 10), make_limiter.clock
+    assert await limiter.hit("u1") is True  # t=0
+    clock.advance(6)
+    assert await limiter.hit("u1") is True  # t=6
+    clock.advance(3)
+    assert await limiter.hit("u1") is False  # t=9: two hits in the last 10 s
+    clock.advance(1.5)
+    assert await limiter.hit("u1") is True  # t=10.5: the t=0 hit aged out
+    assert await limiter.hit("u1") is False
+
+
+async def test_refused_hits_are_not_counted(make_limiter):
+    limiter, clock = make_limiter(2, 10), make_limiter.clock
+    await limiter.hit("u1")
+    await limiter.hit("u1")
+    for _ in range(5):
+        clock.advance(1)
+        assert await limiter.hit("u1") is False
+    clock.advance(10)
+    assert await limiter.hit("u1") is True
+    assert await limiter.hit("u1") is True
+
+
+async def test_concurrent_hits_never_exceed_the_limit(make_limiter):
+    limiter = make_limiter(20, 10)
+    results = await asyncio.gather(*(limiter.hit("u1") for _ in range(50)))
+    assert results.count(True) == 20
+
+
+async def test_redis_server_time_without_a_clock(redis_url):  # noqa: F811
+    limiter = RedisRateLimiter(limit=2, window=0.3, url=redis_url)
+    assert [await limiter.hit("u1") for _ in range(3)] == [True, True, False]
+    await asyncio.sleep(0.4)
+    assert await limiter.hit("u1") is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("20/10s", (20, 10.0)), ("5/60", (5, 60.0)), (" 3 / 1.5s ", (3, 1.5)), ("1/1s", (1, 1.0))],
+)
+def test_parse_rate(text, expected):
+    assert parse_rate(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "20", "20/", "/10s", "0/10s", "20/0s", "20/10m", "a/b", "-1/10s", "20/10ss"])
+def test_parse_rate_refuses_nonsense(text):
+    with pytest.raises(ImproperlyConfigured):
+        parse_rate(text)
+
+
+async def test_get_send_limiter_follows_settings(settings, redis_url):  # noqa: F811
+    settings.REDIS_URL = ""
+    settings.CHAT_SEND_RATE = "2/10s"
+    limiter = get_send_limiter()
+    assert isinstance(limiter, MemoryRateLimiter)
+    assert get_send_limiter() is limiter
+    assert [await limiter.hit("u1") for _ in range(3)] == [True, True, False]
+
+    settings.REDIS_URL = redis_url
+    limiter = get_send_limiter()
+    assert isinstance(limiter, RedisRateLimiter)
+    assert (limiter.limit, limiter.window) == (2, 10.0)
+    assert [await limiter.hit("u1") for _ in range(3)] == [True, True, False]
+
+    settings.CHAT_SEND_RATE = "nonsense"
+    with pytest.raises(ImproperlyConfigured):
+        get_send_limiter()

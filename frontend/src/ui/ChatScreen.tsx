@@ -1,0 +1,112 @@
+import { useEffect, useState } from 'react'
+import type { User } from '../lib'
+import { useServices } from './context'
+import { useStore } from './store'
+import { ConnectionStatus } from './ConnectionStatus'
+import { RoomList } from './RoomList'
+import { JoinRoomForm } from './JoinRoomForm'
+import { RoomView } from './RoomView'
+import { documentTitle, normalizeRoomName, roomNameProblem } from './view'
+
+export function ChatScreen({ user }: { user: User }) {
+  const { client, route } = useServices()
+  const room = useStore(route)
+  const rooms = useStore(client.rooms)
+  const [roomsOpen, setRoomsOpen] = useState(false)
+  const [loggingOut, setLoggingOut] = useState(false)
+
+  const roomProblem = room === null ? null : roomNameProblem(room)
+  const openRoom = roomProblem === null ? room : null
+
+  useEffect(() => {
+    if (openRoom === null) return
+    client.open(openRoom)
+    client.focus(openRoom)
+    return () => client.focus(null)
+  }, [client, openRoom])
+
+  const unreadElsewhere = rooms.reduce((sum, summary) => (summary.name === openRoom ? sum : sum + summary.unread), 0)
+  useEffect(() => {
+    document.title = documentTitle(openRoom, unreadElsewhere)
+  }, [openRoom, unreadElsewhere])
+
+  function go(name: string) {
+    route.navigate(name)
+    setRoomsOpen(false)
+  }
+
+  async function logOut() {
+    setLoggingOut(true)
+    try {
+      await client.logout()
+    } finally {
+      setLoggingOut(false)
+    }
+  }
+
+  return (
+    <div className="app" data-rooms-open={roomsOpen || undefined}>
+      <header className="topbar">
+        <button
+          type="button"
+          className="icon-button rooms-toggle"
+          aria-expanded={roomsOpen}
+          aria-controls="sidebar"
+          onClick={() => setRoomsOpen((open) => !open)}
+        >
+          <span aria-hidden="true">☰</span>
+          <span className="visually-hidden">{roomsOpen ? 'Hide rooms' : 'Show rooms'}</span>
+        </button>
+        <span className="brand">
+          <span className="brand-mark" aria-hidden="true">
+            #
+          </span>
+          Chat
+        </span>
+        <span className="spacer" />
+        <span className="whoami" title={`Signed in as ${user.username}`}>
+          <Avatar name={user.username} />
+          <span className="whoami-name">{user.username}</span>
+        </span>
+        <button type="button" onClick={logOut} disabled={loggingOut}>
+          Log out
+        </button>
+      </header>
+      <ConnectionStatus />
+      <div className="workspace">
+        <aside className="sidebar" id="sidebar">
+          <RoomList current={openRoom} rooms={rooms} onNavigate={go} />
+          <JoinRoomForm onJoin={go} />
+        </aside>
+        <main className="room-area">
+          {openRoom !== null ? (
+            <RoomView key={openRoom} room={openRoom} user={user} />
+          ) : room !== null ? (
+            <div className="empty-state" role="alert">
+              <h1>“{room}” is not a room name</h1>
+              <p>{roomProblem}</p>
+              <p>Try {normalizeRoomName(room) !== room ? `“${normalizeRoomName(room)}” or ` : ''}another name in the Join form.</p>
+            </div>
+          ) : (
+            <div className="empty-state">
+              <h1>Welcome, {user.username}</h1>
+              <p>Pick a room on the left, or type a room name and press Join to open or create one.</p>
+            </div>
+          )}
+        </main>
+      </div>
+    </div>
+  )
+}
+
+/** Initials on a colour picked from the name, so people are told apart at a glance. */
+export function Avatar({ name }: { name: string }) {
+  let hash = 0
+  for (const char of name) hash = (hash * 31 + char.charCodeAt(0)) | 0
+  const hue = Math.abs(hash) % 360
+  return (
+    <span className="avatar" aria-hidden="true" style={{ '--avatar-hue': hue } as React.CSSProperties}>
+      {name.slice(0, 1).toUpperCase()}
+    </span>
+  )
+}

@@ -1,0 +1,132 @@
+// Pure view helpers: text and grouping decisions the components show. No React,
+// no DOM, so each one is unit-tested with plain values and fixed clocks.
+import type { Message, PendingMessage, User } from '../lib'
+
+/** Same pattern as the server's; the UI checks it before asking. */
+export const ROOM_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/
+
+/** Messages by one author closer together than this share one header. */
+export const GROUP_WINDOW_MS = 5 * 60 * 1000
+
+/** The server's limit on a message body, after trimming. */
+export const MAX_BODY_LENGTH = 4000
+
+/** Lowercases and trims what a person typed as a room name. */
+export function normalizeRoomName(input: string): string {
+  return input.trim().toLowerCase()
+}
+
+/** Why a (normalized) room name cannot be used, for people; null when it can. */
+export function roomNameProblem(name: string): string | null {
+  if (name === '') return 'Enter a room name.'
+  if (name.length > 64) return 'Room names are at most 64 characters.'
+  if (!/^[a-z0-9]/.test(name)) return 'Room names start with a letter or a digit.'
+  if (!ROOM_NAME_PATTERN.test(name)) {
+    return 'Use only letters, digits, "-" and "_" (no spaces).'
+  }
+  return null
+}
+
+/** What the Typing status says about the people typing now. */
+export function typingText(typists: readonly User[]): string {
+  const [first, second] = typists
+  if (!first) return ''
+  if (!second) return `${first.username} is typing…`
+  if (typists.length === 2) return `${first.username} and ${second.username} are typing…`
+  return 'Several people are typing…'
+}
+
+/** Whole seconds left until `retryAt`, never negative. */
+export function secondsUntil(retryAt: number, now: number): number {
+  return Math.max(0, Math.ceil((retryAt - now) / 1000))
+}
+
+/** What the Connection status says; '' while connected. */
+export function connectionText(
+  status: 'idle' | 'connecting' | 'connected' | 'reconnecting',
+  retryAt: number | null,
+  now: number,
+  wasConnected: boolean,
+): string {
+  if (status === 'connected' || status === 'idle') return ''
+  if (status === 'connecting' && !wasConnected) return 'Connecting…'
+  if (retryAt === null) return 'Reconnecting…'
+  const seconds = secondsUntil(retryAt, now)
+  return seconds > 0 ? `Reconnecting… in ${seconds} s` : 'Reconnecting…'
+}
+
+function pad(n: number): string {
+  return n.toString().padStart(2, '0')
+}
+
+/** "09:05" in the viewer's time zone. */
+export function formatClock(iso: string): string {
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return ''
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}`
+}
+
+/** The full date and time, for the tooltip. */
+export function formatFullDate(iso: string): string {
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return ''
+  return date.toLocaleString(undefined, {
+    weekday: 'long',
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  })
+}
+
+/** One row of the log: a stored message or one still on its way. */
+export type LogEntry =
+  | { kind: 'stored'; key: string; message: Message; continues: boolean }
+  | { kind: 'pending'; key: string; message: PendingMessage; continues: boolean }
+
+interface Groupable {
+  author: User
+  created_at: string
+}
+
+/** Whether `next` continues the group `previous` started (same author, a few minutes apart). */
+export function continuesGroup(previous: Groupable | undefined, next: Groupable): boolean {
+  if (!previous || previous.author.id !== next.author.id) return false
+  const gap = Date.parse(next.created_at) - Date.parse(previous.created_at)
+  return Number.isFinite(gap) && gap >= 0 && gap < GROUP_WINDOW_MS
+}
+
+/**
+ * Stored messages then pending ones, each marked whether it continues the
+ * previous author's group. A pending message whose client_id is already stored
+ * is left out, so an acknowledged message never shows twice.
+ */
+export function buildLog(messages: readonly Message[], pending: readonly PendingMessage[]): LogEntry[] {
+  const entries: LogEntry[] = []
+  const stored = new Set<string>()
+  let previous: Groupable | undefined
+  for (const message of messages) {
+    stored.add(message.client_id)
+    entries.push({ kind: 'stored', key: `m${message.id}`, message, continues: continuesGroup(previous, message) })
+    previous = message
+  }
+  for (const message of pending) {
+    if (stored.has(message.client_id)) continue
+    entries.push({
+      kind: 'pending',
+      key: `p${message.client_id}`,
+      message,
+      continues: continuesGroup(previous, message),
+    })
+    previous = message
+  }
+  return entries
+}
+
+/** The tab's title: unread total first so it shows in the tab strip. */
+export function documentTitle(room: string | null, unreadElsewhere: number): string {
+  const base = room ? `#${room} · Chat` : 'Chat'
+  return unreadElsewhere > 0 ? `(${unreadElsewhere}) ${base}` : base
+}

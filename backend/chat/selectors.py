@@ -62,8 +62,11 @@ def message_to_dict(message: Message) -> MessageDict:
 
 
 def _messages() -> QuerySet[Message]:
-    # One query per call: the room and author come in the same SELECT.
-    return Message.objects.select_related("room", "author")
+    # One query per call: the room and author come in the same SELECT, and only
+    # the columns the wire shape needs (not the author's password hash).
+    return Message.objects.select_related("room", "author").only(
+        "id", "seq", "body", "client_id", "created_at", "room__name", "author__username"
+    )
 
 
 def _page(rows: list[Message], limit: int, *, newest_first: bool) -> tuple[list[MessageDict], bool]:

@@ -176,3 +176,15 @@ def test_message_create_is_a_bounded_number_of_queries(user):
 
     # lookup, savepoint, seq, insert, marker, release
     assert len(queries) <= 6
+
+
+def test_accepts_the_lazy_user_a_socket_scope_carries(user):
+    from django.utils.functional import SimpleLazyObject
+
+    lazy = SimpleLazyObject(lambda: user)
+    room_join(user=lazy, name="lobby")
+
+    message, created = message_create(user=lazy, room="lobby", body="hi", client_id="c1")
+
+    assert created and message["author"] == {"id": user.pk, "username": "alice"}
+    assert marker(user, "lobby") == 1

@@ -1,0 +1,69 @@
+"""The one door out: every channel-layer group send goes through here.
+
+Callers send an event only after the domain transaction has returned, so a
+frame never announces something the store could still roll back. Each frame is
+serialized once, here; the group message carries the text, and each process's
+hub hands that same text to its local sockets (see hub.py).
+
+The store is the source of truth and the layer only notifies: a failed send is
+logged and swallowed, never turned into a failed request. A client that then
+sees a `seq` gap fetches it with `history`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from channels.layers import get_channel_layer
+
+from chat import frames
+
+log = logging.getLogger(__name__)
+
+
+def room_group(room: str) -> str:
+    return f"room.{room}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+async def message_created(message: dict) -> None:
+    await _to_room(message["room"], frames.message(message))
+
+
+async def typing_changed(*, room: str, user: dict, active: bool) -> None:
+    """To the room's sockets except the user's own (their other tabs included)."""
+    await _to_room(room, frames.typing(room=room, user=user, active=active), exclude_user=user["id"])
+
+
+async def presence_changed(
+    *, room: str, joins: list[dict], leaves: list[dict], exclude_conn: str | None = None
+) -> None:
+    await _to_room(room, frames.presence(room=room, joins=joins, leaves=leaves), exclude_conn=exclude_conn)
+
+
+async def session_closed(*, user_id: int, session_key: str) -> None:
+    """Every socket opened with that session closes with 4401."""
+    await _group_send(user_group(user_id), {"type": "user.close", "user": user_id, "session_key": session_key})
+
+
+async def _to_room(
+    room: str, frame: dict, *, exclude_user: int | None = None, exclude_conn: str | None = None
+) -> None:
+    message = {
+        "type": "room.frame",
+        "room": room,
+        "text": frames.dumps(frame),
+        "exclude_user": exclude_user,
+        "exclude_conn": exclude_conn,
+    }
+    await _group_send(room_group(room), message)
+
+
+async def _group_send(group: str, message: dict) -> None:
+    try:
+        await get_channel_layer().group_send(group, message)
+    except Exception:
+        log.warning("group send to %s failed", group, exc_info=True)

@@ -1,0 +1,315 @@
+"""Per-process fan-out: one channel-layer channel for every socket of this process.
+
+Phoenix calls this the "fastlane". A socket does not get a channel of its own.
+Instead one `Hub` per event loop owns a single channel and joins the groups its
+sockets need: `room.<name>` while at least one local socket is in the room,
+`user.<id>` while that user has a local socket (so a logout can close them).
+A group message carries its frame already serialized (events.py does that once);
+the hub hands the same text to every local socket in the room, so the cost per
+recipient is one ASGI send and no JSON work.
+
+Beside the receive loop the hub runs two timers: a heartbeat that re-adds every
+group (channels-redis forgets groups on a Redis restart and expires them after
+group_expiry) and refreshes presence for this process's sockets, and a sweep
+that expires presence left behind by dead processes and announces those leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from channels.layers import get_channel_layer
+
+from chat import events, timing
+from chat.events import room_group, user_group
+from chat.presence import get_presence_store
+
+log = logging.getLogger(__name__)
+
+
+class Subscriber(Protocol):
+    """What the hub needs from a socket (the consumer implements it)."""
+
+    conn: str
+    user: dict  # USER: {"id", "username"}
+    session_key: str | None
+
+    async def deliver(self, room: str, text: str) -> None:
+        """Send one serialized frame of `room` to the client."""
+
+    async def close_session(self) -> None:
+        """The session was logged out: close the socket with 4401."""
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop (Daphne has one loop; each async test its own)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None or hub.closed:
+        hub = _hubs[loop] = Hub()
+    return hub
+
+
+class Hub:
+    def __init__(
+        self,
+        layer: Any = None,
+        *,
+        presence: Any = None,
+        heartbeat_interval: float | None = None,
+        sweep_interval: float = timing.PRESENCE_SWEEP_INTERVAL,
+    ):
+        self.layer = layer if layer is not None else get_channel_layer()
+        self.presence = presence if presence is not None else get_presence_store()
+        ttl = float(self.presence.ttl)
+        self.heartbeat_interval = heartbeat_interval or min(
+            ttl / timing.HEARTBEATS_PER_PRESENCE_TTL, timing.MAX_GROUP_READD_INTERVAL
+        )
+        self.sweep_interval = sweep_interval
+        self.channel: str | None = None
+        self.closed = False
+        self._members: dict[str, set[Subscriber]] = {}  # group -> local sockets
+        self._present: dict[str, set[Subscriber]] = {}  # room -> sockets counted in presence
+        self._added: set[str] = set()  # groups our channel is in, as far as we know
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+        self._opening: asyncio.Future | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._wake = asyncio.Event()
+
+    # ---- lifecycle -------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Idempotent; every public method calls it, so first use starts the hub."""
+        if self.closed:
+            raise RuntimeError("the hub is closed")
+        if self._opening is None:
+            self._opening = asyncio.ensure_future(self._open())
+        # Shielded: a caller cancelled mid-start must not cancel the start that
+        # every other caller is waiting on too.
+        await asyncio.shield(self._opening)
+
+    async def _open(self) -> None:
+        self.channel = await self.layer.new_channel()
+        self._tasks = [
+            asyncio.create_task(self._receive_loop(), name="hub-receive"),
+            asyncio.create_task(self._heartbeat_loop(), name="hub-heartbeat"),
+            asyncio.create_task(self._sweep_loop(), name="hub-sweep"),
+        ]
+
+    async def close(self) -> None:
+        """Stops the loops and leaves every group (tests; a clean shutdown)."""
+        if self.closed:
+            return
+        self.closed = True
+        for task in self._tasks:
+            task.cancel()
+        # Wait for the cancellations to land, so channels-redis has released its
+        # receive lock before anything else on this loop receives.
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for group in list(self._added):
+            await self._layer_call(self.layer.group_discard, group)
+        self._added.clear()
+
+    # ---- membership ------------------------------------------------------------
+
+    async def register(self, sub: Subscriber) -> None:
+        """A new socket: join its user's group."""
+        await self._join(user_group(sub.user["id"]), sub)
+
+    async def unregister(self, sub: Subscriber) -> None:
+        await self._leave(user_group(sub.user["id"]), sub)
+
+    async def subscribe(self, room: str, sub: Subscriber) -> None:
+        """Returns once this process receives the room's frames (best effort if the layer is down)."""
+        await self._join(room_group(room), sub)
+
+    async def unsubscribe(self, room: str, sub: Subscriber) -> None:
+        await self._leave(room_group(room), sub)
+
+    async def _join(self, group: str, sub: Subscriber) -> None:
+        await self.open()
+        self._members.setdefault(group, set()).add(sub)
+        # Shielded so a cancelled caller cannot leave the add half done.
+        await asyncio.shield(self._sync_group(group))
+
+    async def _leave(self, group: str, sub: Subscriber) -> None:
+        members = self._members.get(group)
+        if members is None or sub not in members:
+            return
+        members.discard(sub)
+        if not members:
+            del self._members[group]
+        await asyncio.shield(self._sync_group(group))
+
+    async def _sync_group(self, group: str) -> None:
+        # Decided under the group's lock from the state at that moment, so a
+        # discard and an add of one group never overtake each other in Redis.
+        async with self._group_lock(group):
+            wanted = bool(self._members.get(group))
+            if wanted and group not in self._added:
+                if await self._layer_call(self.layer.group_add, group):
+                    self._added.add(group)
+            elif not wanted and group in self._added:
+                self._added.discard(group)
+                await self._layer_call(self.layer.group_discard, group)
+
+    @contextlib.asynccontextmanager
+    async def _group_lock(self, group: str):
+        lock, users = self._locks.get(group) or self._locks.setdefault(group, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:  # nobody holds or waits for it: forget it
+                del self._locks[group]
+
+    async def _layer_call(self, operation: Callable[[str, str], Awaitable[None]], group: str) -> bool:
+        try:
+            await asyncio.wait_for(operation(group, self.channel), timing.GROUP_OP_TIMEOUT)
+            return True
+        except Exception:
+            # The heartbeat re-adds every wanted group, so this heals by itself.
+            log.warning("channel layer %s(%s) failed", operation.__name__, group, exc_info=True)
+            self._wake.set()
+            return False
+
+    # ---- presence --------------------------------------------------------------
+
+    async def enter(self, room: str, sub: Subscriber) -> None:
+        """Counts the socket in the room's presence; the user's first socket is announced."""
+        first = await self.presence.add(room=room, conn=sub.conn, user=sub.user)
+        # Marked only after the add: a heartbeat in between would otherwise
+        # create the entry first and the add would not see the user as new.
+        self._present.setdefault(room, set()).add(sub)
+        if first:
+            await events.presence_changed(room=room, joins=[sub.user], leaves=[], exclude_conn=sub.conn)
+
+    async def exit(self, room: str, sub: Subscriber) -> None:
+        """Uncounts the socket; the user's last socket leaving is announced."""
+        present = self._present.get(room)
+        if present is None or sub not in present:
+            return
+        # Unmarked before the remove, so no later heartbeat re-creates the entry.
+        present.discard(sub)
+        if not present:
+            del self._present[room]
+        user = await self.presence.remove(room=room, conn=sub.conn)
+        if user is not None:
+            await events.presence_changed(room=room, joins=[], leaves=[user], exclude_conn=sub.conn)
+
+    def presence_entries(self) -> list[tuple[str, str, dict]]:
+        return [(room, sub.conn, sub.user) for room, subs in self._present.items() for sub in subs]
+
+    # ---- the loops -------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        delay = timing.LAYER_RETRY_FIRST
+        failing = False
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except Exception:
+                # Redis down or restarting. Memberships may be gone with it: wake
+                # the heartbeat to re-add them, and retry with a growing pause.
+                if not failing:
+                    log.warning("hub receive failed; retrying", exc_info=True)
+                failing = True
+                self._wake.set()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, timing.LAYER_RETRY_MAX)
+                continue
+            if failing:
+                log.info("hub receive recovered")
+                failing, delay = False, timing.LAYER_RETRY_FIRST
+            try:
+                await self._dispatch(message)
+            except Exception:
+                log.exception("hub could not dispatch %r", message.get("type"))
+
+    async def _dispatch(self, message: dict) -> None:
+        kind = message.get("type")
+        if kind == "room.frame":
+            await self._fan_out(message)
+        elif kind == "user.close":
+            await self._close_sessions(message)
+        else:
+            log.warning("hub got an unknown message type %r", kind)
+
+    async def _fan_out(self, message: dict) -> None:
+        room, text = message["room"], message["text"]
+        exclude_user, exclude_conn = message.get("exclude_user"), message.get("exclude_conn")
+        # A copy: a delivery may await, and sockets join and leave meanwhile.
+        for sub in list(self._members.get(room_group(room), ())):
+            if sub.conn == exclude_conn or sub.user["id"] == exclude_user:
+                continue
+            try:
+                await sub.deliver(room, text)
+            except Exception:
+                # One broken socket must not cost the others their frame.
+                log.warning("delivery to %s failed", sub.conn, exc_info=True)
+
+    async def _close_sessions(self, message: dict) -> None:
+        session_key = message.get("session_key")
+        for sub in list(self._members.get(user_group(message["user"]), ())):
+            # No session_key means every session of the user.
+            if session_key is None or sub.session_key == session_key:
+                try:
+                    await sub.close_session()
+                except Exception:
+                    log.warning("closing %s failed", sub.conn, exc_info=True)
+
+    async def _heartbeat_loop(self) -> None:
+        delay = timing.LAYER_RETRY_FIRST
+        while True:
+            healthy = await self.heartbeat()
+            # After a failure retry soon (growing pause), else wait a full interval.
+            wait = self.heartbeat_interval if healthy else delay
+            delay = timing.LAYER_RETRY_FIRST if healthy else min(delay * 2, timing.LAYER_RETRY_MAX)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+            self._wake.clear()
+
+    async def heartbeat(self) -> bool:
+        """Re-adds every group and refreshes this process's presence; True if all worked."""
+        healthy = True
+        for group in list(self._members):
+            async with self._group_lock(group):
+                if self._members.get(group):
+                    added = await self._layer_call(self.layer.group_add, group)
+                    healthy = healthy and added
+                    if added:
+                        self._added.add(group)
+        try:
+            await self.presence.refresh(entries=self.presence_entries())
+        except Exception:
+            log.warning("presence refresh failed", exc_info=True)
+            healthy = False
+        if not healthy:
+            # _layer_call sets the wake flag on failure; the pause here is the backoff.
+            self._wake.clear()
+        return healthy
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_interval)
+            await self.sweep()
+
+    async def sweep(self) -> None:
+        """Expires presence whose process stopped refreshing it and announces the leaves."""
+        try:
+            leaves = await self.presence.expire()
+        except Exception:
+            log.warning("presence expiry failed", exc_info=True)
+            return
+        for room, user in leaves:
+            await events.presence_changed(room=room, joins=[], leaves=[user])

@@ -1,0 +1,135 @@
+"""JSON session auth: /api/session and /api/users. CSRF protection stays on."""
+
+import json
+import logging
+
+from asgiref.sync import async_to_sync
+from django.contrib.auth import authenticate, login, logout
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from .services import user_create, user_wire
+
+logger = logging.getLogger(__name__)
+
+
+class BadRequest(Exception):
+    """A body the API cannot use; its text goes to the client."""
+
+
+def error(text: str, status: int, **extra) -> JsonResponse:
+    return JsonResponse({"error": text, **extra}, status=status)
+
+
+def json_fields(request, *names: str) -> dict[str, str]:
+    """The named string fields of a JSON object body, or BadRequest."""
+    try:
+        data = json.loads(request.body.decode("utf-8"))
+    except RequestDataTooBig:
+        raise BadRequest("The body is too large.") from None
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("The body must be JSON.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.")
+    for name in names:
+        if name not in data:
+            raise BadRequest(f'The field "{name}" is required.')
+        if not isinstance(data[name], str):
+            raise BadRequest(f'The field "{name}" must be a string.')
+    return {name: data[name] for name in names}
+
+
+def methods(**handlers):
+    """One view per path: the HTTP method picks the handler; others get a JSON 405."""
+
+    def view(request, *args, **kwargs):
+        handler = handlers.get(request.method.lower())
+        if handler is None:
+            response = error("Method not allowed.", 405)
+            response["Allow"] = ", ".join(sorted(name.upper() for name in handlers))
+            return response
+        try:
+            return handler(request, *args, **kwargs)
+        except BadRequest as problem:
+            return error(str(problem), 400)
+
+    return view
+
+
+# ---- /api/session -------------------------------------------------------------
+
+
+@ensure_csrf_cookie
+def session_get(request):
+    user = user_wire(request.user) if request.user.is_authenticated else None
+    return JsonResponse({"user": user})
+
+
+def session_post(request):
+    fields = json_fields(request, "username", "password")
+    user = authenticate(request, username=fields["username"], password=fields["password"])
+    if user is None:
+        return error("Wrong username or password.", 400)
+    _login(request, user)
+    return JsonResponse({"user": user_wire(user)})
+
+
+def session_delete(request):
+    user_id, session_key = request.user.pk, request.session.session_key
+    logout(request)
+    if user_id is not None and session_key:
+        _close_sockets(user_id=user_id, session_key=session_key)
+    return HttpResponse(status=204)
+
+
+session = methods(get=session_get, post=session_post, delete=session_delete)
+
+
+# ---- /api/users ---------------------------------------------------------------
+
+
+def users_post(request):
+    fields = json_fields(request, "username", "password")
+    try:
+        user = user_create(username=fields["username"], password=fields["password"])
+    except ValidationError as invalid:
+        return error("The account could not be created.", 400, fields=invalid.message_dict)
+    _login(request, user)
+    return JsonResponse({"user": user_wire(user)}, status=201)
+
+
+users = methods(post=users_post)
+
+
+# ---- the rest of /api/ --------------------------------------------------------
+
+
+def not_found(request, *args, **kwargs):
+    return error("not found", 404)
+
+
+def csrf_failure(request, reason: str = ""):
+    """settings.CSRF_FAILURE_VIEW: JSON, not Django's HTML page."""
+    return error(
+        f"CSRF check failed ({reason.rstrip('.')}): send the csrftoken cookie's value in X-CSRFToken.",
+        403,
+    )
+
+
+def _login(request, user) -> None:
+    # Logging in as someone else ends the previous user's session and its sockets.
+    previous_id, previous_key = request.user.pk, request.session.session_key
+    login(request, user)
+    if previous_id is not None and previous_id != user.pk and previous_key:
+        _close_sockets(user_id=previous_id, session_key=previous_key)
+
+
+def _close_sockets(*, user_id: int, session_key: str) -> None:
+    from chat import events  # the realtime path; imported late so accounts loads alone
+
+    try:
+        async_to_sync(events.session_closed)(user_id=user_id, session_key=session_key)
+    except Exception:
+        # Logging out must not fail because the channel layer did; the log says why.
+        logger.exception("could not close the sockets of a closed session")

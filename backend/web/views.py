@@ -1,0 +1,59 @@
+"""The SPA shell for every page path, and /healthz."""
+
+import asyncio
+import logging
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.generic import TemplateView
+
+logger = logging.getLogger(__name__)
+
+# Each check must answer within this, or the part counts as failing.
+HEALTH_TIMEOUT = 2.0
+
+# The shell is tiny and names the current bundle, so it is never cached; the
+# hashed bundle files themselves are cached forever (see WHITENOISE_IMMUTABLE_FILE_TEST).
+shell = never_cache(ensure_csrf_cookie(TemplateView.as_view(template_name="web/index.html")))
+
+
+async def healthz(request):
+    database, channel_layer = await asyncio.gather(
+        _check("database", _database_round_trip),
+        _check("channel_layer", _channel_layer_round_trip),
+    )
+    parts = {"database": database, "channel_layer": channel_layer}
+    healthy = all(state == "ok" for state in parts.values())
+    response = JsonResponse(parts, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+async def _check(name: str, round_trip) -> str:
+    try:
+        await asyncio.wait_for(round_trip(), HEALTH_TIMEOUT)
+    except Exception:
+        logger.warning("health check failed: %s", name, exc_info=True)
+        return "error"
+    return "ok"
+
+
+@sync_to_async
+def _database_round_trip() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        if cursor.fetchone() != (1,):
+            raise RuntimeError("SELECT 1 did not answer 1")
+
+
+async def _channel_layer_round_trip() -> None:
+    layer = get_channel_layer()
+    channel = await layer.new_channel("healthz.")
+    await layer.send(channel, {"type": "healthz.ping"})
+    message = await layer.receive(channel)
+    if message.get("type") != "healthz.ping":
+        raise RuntimeError("the channel layer answered something else")

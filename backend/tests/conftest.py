@@ -1,0 +1,72 @@
+"""Fixtures for the end-to-end suites: topologies started once per run, lazily.
+
+The shared topologies run with a generous CHAT_SEND_RATE (an operator setting)
+so tests can store hundreds of messages; the rate limit itself is tested on
+dedicated servers.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .harness import RedisServer, Topology
+
+GENEROUS_RATE = "100000/10s"
+
+
+@pytest.fixture(scope="session")
+def shared_redis(tmp_path_factory):
+    redis = RedisServer(tmp_path_factory.mktemp("redis"))
+    redis.start()
+    yield redis
+    redis.stop()
+
+
+def _started(topology: Topology):
+    try:
+        topology.start()
+    except BaseException:
+        topology.stop()
+        raise
+    return topology
+
+
+@pytest.fixture(scope="session")
+def embedded():
+    topology = _started(Topology(kind="embedded", extra_env={"CHAT_SEND_RATE": GENEROUS_RATE}))
+    yield topology
+    topology.stop()
+
+
+@pytest.fixture(scope="session")
+def scaleout(shared_redis):
+    topology = _started(Topology(kind="scaleout", processes=2, redis=shared_redis, redis_db=1, postgres=True,
+                                 extra_env={"CHAT_SEND_RATE": GENEROUS_RATE}))
+    yield topology
+    topology.stop()
+
+
+async def _in_test(topology: Topology):
+    """Closes the test's sockets afterwards and fails the test if a server logged a traceback."""
+    offsets = topology.log_offsets()
+    yield topology
+    await topology.close_sockets()
+    topology.check_logs(offsets)
+
+
+@pytest.fixture(params=["embedded", "scaleout"])
+async def topo(request):
+    async for t in _in_test(request.getfixturevalue(request.param)):
+        yield t
+
+
+@pytest.fixture
+async def embedded_topo(embedded):
+    async for t in _in_test(embedded):
+        yield t
+
+
+@pytest.fixture
+async def scaleout_topo(scaleout):
+    async for t in _in_test(scaleout):
+        yield t

@@ -1,43 +1,300 @@
-// First cut: the stores and commands exist so the UI can wire to them; the
-// socket behind them follows.
+// The chat client: one socket, the rooms kept joined on it, and the stores the
+// UI reads. Frames arrive through one door (onFrame) and each type has one
+// handler; everything stateful below is delegated to its own module.
+import { SessionApi } from './api'
+import { defaultEnv } from './env'
+import { Outbox, MAX_BODY_LENGTH } from './outbox'
+import { applyPresenceDiff, presenceFromSnapshot } from './presence'
+import { ROOM_NAME, type JoinedFrame, type RoomsFrame, type ServerFrame } from './protocol'
+import { Room, type RoomHost } from './room'
+import { roomJoined, roomMessageSeen, roomOnline, roomRead, roomsFromServer } from './rooms'
+import { Socket } from './socket'
 import { createStore, type WritableStore } from './store'
+import { ROOMS_REFRESH_MS } from './timing'
+import { TypingIndicators, TypingStatus } from './typing'
 import type {
-  ChatClient, ChatClientOptions, ConnectionState, RoomSummary, RoomView, SessionState, User,
+  ChatClient, ChatClientOptions, Message, PendingMessage, RoomSummary, SessionState, User,
 } from './types'
 
 export function createChatClient(options: ChatClientOptions): ChatClient {
-  void options
+  const env = defaultEnv(options.env)
+  const api = new SessionApi(options.httpBase, env)
   const session = createStore<SessionState>({ status: 'unknown', user: null })
-  const connection = createStore<ConnectionState>({ status: 'idle', retryAt: null })
   const rooms = createStore<RoomSummary[]>([])
-  const roomStores = new Map<string, WritableStore<RoomView>>()
-  const presenceStores = new Map<string, WritableStore<User[]>>()
-  const typingStores = new Map<string, WritableStore<User[]>>()
-  const memo = <T>(map: Map<string, WritableStore<T>>, name: string, initial: () => T) => {
-    let store = map.get(name)
-    if (!store) map.set(name, (store = createStore(initial())))
+  const roomByName = new Map<string, Room>()
+  const presenceByName = new Map<string, WritableStore<User[]>>()
+  const typingByName = new Map<string, { store: WritableStore<User[]>; indicators: TypingIndicators }>()
+  /** Rooms kept joined across reconnects. */
+  const opened = new Set<string>()
+  const readSent = new Map<string, number>()
+  /** The highest seq the UI has shown per room; sent as `read` once joined. */
+  const readWanted = new Map<string, number>()
+  let focused: string | null = null
+  let refreshTimer: unknown = null
+
+  const selfId = () => session.getState().user?.id ?? null
+
+  // ---- per-room objects, created on first use and kept (the UI holds the stores) ----
+
+  const host: RoomHost = {
+    request: (frame) => socket.request(frame),
+    joined: onJoined,
+    received(_room, messages) {
+      const me = selfId()
+      for (const m of messages) if (m.author.id === me && outbox.has(m.client_id)) outbox.acknowledge(m.client_id)
+    },
+    refused: (room) => opened.delete(room.name),
+  }
+
+  function room(name: string): Room {
+    let r = roomByName.get(name)
+    if (!r) {
+      r = new Room(name, host)
+      roomByName.set(name, r)
+    }
+    return r
+  }
+
+  function presence(name: string): WritableStore<User[]> {
+    let store = presenceByName.get(name)
+    if (!store) presenceByName.set(name, (store = createStore<User[]>([])))
     return store
   }
+
+  function typing(name: string) {
+    let entry = typingByName.get(name)
+    if (!entry) {
+      const store = createStore<User[]>([])
+      entry = { store, indicators: new TypingIndicators(env.clock, selfId, (users) => store.setState(users)) }
+      typingByName.set(name, entry)
+    }
+    return entry
+  }
+
+  // ---- the socket ---------------------------------------------------------------
+
+  const socket = new Socket(options.socketUrl, env, {
+    onOpen() {
+      requestRooms()
+      for (const name of opened) void room(name).join()
+    },
+    onClose() {
+      for (const r of roomByName.values()) r.disconnected()
+      for (const { indicators } of typingByName.values()) indicators.reset()
+      outbox.disconnected()
+      outboundTyping.stop()
+      stopRefresh()
+    },
+    onFrame,
+    onUnauthorized() {
+      resetAll()
+      session.setState({ status: 'anonymous', user: null })
+    },
+  })
+
+  const outbox = new Outbox(
+    env.storage,
+    (m) => socket.request({ type: 'send', room: m.room, body: m.body, client_id: m.client_id }),
+    (name) => room(name).setPending(outbox.forRoom(name)),
+  )
+
+  const outboundTyping = new TypingStatus(env.clock, (name, active) => {
+    if (room(name).joinedOnSocket) socket.send({ type: 'typing', room: name, active })
+  })
+
+  function onFrame(frame: ServerFrame, answered: boolean): void {
+    switch (frame.type) {
+      case 'message':
+        return onMessage(frame.message)
+      case 'sent':
+        // Also when its request timed out: the message is stored, so it is no longer failed.
+        onMessage(frame.message)
+        return outbox.acknowledge(frame.message.client_id)
+      case 'typing':
+        return typing(frame.room).indicators.typing(frame.user, frame.active)
+      case 'presence': {
+        const next = applyPresenceDiff(presence(frame.room).getState(), frame.joins, frame.leaves)
+        presence(frame.room).setState(next)
+        rooms.setState((list) => roomOnline(list, frame.room, next.length))
+        for (const user of frame.leaves) typing(frame.room).indicators.clear(user.id)
+        return
+      }
+      case 'error':
+        if (!answered) console.warn(`chat: server error ${frame.code}: ${frame.detail}`)
+        return
+      default:
+        // Replies are handled where they were asked for; a late one is of no use.
+        return
+    }
+  }
+
+  function onMessage(message: Message): void {
+    room(message.room).receive(message)
+    rooms.setState((list) => roomMessageSeen(list, message, selfId(), focused))
+    typing(message.room).indicators.clear(message.author.id)
+  }
+
+  function onJoined(r: Room, frame: JoinedFrame): void {
+    const users = presenceFromSnapshot(frame.presence)
+    presence(r.name).setState(users)
+    const last = frame.messages[frame.messages.length - 1]
+    rooms.setState((list) => roomJoined(list, r.name, last?.seq ?? null, users.length))
+    if (r.name === focused) rooms.setState((list) => roomRead(list, r.name))
+    outbox.flush(r.name)
+    sendRead(r.name)
+  }
+
+  /** Moves the server's read marker forward to what the UI has shown, never back. */
+  function sendRead(name: string): void {
+    const seq = readWanted.get(name) ?? 0
+    if (seq <= (readSent.get(name) ?? 0) || !room(name).joinedOnSocket) return
+    if (socket.send({ type: 'read', room: name, seq })) readSent.set(name, seq)
+  }
+
+  function requestRooms(): void {
+    stopRefresh()
+    refreshTimer = env.clock.setTimeout(requestRooms, ROOMS_REFRESH_MS)
+    socket.request({ type: 'rooms' }).then(
+      (frame) => {
+        rooms.setState((list) => roomsFromServer(list, (frame as RoomsFrame).rooms, focused))
+        // Keep every room we belong to joined, so its unread count and presence stay live.
+        for (const info of (frame as RoomsFrame).rooms) if (info.member) openRoom(info.name)
+      },
+      (error: unknown) => console.warn('chat: could not list rooms', error),
+    )
+  }
+
+  function stopRefresh(): void {
+    if (refreshTimer !== null) env.clock.clearTimeout(refreshTimer)
+    refreshTimer = null
+  }
+
+  const onTabBack = () => {
+    if (socket.isConnected && env.document?.visibilityState !== 'hidden') requestRooms()
+  }
+  env.window?.addEventListener('focus', onTabBack)
+  env.document?.addEventListener('visibilitychange', onTabBack)
+
+  // ---- commands -----------------------------------------------------------------
+
+  function openRoom(name: string): void {
+    if (!ROOM_NAME.test(name)) {
+      room(name).store.setState((v) => ({
+        ...v, status: 'error', error: 'A room name is 1 to 64 of a-z, 0-9, - and _, starting with a letter or digit',
+      }))
+      return
+    }
+    if (opened.has(name)) return
+    opened.add(name)
+    if (socket.isConnected) void room(name).join()
+  }
+
+  function authenticated(user: User): void {
+    const previous = session.getState().user
+    if (previous && previous.id !== user.id) resetAll()
+    session.setState({ status: 'authenticated', user })
+    outbox.load(user)
+    // Whatever an earlier page load left unsent goes out once its room is joined.
+    for (const name of outbox.rooms()) openRoom(name)
+    socket.connect()
+  }
+
+  function resetAll(): void {
+    socket.disconnect()
+    stopRefresh()
+    outboundTyping.stop()
+    opened.clear()
+    readSent.clear()
+    readWanted.clear()
+    focused = null
+    outbox.clear()
+    for (const r of roomByName.values()) r.reset()
+    for (const store of presenceByName.values()) store.setState([])
+    for (const { indicators } of typingByName.values()) indicators.reset()
+    rooms.setState([])
+  }
+
+  function send(name: string, body: string): void {
+    const user = session.getState().user
+    const text = body.trim()
+    if (!user || text === '') return
+    outboundTyping.stop(name)
+    const tooLong = text.length > MAX_BODY_LENGTH
+    const message: PendingMessage = {
+      client_id: env.randomId(),
+      room: name,
+      body: text,
+      author: user,
+      created_at: new Date(env.clock.now()).toISOString(),
+      status: tooLong ? 'failed' : 'sending',
+      error: tooLong ? 'A message must be 1 to 4,000 characters' : null,
+    }
+    outbox.add(message)
+    openRoom(name)
+    if (room(name).joinedOnSocket) outbox.flush(name)
+  }
+
   return {
-    session, connection, rooms,
-    room: (name) => memo(roomStores, name, () => ({
-      name, status: 'joining', messages: [], pending: [], hasMore: false, loadingOlder: false, error: null,
-    })),
-    presence: (name) => memo(presenceStores, name, () => []),
-    typing: (name) => memo(typingStores, name, () => []),
-    start: async () => { session.setState({ status: 'anonymous', user: null }) },
-    login: async () => {},
-    signup: async () => {},
-    logout: async () => {},
-    open: () => {},
-    focus: () => {},
-    send: () => {},
-    retry: () => {},
-    loadOlder: async () => {},
-    markRead: () => {},
-    composerInput: () => {},
-    composerIdle: () => {},
-    reconnectNow: () => {},
-    dispose: () => {},
+    session,
+    connection: socket.connection,
+    rooms,
+    room: (name) => room(name).store,
+    presence: (name) => presence(name),
+    typing: (name) => typing(name).store,
+
+    async start() {
+      try {
+        const user = await api.current()
+        if (user) authenticated(user)
+        else session.setState({ status: 'anonymous', user: null })
+      } catch (error) {
+        console.warn('chat: cannot read the session', error)
+        session.setState({ status: 'anonymous', user: null })
+      }
+    },
+    async login(username, password) {
+      authenticated(await api.login(username, password))
+    },
+    async signup(username, password) {
+      authenticated(await api.signup(username, password))
+    },
+    async logout() {
+      socket.disconnect()
+      try {
+        await api.logout()
+      } finally {
+        resetAll()
+        session.setState({ status: 'anonymous', user: null })
+      }
+    },
+
+    open: openRoom,
+    focus(name) {
+      focused = name
+      if (name !== null) rooms.setState((list) => roomRead(list, name))
+    },
+    send,
+    retry(name, clientId) {
+      if (!outbox.retry(clientId)) return
+      openRoom(name)
+      if (room(name).joinedOnSocket) outbox.flush(name)
+    },
+    loadOlder: (name) => room(name).loadOlder(),
+    markRead(name, seq) {
+      if (name === focused || seq >= (rooms.getState().find((r) => r.name === name)?.last_seq ?? 0)) {
+        rooms.setState((list) => roomRead(list, name))
+      }
+      readWanted.set(name, Math.max(seq, readWanted.get(name) ?? 0))
+      sendRead(name)
+    },
+    composerInput: (name, text) => outboundTyping.update(name, text),
+    composerIdle: (name) => outboundTyping.stop(name),
+    reconnectNow: () => socket.reconnectNow(),
+    dispose() {
+      resetAll()
+      socket.dispose()
+      env.window?.removeEventListener('focus', onTabBack)
+      env.document?.removeEventListener('visibilitychange', onTabBack)
+    },
   }
 }

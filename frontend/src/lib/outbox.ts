@@ -1,0 +1,177 @@
+// Messages written here and not yet acknowledged. Each keeps the client_id it
+// was born with, so sending it again after a reconnect, a timeout or a reload
+// is safe: the server stores a client_id once and answers `sent` again.
+// Persisted per user, one entry per message, so tabs do not overwrite each
+// other's entries and a reload loses nothing.
+import type { StorageLike } from './env'
+import { PushError } from './push'
+import type { PendingMessage, User } from './types'
+
+export const MAX_BODY_LENGTH = 4000
+
+const HUMAN_ERRORS: Record<string, string> = {
+  rate_limited: 'Too many messages, slow down',
+  invalid_body: 'A message must be 1 to 4,000 characters',
+  not_joined: 'Not in this room yet, try again',
+  server_error: 'The server failed, try again',
+  timeout: 'No answer from the server',
+}
+
+export function humanSendError(error: unknown): string {
+  if (error instanceof PushError) return HUMAN_ERRORS[error.code] ?? (error.message || 'Could not send')
+  return 'Could not send'
+}
+
+/** Sends one message; the promise settles with the server's answer. */
+export type SendTransmit = (message: PendingMessage) => Promise<unknown>
+
+export class Outbox {
+  private items: PendingMessage[] = []
+  /** Sent on the current socket and not answered yet: never sent twice on one socket. */
+  private readonly inFlight = new Set<string>()
+  private storageKey: string | null = null
+
+  constructor(
+    private readonly storage: StorageLike | null,
+    private readonly transmit: SendTransmit,
+    /** The pending list of `room` changed. */
+    private readonly onChange: (room: string) => void,
+  ) {}
+
+  /** Takes over what this user left unacknowledged (an earlier page load, another tab). */
+  load(user: User): void {
+    this.storageKey = `chat.outbox.${user.id}`
+    const stored = this.readStored()
+    const held = new Set(this.items.map((m) => m.client_id))
+    const loaded = Object.values(stored)
+      .filter((m) => !held.has(m.client_id))
+      .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
+    this.items = [...this.items, ...loaded]
+    for (const room of new Set(loaded.map((m) => m.room))) this.onChange(room)
+  }
+
+  forRoom(room: string): PendingMessage[] {
+    return this.items.filter((m) => m.room === room)
+  }
+
+  rooms(): string[] {
+    return [...new Set(this.items.map((m) => m.room))]
+  }
+
+  add(message: PendingMessage): void {
+    this.items = [...this.items, message]
+    this.persist(message)
+    this.onChange(message.room)
+  }
+
+  has(clientId: string): boolean {
+    return this.items.some((m) => m.client_id === clientId)
+  }
+
+  /** Sends every 'sending' message of the room not already sent on this socket. */
+  flush(room: string): void {
+    for (const message of this.items) {
+      if (message.room !== room || message.status !== 'sending' || this.inFlight.has(message.client_id)) continue
+      this.inFlight.add(message.client_id)
+      this.transmit(message).then(
+        () => {
+          this.inFlight.delete(message.client_id)
+          this.acknowledge(message.client_id)
+        },
+        (error: unknown) => {
+          this.inFlight.delete(message.client_id)
+          // Lost with the socket: it stays 'sending' and goes out on the next one.
+          if (error instanceof PushError && error.code === 'disconnected') return
+          this.fail(message.client_id, humanSendError(error))
+        },
+      )
+    }
+  }
+
+  /** The server stored it (a `sent`, or our own message seen in the room). */
+  acknowledge(clientId: string): void {
+    const message = this.items.find((m) => m.client_id === clientId)
+    if (!message) return
+    this.items = this.items.filter((m) => m !== message)
+    this.unpersist(clientId)
+    this.onChange(message.room)
+  }
+
+  fail(clientId: string, error: string): void {
+    this.replace(clientId, { status: 'failed', error })
+  }
+
+  /** Back to 'sending' with the same client_id; the caller flushes. */
+  retry(clientId: string): PendingMessage | null {
+    return this.replace(clientId, { status: 'sending', error: null })
+  }
+
+  /** The socket closed: nothing is in flight any more. */
+  disconnected(): void {
+    this.inFlight.clear()
+  }
+
+  /** Forgets everything in memory (logout); the stored copy stays for that user. */
+  clear(): void {
+    const rooms = this.rooms()
+    this.items = []
+    this.inFlight.clear()
+    this.storageKey = null
+    for (const room of rooms) this.onChange(room)
+  }
+
+  private replace(clientId: string, patch: Partial<PendingMessage>): PendingMessage | null {
+    const index = this.items.findIndex((m) => m.client_id === clientId)
+    if (index < 0) return null
+    const next = { ...this.items[index]!, ...patch }
+    this.items = this.items.map((m, i) => (i === index ? next : m))
+    this.persist(next)
+    this.onChange(next.room)
+    return next
+  }
+
+  // ---- storage ------------------------------------------------------------------------
+
+  private readStored(): Record<string, PendingMessage> {
+    if (!this.storage || !this.storageKey) return {}
+    try {
+      const value: unknown = JSON.parse(this.storage.getItem(this.storageKey) ?? '{}')
+      if (typeof value !== 'object' || value === null) return {}
+      const entries = Object.entries(value as Record<string, unknown>).filter(([, m]) => isPending(m))
+      return Object.fromEntries(entries) as Record<string, PendingMessage>
+    } catch {
+      return {}
+    }
+  }
+
+  private writeStored(entries: Record<string, PendingMessage>): void {
+    if (!this.storage || !this.storageKey) return
+    try {
+      if (Object.keys(entries).length === 0) this.storage.removeItem(this.storageKey)
+      else this.storage.setItem(this.storageKey, JSON.stringify(entries))
+    } catch {
+      // Storage full or denied: the outbox still works for this page's lifetime.
+    }
+  }
+
+  private persist(message: PendingMessage): void {
+    this.writeStored({ ...this.readStored(), [message.client_id]: message })
+  }
+
+  private unpersist(clientId: string): void {
+    const entries = this.readStored()
+    if (!(clientId in entries)) return
+    delete entries[clientId]
+    this.writeStored(entries)
+  }
+}
+
+function isPending(v: unknown): v is PendingMessage {
+  if (typeof v !== 'object' || v === null) return false
+  const m = v as Record<string, unknown>
+  return (
+    typeof m.client_id === 'string' && typeof m.room === 'string' && typeof m.body === 'string' &&
+    typeof m.created_at === 'string' && (m.status === 'sending' || m.status === 'failed') &&
+    typeof m.author === 'object' && m.author !== null
+  )
+}

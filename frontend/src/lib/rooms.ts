@@ -1,0 +1,64 @@
+// The room list as pure functions: the server's `rooms` answer merged with what
+// this tab has seen live since, and live unread counting. A message counts as
+// unread once (by seq above last_seq), only when someone else wrote it and the
+// room is not the one being read.
+import type { RoomInfo } from './protocol'
+import type { Message, RoomSummary } from './types'
+
+const byName = (a: RoomSummary, b: RoomSummary) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+
+function upsert(list: RoomSummary[], name: string, change: (room: RoomSummary) => RoomSummary): RoomSummary[] {
+  const index = list.findIndex((r) => r.name === name)
+  const held = list[index] ?? { name, last_seq: 0, member: true, unread: 0, online: 0 }
+  const next = change(held)
+  if (index >= 0 && sameSummary(held, next)) return list
+  return index >= 0 ? list.map((r, i) => (i === index ? next : r)) : [...list, next].sort(byName)
+}
+
+const sameSummary = (a: RoomSummary, b: RoomSummary) =>
+  a.last_seq === b.last_seq && a.member === b.member && a.unread === b.unread && a.online === b.online
+
+/** The server's list; where this tab has seen newer messages live, its own count stands. */
+export function roomsFromServer(held: RoomSummary[], infos: readonly RoomInfo[], focused: string | null): RoomSummary[] {
+  const heldByName = new Map(held.map((r) => [r.name, r]))
+  const merged = new Map<string, RoomSummary>()
+  for (const info of infos) {
+    const local = heldByName.get(info.name)
+    const fresher = local && local.last_seq > info.last_seq
+    merged.set(info.name, {
+      name: info.name,
+      last_seq: fresher ? local.last_seq : info.last_seq,
+      member: info.member || (local?.member ?? false),
+      unread: info.name === focused ? 0 : fresher ? local.unread : info.unread,
+      online: info.online,
+    })
+  }
+  // A room created here a moment ago may be missing from an answer computed before.
+  for (const room of held) if (!merged.has(room.name)) merged.set(room.name, room)
+  return [...merged.values()].sort(byName)
+}
+
+export function roomMessageSeen(
+  list: RoomSummary[], message: Message, selfId: number | null, focused: string | null,
+): RoomSummary[] {
+  return upsert(list, message.room, (room) => {
+    if (message.seq <= room.last_seq) return room
+    const counts = message.author.id !== selfId && message.room !== focused
+    return { ...room, last_seq: message.seq, unread: counts ? room.unread + 1 : room.unread }
+  })
+}
+
+/** Joined (or a catch-up page): a member now; messages in the join were counted by the server. */
+export function roomJoined(list: RoomSummary[], name: string, lastSeq: number | null, online: number): RoomSummary[] {
+  return upsert(list, name, (room) => ({
+    ...room, member: true, online, last_seq: Math.max(room.last_seq, lastSeq ?? 0),
+  }))
+}
+
+export function roomOnline(list: RoomSummary[], name: string, online: number): RoomSummary[] {
+  return list.some((r) => r.name === name) ? upsert(list, name, (room) => ({ ...room, online })) : list
+}
+
+export function roomRead(list: RoomSummary[], name: string): RoomSummary[] {
+  return list.some((r) => r.name === name && r.unread !== 0) ? upsert(list, name, (room) => ({ ...room, unread: 0 })) : list
+}

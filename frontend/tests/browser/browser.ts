@@ -1,0 +1,131 @@
+// Chromium from Debian, driven by playwright-core, found the way a screen reader
+// finds things: by role and accessible name.
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { expect } from 'vitest'
+
+/** Without these Chromium hangs on this machine's closed network. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+/** playwright-core gives every launch a fresh temporary --user-data-dir of its own. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    headless: true,
+  })
+}
+
+/** Console errors, uncaught exceptions and dialogs (an alert means HTML ran). */
+export class PageProblems {
+  readonly problems: string[] = []
+  private allowed: RegExp[] = []
+
+  watch(page: Page): Page {
+    page.on('console', (message) => {
+      if (message.type() !== 'error') return
+      const text = message.text()
+      if (this.allowed.some((pattern) => pattern.test(text))) return
+      this.problems.push(`console error on ${page.url()}: ${text}`)
+    })
+    page.on('pageerror', (error) => this.problems.push(`uncaught on ${page.url()}: ${error.message}`))
+    page.on('dialog', (dialog) => {
+      this.problems.push(`dialog on ${page.url()}: ${dialog.type()} ${dialog.message()}`)
+      void dialog.dismiss()
+    })
+    return page
+  }
+
+  /** Errors a browser reports by itself while the server is down, and only while it is. */
+  async allowWhile<T>(patterns: RegExp[], during: () => Promise<T>): Promise<T> {
+    this.allowed = patterns
+    try {
+      return await during()
+    } finally {
+      this.allowed = []
+    }
+  }
+
+  expectNone(): void {
+    expect(this.problems).toEqual([])
+  }
+}
+
+export class Person {
+  constructor(
+    readonly page: Page,
+    readonly username: string,
+    readonly password: string,
+  ) {}
+
+  static async open(context: BrowserContext, problems: PageProblems, baseUrl: string, path: string, username: string) {
+    const page = problems.watch(await context.newPage())
+    await page.goto(`${baseUrl}${path}`)
+    return new Person(page, username, `${username}-Passw0rd-long!`)
+  }
+
+  async signUp(): Promise<void> {
+    await this.page.getByLabel('Username', { exact: true }).fill(this.username)
+    await this.page.getByLabel('Password', { exact: true }).fill(this.password)
+    await this.page.getByRole('button', { name: 'Sign up' }).click()
+    await this.page.getByRole('button', { name: 'Log out' }).waitFor()
+  }
+
+  get log() {
+    return this.page.getByRole('log', { name: 'Messages' })
+  }
+
+  get online() {
+    return this.page.getByRole('list', { name: 'Online' })
+  }
+
+  get typing() {
+    return this.page.getByRole('status', { name: 'Typing' })
+  }
+
+  get connection() {
+    return this.page.getByRole('status', { name: 'Connection' })
+  }
+
+  get composer() {
+    return this.page.getByRole('textbox', { name: 'Message' })
+  }
+
+  get rooms() {
+    return this.page.getByRole('navigation', { name: 'Rooms' })
+  }
+
+  /** Messages in the log whose text includes `text`. */
+  messagesWith(text: string) {
+    return this.log.getByRole('listitem').filter({ hasText: text })
+  }
+
+  async say(body: string): Promise<void> {
+    await this.composer.fill(body)
+    await this.composer.press('Enter')
+  }
+
+  async join(room: string): Promise<void> {
+    await this.page.getByRole('textbox', { name: 'Room name' }).fill(room)
+    await this.page.getByRole('button', { name: 'Join' }).click()
+    await this.page.waitForURL(`**/r/${room}`)
+    await this.log.waitFor()
+  }
+
+  async onlineNames(): Promise<string[]> {
+    return (await this.online.getByRole('listitem').allTextContents()).map((text) => text.trim())
+  }
+}
+
+/** Polls until `read` gives the expected value. */
+export function eventually<T>(read: () => Promise<T>, timeout = 15_000) {
+  return expect.poll(read, { timeout, interval: 100 })
+}

@@ -1,0 +1,204 @@
+// Two (or more) people in real Chromium contexts against a real Daphne.
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Browser, BrowserContext } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { PageProblems, Person, eventually, launchChromium } from './browser'
+import { REPO_DIR, pidFile, startDaphne, stopPid } from './server'
+
+const port = inject('serverPort')
+const varDir = inject('varDir')
+const baseUrl = `http://127.0.0.1:${port}`
+const SCREEN = { width: 1280, height: 800 }
+
+/** What Chromium itself logs while the server is gone: refused connections. */
+const OUTAGE_NOISE = [/WebSocket connection to .* failed/, /ERR_CONNECTION_REFUSED/, /Failed to load resource/]
+
+let browser: Browser
+const contexts: BrowserContext[] = []
+
+async function newContext(): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: SCREEN })
+  contexts.push(context)
+  return context
+}
+
+async function person(problems: PageProblems, path: string, username: string): Promise<Person> {
+  return Person.open(await newContext(), problems, baseUrl, path, username)
+}
+
+beforeAll(async () => {
+  browser = await launchChromium()
+})
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined)
+  await browser?.close()
+})
+
+describe('chat in the browser', () => {
+  it('shows the server’s own error text when logging in or signing up fails', async () => {
+    const problems = new PageProblems()
+    const visitor = await person(problems, '/', 'nobody')
+    const { page } = visitor
+    await problems.allowWhile([/status of 400/], async () => {
+      await page.getByLabel('Username', { exact: true }).fill('nobody')
+      await page.getByLabel('Password', { exact: true }).fill('not-the-password')
+      await page.getByRole('button', { name: 'Log in' }).click()
+      const alert = page.getByRole('alert')
+      await alert.waitFor()
+      const loginError = (await alert.textContent())?.trim() ?? ''
+      expect(loginError).not.toBe('')
+      expect(loginError).not.toMatch(/Could not reach/)
+
+      await page.getByLabel('Username', { exact: true }).fill('shortpass')
+      await page.getByLabel('Password', { exact: true }).fill('abc')
+      await page.getByRole('button', { name: 'Sign up' }).click()
+      // Django's password validators name what is wrong.
+      await eventually(async () => (await alert.textContent()) ?? '').toMatch(/short|characters/i)
+    })
+    await page.getByLabel('Username', { exact: true }).waitFor()
+    problems.expectNone()
+  })
+
+  it('lets two people chat: presence, typing, plain-text bodies, reload', async () => {
+    const problems = new PageProblems()
+    const alice = await person(problems, '/r/general', 'alice')
+    const bob = await person(problems, '/r/general', 'bob')
+    await alice.signUp()
+    await bob.signUp()
+
+    await eventually(() => alice.onlineNames()).toEqual(['alice', 'bob'])
+    await eventually(() => bob.onlineNames()).toEqual(['alice', 'bob'])
+    expect(await alice.typing.textContent()).toBe('')
+
+    await bob.composer.pressSequentially('Morning! Did the deploy go out?', { delay: 15 })
+    await eventually(() => alice.typing.textContent()).toBe('bob is typing…')
+    await bob.composer.press('Enter')
+    await eventually(() => alice.messagesWith('Did the deploy go out?').count()).toBe(1)
+    expect(await alice.messagesWith('Did the deploy go out?').textContent()).toContain('bob')
+    await eventually(() => alice.typing.textContent()).toBe('')
+    expect(await bob.composer.inputValue()).toBe('')
+
+    // Shift+Enter breaks the line instead of sending.
+    await alice.composer.pressSequentially('It did, at 9:40.')
+    await alice.composer.press('Shift+Enter')
+    await alice.composer.pressSequentially('Error rate is flat since.')
+    expect(await alice.composer.inputValue()).toBe('It did, at 9:40.\nError rate is flat since.')
+    await alice.composer.press('Enter')
+    await eventually(() => bob.messagesWith('Error rate is flat since.').count()).toBe(1)
+
+    const xss = '<img src=x onerror=alert(1)>'
+    await alice.say(xss)
+    await eventually(() => bob.messagesWith(xss).count()).toBe(1)
+    expect(await bob.messagesWith(xss).textContent()).toContain('alice')
+    expect(await bob.log.locator('img').count()).toBe(0)
+
+    await bob.say('Nice. I’ll close the incident then 🎉')
+    await alice.say('Thanks — and please write the postmortem by Friday.')
+    await eventually(() => bob.messagesWith('postmortem').count()).toBe(1)
+    await eventually(() => alice.messagesWith('close the incident').count()).toBe(1)
+    await eventually(() => alice.log.getByText('Sending…').count()).toBe(0)
+
+    await bob.composer.pressSequentially('Sure, on it', { delay: 15 })
+    await eventually(() => alice.typing.textContent()).toBe('bob is typing…')
+    await alice.page.mouse.move(0, 0)
+    mkdirSync(join(REPO_DIR, 'docs'), { recursive: true })
+    await alice.page.screenshot({ path: join(REPO_DIR, 'docs', 'screenshot.png') })
+
+    await alice.page.reload()
+    expect(new URL(alice.page.url()).pathname).toBe('/r/general')
+    await alice.page.getByRole('button', { name: 'Log out' }).waitFor()
+    await eventually(() => alice.messagesWith('Did the deploy go out?').count()).toBe(1)
+    expect(await alice.messagesWith(xss).count()).toBe(1)
+    expect(await alice.log.getByRole('listitem').count()).toBe(5)
+    problems.expectNone()
+  })
+
+  it('counts unread messages on the link of a room not being viewed', async () => {
+    const problems = new PageProblems()
+    const carol = await person(problems, '/r/news', 'carol')
+    await carol.signUp()
+    await carol.log.waitFor()
+    await carol.join('lobby')
+
+    const dave = await person(problems, '/r/news', 'dave')
+    await dave.signUp()
+    await dave.say('Release 2.4 is out')
+    await dave.say('Changelog is in the wiki')
+
+    const newsLink = carol.rooms.getByRole('link', { name: /^news/ })
+    await eventually(() => newsLink.textContent()).toMatch(/^#?news 2$/)
+    expect(await carol.rooms.getByRole('link', { name: 'news 2' }).count()).toBe(1)
+    expect(await carol.rooms.getByRole('link', { name: 'lobby', exact: true }).count()).toBe(1)
+
+    await newsLink.click()
+    await carol.page.waitForURL('**/r/news')
+    await eventually(() => carol.messagesWith('Changelog is in the wiki').count()).toBe(1)
+    await eventually(() => carol.rooms.getByRole('link', { name: 'news', exact: true }).count()).toBe(1)
+    problems.expectNone()
+  })
+
+  it('returns every tab of a browser to the sign-in form on logout', async () => {
+    const problems = new PageProblems()
+    const context = await newContext()
+    const erin = await Person.open(context, problems, baseUrl, '/r/lobby', 'erin')
+    await erin.signUp()
+    const secondTab = problems.watch(await context.newPage())
+    await secondTab.goto(`${baseUrl}/r/lobby`)
+    await secondTab.getByRole('log', { name: 'Messages' }).waitFor()
+
+    await erin.page.getByRole('button', { name: 'Log out' }).click()
+    await erin.page.getByRole('button', { name: 'Log in' }).waitFor()
+    await secondTab.getByRole('button', { name: 'Log in' }).waitFor({ timeout: 10_000 })
+    expect(await secondTab.getByRole('button', { name: 'Log out' }).count()).toBe(0)
+    problems.expectNone()
+  })
+
+  it('rides out a server crash: Reconnecting…, Sending…, then delivered exactly once', async () => {
+    const problems = new PageProblems()
+    const frank = await person(problems, '/r/ops', 'frank')
+    const grace = await person(problems, '/r/ops', 'grace')
+    await frank.signUp()
+    await grace.signUp()
+    await grace.say('Before the crash')
+    await eventually(() => frank.messagesWith('Before the crash').count()).toBe(1)
+    expect(await frank.connection.textContent()).toBe('')
+
+    const body = 'Typed while the server was down'
+    await problems.allowWhile(OUTAGE_NOISE, async () => {
+      await stopPid(Number(readFileSync(pidFile(varDir), 'utf8')), 'SIGKILL')
+      await eventually(() => frank.connection.textContent()).toMatch(/Reconnecting…/)
+      await frank.page.getByRole('button', { name: 'Reconnect now' }).waitFor()
+      await eventually(() => frank.connection.textContent(), 30_000).toMatch(/Reconnecting… in \d+ s/)
+
+      await frank.say(body)
+      const mine = frank.messagesWith(body)
+      await eventually(() => mine.textContent()).toContain('Sending…')
+      // The outbox must not give up while the server is away for a while.
+      await new Promise((resolve) => setTimeout(resolve, 3_000))
+      expect(await mine.textContent()).toContain('Sending…')
+
+      await startDaphne(port, varDir)
+      const reconnectNow = frank.page.getByRole('button', { name: 'Reconnect now' })
+      if (await reconnectNow.isVisible()) await reconnectNow.click().catch(() => undefined)
+
+      await eventually(() => frank.connection.textContent(), 60_000).toBe('')
+      await eventually(() => grace.connection.textContent(), 60_000).toBe('')
+      await eventually(() => frank.log.getByText('Sending…').count(), 30_000).toBe(0)
+    })
+
+    await eventually(() => grace.messagesWith(body).count(), 30_000).toBe(1)
+    expect(await frank.messagesWith(body).count()).toBe(1)
+    expect(await frank.messagesWith(body).textContent()).not.toContain('Failed')
+    // Nothing arrives twice later either, and the store holds it once.
+    await new Promise((resolve) => setTimeout(resolve, 3_000))
+    expect(await frank.messagesWith(body).count()).toBe(1)
+    expect(await grace.messagesWith(body).count()).toBe(1)
+    expect(await frank.messagesWith('Before the crash').count()).toBe(1)
+    await grace.page.reload()
+    await eventually(() => grace.messagesWith(body).count()).toBe(1)
+    expect(await grace.log.getByRole('listitem').count()).toBe(2)
+    problems.expectNone()
+  })
+})

@@ -1,0 +1,17 @@
+// Browser tests: a real Daphne (started by globalSetup) and a real Chromium,
+// driven from Node with playwright-core. One file at a time: they share a server.
+import { defineConfig } from 'vitest/config'
+import { fileURLToPath } from 'node:url'
+
+export default defineConfig({
+  test: {
+    root: fileURLToPath(new URL('.', import.meta.url)),
+    include: ['**/*.browser.test.ts'],
+    environment: 'node',
+    globalSetup: ['./globalSetup.ts'],
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    teardownTimeout: 30_000,
+  },
+})

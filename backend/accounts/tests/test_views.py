@@ -281,3 +281,24 @@ def test_a_bad_host_under_api_is_400_json(client):
     response = client.get("/api/session", HTTP_HOST="evil.example")
     assert response.status_code == 400
     assert response.json() == {"error": "bad request"}
+
+
+def test_delete_session_reaches_the_users_sockets_through_the_channel_layer(client, alice):
+    # The real events door and the real (in-memory) channel layer: a channel in
+    # the user's group, as a socket's process has, receives the close order.
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from chat.events import user_group
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(user_group(alice.pk), channel)
+    log_in(client)
+    session_key = client.cookies["sessionid"].value
+
+    assert send(client, "delete", "/api/session").status_code == 204
+
+    message = async_to_sync(layer.receive)(channel)
+    assert message["session_key"] == session_key
+    assert message["user"] == alice.pk

@@ -8,9 +8,21 @@ import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('./frontend', import.meta.url))
 
+// django-vite's dev mode (VITE_DEV_MODE=1) asks the dev server for
+// /static/<path>; the dev server itself serves the app from /.
+const djangoStaticPrefix = {
+  name: 'django-static-prefix',
+  configureServer(server) {
+    server.middlewares.use((req, _res, next) => {
+      if (req.url?.startsWith('/static/')) req.url = req.url.slice('/static'.length)
+      next()
+    })
+  },
+}
+
 export default defineConfig(({ command }) => ({
   root,
-  plugins: [react()],
+  plugins: [react(), djangoStaticPrefix],
   // Built assets are served by Django under /static/; the dev server serves from /.
   base: command === 'build' ? '/static/' : '/',
   server: {

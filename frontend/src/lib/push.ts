@@ -38,15 +38,17 @@ export class PushTable {
   ): Promise<ServerFrame> {
     const ref = String(++this.counter)
     return new Promise<ServerFrame>((resolve, reject) => {
-      if (!transmit({ ...frame, ref })) {
-        reject(new PushError('disconnected', 'Not connected'))
-        return
-      }
+      // Registered before sending, so even an instant answer finds its request.
       const timer = this.clock.setTimeout(() => {
         this.waiting.delete(ref)
         reject(new PushError('timeout', 'No answer from the server'))
       }, this.timeoutMs)
       this.waiting.set(ref, { resolve, reject, timer })
+      if (!transmit({ ...frame, ref })) {
+        this.waiting.delete(ref)
+        this.clock.clearTimeout(timer)
+        reject(new PushError('disconnected', 'Not connected'))
+      }
     })
   }
 

@@ -1,0 +1,47 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { parseServerFrame } from './protocol'
+
+const message = {
+  id: 7, room: 'general', seq: 3, author: { id: 1, username: 'alice' }, body: 'hi',
+  created_at: '2026-11-21T10:00:00.000000Z', client_id: 'c1',
+}
+
+describe('parseServerFrame', () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  it('accepts every server frame of the contract', () => {
+    const frames = [
+      { type: 'pong', ref: '1' },
+      { type: 'rooms', ref: '2', rooms: [{ name: 'general', last_seq: 3, member: true, unread: 1, online: 2 }] },
+      { type: 'joined', room: 'general', presence: [message.author], messages: [message], has_more: false },
+      { type: 'left', room: 'general' },
+      { type: 'sent', ref: '3', message },
+      { type: 'history', room: 'general', messages: [], has_more: true },
+      { type: 'message', room: 'general', message },
+      { type: 'typing', room: 'general', user: message.author, active: true },
+      { type: 'presence', room: 'general', joins: [], leaves: [message.author] },
+      { type: 'error', ref: '4', code: 'bad_frame', detail: 'no' },
+    ]
+    for (const frame of frames) expect(parseServerFrame(JSON.stringify(frame))).toEqual(frame)
+  })
+
+  it('logs and drops malformed or unknown frames instead of throwing', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const bad = [
+      'not json{',
+      '[1,2]',
+      'null',
+      '{"type": "surprise"}',
+      '{"type": "toString"}',
+      '{"no": "type"}',
+      JSON.stringify({ type: 'message', room: 'general', message: { ...message, seq: '3' } }),
+      JSON.stringify({ type: 'message', room: 'general', message: { ...message, author: null } }),
+      JSON.stringify({ type: 'joined', room: 'general', presence: [], messages: [], has_more: 'no' }),
+      JSON.stringify({ type: 'pong', ref: 5 }),
+      JSON.stringify({ type: 'typing', room: 'general', user: message.author }),
+    ]
+    for (const text of bad) expect(parseServerFrame(text)).toBeNull()
+    expect(parseServerFrame(new ArrayBuffer(2))).toBeNull()
+    expect(warn).toHaveBeenCalledTimes(bad.length + 1)
+  })
+})

@@ -1,0 +1,232 @@
+// Test doubles shaped like the real things: a WebSocket the test drives from
+// the server side, an in-memory chat server that speaks the wire contract, and
+// a Map-backed localStorage. Used by the *.test.ts files only.
+import type { ChatEnv, EventTargetLike, StorageLike, WebSocketFactory, WebSocketLike } from '../env'
+import type { ClientFrame, ServerFrame } from '../protocol'
+import type { Message, User } from '../types'
+
+/** Lets promise callbacks queued so far (and those they queue) run. */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 50; i++) await Promise.resolve()
+}
+
+export class FakeSocket implements WebSocketLike {
+  readyState = 0
+  onopen: ((event: unknown) => void) | null = null
+  onclose: ((event: { code: number; reason?: string }) => void) | null = null
+  onerror: ((event: unknown) => void) | null = null
+  onmessage: ((event: { data: unknown }) => void) | null = null
+  /** Frames the client sent, parsed. */
+  readonly sent: ClientFrame[] = []
+  closedByClient: number | null = null
+
+  constructor(readonly url: string, private readonly onSend: (ws: FakeSocket, frame: ClientFrame) => void = () => {}) {}
+
+  send(data: string): void {
+    if (this.readyState !== 1) throw new Error('send on a socket that is not open')
+    const frame = JSON.parse(data) as ClientFrame
+    this.sent.push(frame)
+    this.onSend(this, frame)
+  }
+
+  close(code = 1000): void {
+    this.closedByClient = code
+    this.readyState = 3
+  }
+
+  // ---- the server's side ----
+  accept(): void {
+    this.readyState = 1
+    this.onopen?.({})
+  }
+
+  push(frame: ServerFrame | Record<string, unknown>): void {
+    this.pushRaw(JSON.stringify(frame))
+  }
+
+  pushRaw(data: unknown): void {
+    this.onmessage?.({ data })
+  }
+
+  drop(code: number): void {
+    this.readyState = 3
+    this.onclose?.({ code })
+  }
+
+  framesOf<T extends ClientFrame['type']>(type: T): Extract<ClientFrame, { type: T }>[] {
+    return this.sent.filter((f): f is Extract<ClientFrame, { type: T }> => f.type === type)
+  }
+}
+
+/** A WebSocket constructor that records every socket it made. */
+export function fakeSockets(onSend?: (ws: FakeSocket, frame: ClientFrame) => void) {
+  const sockets: FakeSocket[] = []
+  const WebSocket = class extends FakeSocket {
+    constructor(url: string) {
+      super(url, onSend)
+      sockets.push(this)
+    }
+  } as unknown as WebSocketFactory
+  return { sockets, WebSocket, last: () => sockets[sockets.length - 1]! }
+}
+
+export class MemoryStorage implements StorageLike {
+  readonly data = new Map<string, string>()
+  getItem = (key: string) => this.data.get(key) ?? null
+  setItem = (key: string, value: string) => void this.data.set(key, value)
+  removeItem = (key: string) => void this.data.delete(key)
+}
+
+export class FakeEvents implements EventTargetLike {
+  visibilityState = 'visible'
+  private readonly listeners = new Map<string, Set<() => void>>()
+  addEventListener(type: string, listener: () => void): void {
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set())
+    this.listeners.get(type)!.add(listener)
+  }
+  removeEventListener(type: string, listener: () => void): void {
+    this.listeners.get(type)?.delete(listener)
+  }
+  fire(type: string): void {
+    for (const listener of [...(this.listeners.get(type) ?? [])]) listener()
+  }
+}
+
+export const alice: User = { id: 1, username: 'alice' }
+export const bob: User = { id: 2, username: 'bob' }
+export const carol: User = { id: 3, username: 'carol' }
+
+/**
+ * An in-memory chat server speaking the wire contract to FakeSockets. Every
+ * socket is alice's. Knobs let a test hold answers, drop live frames or refuse.
+ */
+export class FakeServer {
+  readonly log = new Map<string, Message[]>()
+  private readonly byClientId = new Map<string, Message>()
+  private readonly joined = new Map<FakeSocket, Set<string>>()
+  private nextId = 1
+  /** While false, requests get no answer (to test timeouts). */
+  answering = true
+  /** Accept new sockets at once. */
+  autoAccept = true
+  /** While true, live `message` frames are not delivered (a lossy channel layer). */
+  dropLive = false
+  /** Errors to answer the next `send` frames with, in order. */
+  sendErrors: string[] = []
+  /** The newest join page size and the since-join cap (the protocol's 50 and 500). */
+  joinPage = 50
+  sinceCap = 500
+  readonly fakes = fakeSockets((ws, frame) => void Promise.resolve().then(() => this.handle(ws, frame)))
+
+  constructor(readonly user: User = alice) {}
+
+  get sockets(): FakeSocket[] {
+    return this.fakes.sockets
+  }
+
+  get socket(): FakeSocket {
+    return this.fakes.last()
+  }
+
+  /** Accepts pending sockets (autoAccept does so when they are made). */
+  acceptAll(): void {
+    for (const ws of this.sockets) if (ws.readyState === 0) ws.accept()
+  }
+
+  /** Stores a message and sends it live to every socket joined to the room. */
+  store(room: string, author: User, body: string, clientId = `c${this.nextId}`): Message {
+    const existing = this.byClientId.get(`${author.id}:${clientId}`)
+    if (existing) return existing
+    const log = this.log.get(room) ?? []
+    this.log.set(room, log)
+    const message: Message = {
+      id: this.nextId++, room, seq: log.length + 1, author, body, client_id: clientId,
+      created_at: new Date(Date.UTC(2026, 10, 21, 10, 0, log.length)).toISOString(),
+    }
+    log.push(message)
+    this.byClientId.set(`${author.id}:${clientId}`, message)
+    if (!this.dropLive) {
+      for (const [ws, rooms] of this.joined) if (rooms.has(room) && ws.readyState === 1) ws.push({ type: 'message', room, message })
+    }
+    return message
+  }
+
+  private handle(ws: FakeSocket, frame: ClientFrame): void {
+    if (ws.readyState !== 1 || !this.answering) return
+    const ref = 'ref' in frame ? { ref: frame.ref } : {}
+    const rooms = this.joined.get(ws) ?? new Set<string>()
+    this.joined.set(ws, rooms)
+    switch (frame.type) {
+      case 'ping':
+        return ws.push({ type: 'pong', ...ref })
+      case 'rooms':
+        return ws.push({
+          type: 'rooms', ...ref,
+          rooms: [...this.log.entries()].map(([name, log]) => ({
+            name, last_seq: log.length, member: log.some((m) => m.author.id === this.user.id), unread: 0, online: 1,
+          })),
+        })
+      case 'join': {
+        rooms.add(frame.room)
+        const log = this.log.get(frame.room) ?? []
+        this.log.set(frame.room, log)
+        const newer = frame.since === undefined ? log.slice(-this.joinPage) : log.filter((m) => m.seq > frame.since!)
+        const messages = frame.since === undefined ? newer : newer.slice(0, this.sinceCap)
+        const has_more = frame.since === undefined ? log.length > this.joinPage : newer.length > this.sinceCap
+        return ws.push({ type: 'joined', ...ref, room: frame.room, presence: [this.user], messages, has_more })
+      }
+      case 'history': {
+        const older = (this.log.get(frame.room) ?? []).filter((m) => m.seq < frame.before)
+        const limit = frame.limit ?? 50
+        return ws.push({
+          type: 'history', ...ref, room: frame.room, messages: older.slice(-limit), has_more: older.length > limit,
+        })
+      }
+      case 'send': {
+        const code = this.sendErrors.shift()
+        if (code) return ws.push({ type: 'error', ...ref, code, detail: `refused: ${code}` })
+        const message = this.store(frame.room, this.user, frame.body.trim(), frame.client_id)
+        return ws.push({ type: 'sent', ...ref, message })
+      }
+      default:
+        return
+    }
+  }
+
+  /** Every frame of a type the client sent, over all its sockets. */
+  sent<T extends ClientFrame['type']>(type: T): Extract<ClientFrame, { type: T }>[] {
+    return this.sockets.flatMap((ws) => ws.framesOf(type))
+  }
+
+  env(extra: Partial<ChatEnv> = {}): Partial<ChatEnv> {
+    let id = 0
+    return {
+      WebSocket: this.fakes.WebSocket,
+      random: () => 0.5,
+      randomId: () => `cid-${++id}`,
+      cookies: () => 'csrftoken=tok',
+      fetch: fakeFetch({ 'GET /api/session': { status: 200, body: { user: this.user } } }),
+      storage: new MemoryStorage(),
+      window: new FakeEvents(),
+      document: null,
+      ...extra,
+    }
+  }
+}
+
+export interface FakeResponse {
+  status: number
+  body?: unknown
+}
+
+/** A fetch answering "METHOD /path" from a table; records the calls. */
+export function fakeFetch(table: Record<string, FakeResponse>, calls: { url: string; init: RequestInit }[] = []) {
+  return (async (input: string | URL | Request, init: RequestInit = {}) => {
+    const url = String(input)
+    calls.push({ url, init })
+    const path = new URL(url, 'http://x').pathname
+    const answer = table[`${init.method ?? 'GET'} ${path}`]
+    if (!answer) throw new TypeError('Failed to fetch')
+    return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), { status: answer.status })
+  }) as typeof fetch
+}

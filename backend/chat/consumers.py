@@ -6,11 +6,13 @@ through events.py; reads and writes through selectors/services in a thread.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from chat import events, frames, selectors, services
 from chat.frames import FrameError
@@ -22,10 +24,17 @@ log = logging.getLogger(__name__)
 UNAUTHENTICATED = 4401
 
 
+@functools.cache
+def _serial_database() -> bool:
+    # SQLite takes one writer at a time anyway, and its shared-cache test
+    # database locks whole tables: keep Channels' one database thread there.
+    return settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+
+
 def _db(function):
-    # Not thread-sensitive: sockets' queries run side by side in the pool
-    # instead of queueing on one thread for the whole process.
-    return database_sync_to_async(function, thread_sensitive=False)
+    # Elsewhere (PostgreSQL) sockets' queries run side by side in the thread
+    # pool instead of queueing on one thread for the whole process.
+    return database_sync_to_async(function, thread_sensitive=_serial_database())
 
 
 def _utf8_length(text: str) -> int:

@@ -313,3 +313,10 @@ class Hub:
             return
         for room, user in leaves:
             await events.presence_changed(room=room, joins=[], leaves=[user])
+
+
+async def close_hub() -> None:
+    """Closes the running loop's hub, if it has one (test teardown, shutdown)."""
+    hub = _hubs.pop(asyncio.get_running_loop(), None)
+    if hub is not None:
+        await hub.close()

@@ -87,6 +87,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the socket's reads run beside a write; the timeout rides out a
     # concurrent writer instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
@@ -157,7 +158,8 @@ USE_TZ = True
 
 FRONTEND_DIST = REPO_DIR / "frontend" / "dist"
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
+# Only for `collectstatic`; without it whitenoise serves frontend/dist through the finders.
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -58,9 +58,7 @@ export function ChatScreen({ user }: { user: User }) {
           <span className="visually-hidden">{roomsOpen ? 'Hide rooms' : 'Show rooms'}</span>
         </button>
         <span className="brand">
-          <span className="brand-mark" aria-hidden="true">
-            #
-          </span>
+          <span className="brand-mark" aria-hidden="true" />
           Chat
         </span>
         <span className="spacer" />
@@ -105,8 +103,12 @@ export function Avatar({ name }: { name: string }) {
   for (const char of name) hash = (hash * 31 + char.charCodeAt(0)) | 0
   const hue = Math.abs(hash) % 360
   return (
-    <span className="avatar" aria-hidden="true" style={{ '--avatar-hue': hue } as React.CSSProperties}>
-      {name.slice(0, 1).toUpperCase()}
-    </span>
+    // The initial is drawn by CSS so it never joins the text of a message or a list item.
+    <span
+      className="avatar"
+      aria-hidden="true"
+      data-initial={name.slice(0, 1).toUpperCase()}
+      style={{ '--avatar-hue': hue } as React.CSSProperties}
+    />
   )
 }

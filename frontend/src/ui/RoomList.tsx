@@ -39,9 +39,7 @@ export function RoomList({ current, rooms, onNavigate }: Props) {
           data-unread={unread > 0 || undefined}
           onClick={(event) => follow(event, room.name)}
         >
-          <span className="room-hash" aria-hidden="true">
-            #
-          </span>
+          <span className="room-hash" aria-hidden="true" />
           <span className="room-name">{room.name}</span>
           {unread > 0 && (
             <>

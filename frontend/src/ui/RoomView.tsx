@@ -17,9 +17,7 @@ export function RoomView({ room, user }: { room: string; user: User }) {
       <section className="conversation" aria-labelledby="room-title">
         <header className="room-header">
           <h1 id="room-title">
-            <span className="room-hash" aria-hidden="true">
-              #
-            </span>
+            <span className="room-hash" aria-hidden="true" />
             {room}
           </h1>
           <span className="muted small">

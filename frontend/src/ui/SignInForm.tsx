@@ -48,9 +48,7 @@ export function SignInForm() {
     <main className="signin">
       <form className="signin-card" onSubmit={submit} aria-describedby={error ? errorId : undefined} noValidate>
         <h1 className="brand">
-          <span className="brand-mark" aria-hidden="true">
-            #
-          </span>
+          <span className="brand-mark" aria-hidden="true" />
           Chat
         </h1>
         <p className="signin-lead">Log in, or pick a username and password to sign up.</p>

@@ -94,7 +94,7 @@ describe('chat in the browser', () => {
     expect(await bob.messagesWith(xss).textContent()).toContain('alice')
     expect(await bob.log.locator('img').count()).toBe(0)
 
-    await bob.say('Nice. I’ll close the incident then 🎉')
+    await bob.say('Nice. I’ll close the incident then.')
     await alice.say('Thanks — and please write the postmortem by Friday.')
     await eventually(() => bob.messagesWith('postmortem').count()).toBe(1)
     await eventually(() => alice.messagesWith('close the incident').count()).toBe(1)

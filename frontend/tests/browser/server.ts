@@ -13,15 +13,15 @@ const VENV_BIN = join(REPO_DIR, '.venv', 'bin')
 export const pidFile = (varDir: string) => join(varDir, 'daphne.pid')
 
 export function serverEnv(varDir: string): NodeJS.ProcessEnv {
-  return {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     DJANGO_SECRET_KEY: 'browser-tests-only-secret-key-0123456789-abcdefghijklmnop',
     CHAT_VAR_DIR: varDir,
     DEBUG: '0',
-    // The shared machine's Redis and PostgreSQL stay untouched: SQLite and in-memory layers.
-    REDIS_URL: '',
-    DATABASE_URL: '',
   }
+  // The shared machine's Redis and PostgreSQL stay untouched: SQLite and in-memory layers.
+  for (const name of ['REDIS_URL', 'DATABASE_URL', 'DEV_ORIGINS', 'VITE_DEV_MODE']) delete env[name]
+  return env
 }
 
 export function migrate(varDir: string): void {

@@ -4,8 +4,8 @@ import { defineConfig } from 'vitest/config'
 import { fileURLToPath } from 'node:url'
 
 export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
   test: {
-    root: fileURLToPath(new URL('.', import.meta.url)),
     include: ['**/*.browser.test.ts'],
     environment: 'node',
     globalSetup: ['./globalSetup.ts'],

@@ -98,7 +98,8 @@ export const carol: User = { id: 3, username: 'carol' }
 
 /**
  * An in-memory chat server speaking the wire contract to FakeSockets. Every
- * socket is alice's. Knobs let a test hold answers, drop live frames or refuse.
+ * socket is alice's; the test accepts sockets. Knobs hold answers, drop live
+ * frames or refuse sends.
  */
 export class FakeServer {
   readonly log = new Map<string, Message[]>()
@@ -107,10 +108,10 @@ export class FakeServer {
   private nextId = 1
   /** While false, requests get no answer (to test timeouts). */
   answering = true
-  /** Accept new sockets at once. */
-  autoAccept = true
   /** While true, live `message` frames are not delivered (a lossy channel layer). */
   dropLive = false
+  /** While true, `send` frames get no answer (the rest are answered). */
+  holdSends = false
   /** Errors to answer the next `send` frames with, in order. */
   sendErrors: string[] = []
   /** The newest join page size and the since-join cap (the protocol's 50 and 500). */
@@ -128,7 +129,7 @@ export class FakeServer {
     return this.fakes.last()
   }
 
-  /** Accepts pending sockets (autoAccept does so when they are made). */
+  /** Accepts every socket still connecting. */
   acceptAll(): void {
     for (const ws of this.sockets) if (ws.readyState === 0) ws.accept()
   }
@@ -183,6 +184,7 @@ export class FakeServer {
         })
       }
       case 'send': {
+        if (this.holdSends) return
         const code = this.sendErrors.shift()
         if (code) return ws.push({ type: 'error', ...ref, code, detail: `refused: ${code}` })
         const message = this.store(frame.room, this.user, frame.body.trim(), frame.client_id)

@@ -1,0 +1,412 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createChatClient } from './client'
+import type { ChatEnv } from './env'
+import { FakeServer, MemoryStorage, alice, bob, carol, flush } from './testing/fakes'
+import type { ChatClient } from './types'
+
+let clients: ChatClient[] = []
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  clients = []
+})
+afterEach(() => {
+  for (const c of clients) c.dispose()
+  vi.useRealTimers()
+  vi.restoreAllMocks()
+})
+
+async function started(server: FakeServer, env: Partial<ChatEnv> = {}) {
+  const client = createChatClient({ httpBase: 'http://api', socketUrl: 'ws://api/ws/', env: server.env(env) })
+  clients.push(client)
+  await client.start()
+  await flush()
+  return client
+}
+
+const seqs = (client: ChatClient, room: string) => client.room(room).getState().messages.map((m) => m.seq)
+
+/** Kills the socket, waits out the backoff, lets the new one connect and catch up. */
+async function reconnect(server: FakeServer) {
+  const count = server.sockets.length
+  server.socket.drop(1006)
+  while (server.sockets.length === count) await vi.advanceTimersByTimeAsync(50)
+  server.acceptAll()
+  await flush()
+}
+
+describe('session and connection', () => {
+  it('start() reads the session and connects when logged in', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    expect(client.session.getState()).toEqual({ status: 'authenticated', user: alice })
+    expect(client.connection.getState().status).toBe('connecting')
+    server.acceptAll()
+    expect(client.connection.getState().status).toBe('connected')
+  })
+
+  it('4401 ends the session: anonymous, no more reconnecting, stores reset', async () => {
+    const server = new FakeServer()
+    server.store('general', bob, 'hello')
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    expect(seqs(client, 'general')).toEqual([1])
+    server.socket.drop(4401)
+    expect(client.session.getState()).toEqual({ status: 'anonymous', user: null })
+    expect(client.room('general').getState().messages).toEqual([])
+    await vi.advanceTimersByTimeAsync(120_000)
+    expect(server.sockets).toHaveLength(1)
+  })
+})
+
+describe('rooms and messages', () => {
+  it('a new room gets the newest 50 and has_more; loadOlder pages back', async () => {
+    const server = new FakeServer()
+    for (let i = 0; i < 120; i++) server.store('general', bob, `m${i + 1}`)
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    expect(server.sent('join')).toEqual([expect.not.objectContaining({ since: expect.anything() })])
+    let view = client.room('general').getState()
+    expect(view.status).toBe('joined')
+    expect(view.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 71 + i))
+    expect(view.hasMore).toBe(true)
+    await client.loadOlder('general')
+    await flush()
+    expect(server.sent('history').at(-1)).toMatchObject({ before: 71, limit: 50 })
+    await client.loadOlder('general')
+    await flush()
+    view = client.room('general').getState()
+    expect(view.messages.map((m) => m.seq)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1))
+    expect(view.hasMore).toBe(false)
+  })
+
+  it('rejoins every open room with since = highest seq held, and pages while has_more', async () => {
+    const server = new FakeServer()
+    server.sinceCap = 3
+    server.store('general', bob, 'one')
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    client.open('empty')
+    await flush()
+    server.dropLive = true
+    for (let i = 0; i < 7; i++) server.store('general', bob, `later ${i}`)
+    server.dropLive = false
+    await reconnect(server)
+    const joins = server.sockets[1]!.framesOf('join')
+    expect(joins.filter((j) => j.room === 'empty')).toEqual([expect.not.objectContaining({ since: expect.anything() })])
+    expect(joins.filter((j) => j.room === 'general').map((j) => j.since)).toEqual([1, 4, 7])
+    expect(seqs(client, 'general')).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+    expect(client.room('general').getState().status).toBe('joined')
+    expect(server.sent('history')).toEqual([])
+  })
+
+  it('drops a seq it already has (live frame after joined, twice)', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    const message = server.store('general', bob, 'hi')
+    server.socket.push({ type: 'message', room: 'general', message })
+    server.socket.push({ type: 'message', room: 'general', message: { ...message, body: 'changed' } })
+    expect(client.room('general').getState().messages).toEqual([message])
+  })
+
+  it('fills a gap left by a dropped live frame with history', async () => {
+    const server = new FakeServer()
+    server.store('general', bob, 'one')
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    server.dropLive = true
+    for (let i = 0; i < 130; i++) server.store('general', carol, `lost ${i}`)
+    server.dropLive = false
+    server.store('general', bob, 'seen')
+    await flush()
+    const histories = server.sent('history')
+    expect(histories[0]).toMatchObject({ room: 'general', before: 132, limit: 100 })
+    expect(histories[1]).toMatchObject({ before: 32, limit: 30 })
+    expect(seqs(client, 'general')).toEqual(Array.from({ length: 132 }, (_, i) => i + 1))
+  })
+
+  it('ignores a malformed frame and keeps working', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    server.socket.pushRaw('{"type":"message","room":"general","message":{"seq":"x"}}')
+    server.store('general', bob, 'fine')
+    expect(seqs(client, 'general')).toEqual([1])
+    expect(warn).toHaveBeenCalled()
+  })
+
+  it('refuses a bad room name without asking the server', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    client.open('Bad Name!')
+    await flush()
+    expect(client.room('Bad Name!').getState().status).toBe('error')
+    expect(server.sent('join')).toEqual([])
+  })
+})
+
+describe('sending (outbox)', () => {
+  it('shows a message as sending at once, then moves it to the log on sent', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    client.send('general', '  hello  ')
+    const pending = client.room('general').getState().pending
+    expect(pending).toEqual([expect.objectContaining({ body: 'hello', status: 'sending', author: alice, client_id: 'cid-1' })])
+    await flush()
+    const view = client.room('general').getState()
+    expect(view.pending).toEqual([])
+    expect(view.messages).toEqual([expect.objectContaining({ body: 'hello', client_id: 'cid-1', seq: 1 })])
+    expect(server.sent('send')).toHaveLength(1)
+  })
+
+  it('written offline: stays sending and goes out once when the connection is back', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    server.socket.drop(1006)
+    expect(client.room('general').getState().status).toBe('joining')
+    client.send('general', 'one')
+    client.send('general', 'two')
+    await vi.advanceTimersByTimeAsync(30_000) // offline well past the request timeout
+    expect(client.room('general').getState().pending.map((p) => p.status)).toEqual(['sending', 'sending'])
+    expect(server.sent('send')).toEqual([])
+    await reconnect(server)
+    expect(server.sent('send').map((f) => f.body)).toEqual(['one', 'two'])
+    expect(client.room('general').getState().messages.map((m) => m.body)).toEqual(['one', 'two'])
+    expect(client.room('general').getState().pending).toEqual([])
+  })
+
+  it('sends each message once per socket, even while a long catch-up joins page by page', async () => {
+    const server = new FakeServer()
+    server.sinceCap = 2
+    server.store('general', bob, 'first')
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    server.socket.drop(1006)
+    for (let i = 0; i < 6; i++) server.store('general', bob, `while away ${i}`)
+    client.send('general', 'queued')
+    server.holdSends = true
+    await reconnect(server)
+    expect(server.sockets.at(-1)!.framesOf('join').map((j) => j.since)).toEqual([1, 3, 5])
+    expect(server.sent('send').map((f) => f.client_id)).toEqual(['cid-1'])
+  })
+
+  it('resends an unacknowledged message after reconnect with its original client_id, and never after the ack', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    server.answering = false // the send is stored nowhere and never answered
+    client.send('general', 'lost in transit')
+    await flush()
+    server.answering = true
+    await reconnect(server)
+    const sends = server.sent('send')
+    expect(sends.map((f) => f.client_id)).toEqual(['cid-1', 'cid-1'])
+    expect(seqs(client, 'general')).toEqual([1])
+    await reconnect(server)
+    await reconnect(server)
+    expect(server.sent('send')).toHaveLength(2)
+    expect(client.room('general').getState().pending).toEqual([])
+  })
+
+  it('the server dedups a resend: acked on the second socket, shown once', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    // Stored, but the socket dies before the live frame and the `sent` arrive.
+    server.dropLive = true
+    const original = server.socket
+    original.onmessage = null
+    client.send('general', 'once')
+    await flush()
+    server.dropLive = false
+    await reconnect(server)
+    expect(server.log.get('general')).toHaveLength(1)
+    expect(client.room('general').getState().messages.map((m) => m.body)).toEqual(['once'])
+    expect(client.room('general').getState().pending).toEqual([])
+  })
+
+  it('a request timeout marks it failed; retry sends the same client_id', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    server.answering = false
+    client.send('general', 'slow')
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(client.room('general').getState().pending).toEqual([
+      expect.objectContaining({ status: 'failed', error: 'No answer from the server' }),
+    ])
+    server.answering = true
+    // Keep the heartbeat happy, then retry.
+    client.retry('general', 'cid-1')
+    expect(client.room('general').getState().pending[0]!.status).toBe('sending')
+    await flush()
+    expect(server.sent('send').map((f) => f.client_id)).toEqual(['cid-1', 'cid-1'])
+    expect(client.room('general').getState().messages.map((m) => m.body)).toEqual(['slow'])
+  })
+
+  it('an error reply marks it failed with a human error and it is not resent by itself', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    server.sendErrors = ['rate_limited']
+    client.send('general', 'too fast')
+    await flush()
+    expect(client.room('general').getState().pending).toEqual([
+      expect.objectContaining({ status: 'failed', error: 'Too many messages, slow down' }),
+    ])
+    await reconnect(server)
+    expect(server.sent('send')).toHaveLength(1)
+  })
+
+  it('survives a reload: the next page load resends what was unacknowledged', async () => {
+    const storage = new MemoryStorage()
+    const server = new FakeServer()
+    const first = await started(server, { storage })
+    server.acceptAll()
+    first.open('general')
+    await flush()
+    server.answering = false
+    first.send('general', 'do not lose me')
+    await flush()
+    first.dispose()
+    server.answering = true
+    const second = await started(server, { storage })
+    expect(second.room('general').getState().pending).toEqual([
+      expect.objectContaining({ body: 'do not lose me', client_id: 'cid-1' }),
+    ])
+    server.acceptAll()
+    await flush()
+    expect(server.sent('send').map((f) => f.client_id)).toEqual(['cid-1', 'cid-1'])
+    expect(second.room('general').getState().messages.map((m) => m.body)).toEqual(['do not lose me'])
+    expect(storage.data.size).toBe(0)
+  })
+})
+
+describe('unread, presence, typing', () => {
+  it('lists rooms on connect, joins every member room, counts live unread outside the focused room', async () => {
+    const server = new FakeServer()
+    server.store('general', alice, 'mine')
+    server.store('random', alice, 'mine too')
+    server.store('elsewhere', bob, 'not a member')
+    const client = await started(server)
+    server.acceptAll()
+    await flush()
+    expect(client.rooms.getState().map((r) => r.name)).toEqual(['elsewhere', 'general', 'random'])
+    expect(server.sent('join').map((j) => j.room).sort()).toEqual(['general', 'random'])
+    client.focus('general')
+    server.store('general', bob, 'read here')
+    server.store('random', bob, 'unread 1')
+    server.store('random', bob, 'unread 2')
+    server.store('random', alice, 'my own')
+    const byName = () => Object.fromEntries(client.rooms.getState().map((r) => [r.name, r.unread]))
+    expect(byName()).toEqual({ elsewhere: 0, general: 0, random: 2 })
+    client.markRead('random', 5)
+    client.markRead('random', 3)
+    expect(byName().random).toBe(0)
+    expect(server.sent('read')).toEqual([{ type: 'read', room: 'random', seq: 5 }])
+  })
+
+  it('asks for the room list again about every minute', async () => {
+    const server = new FakeServer()
+    await started(server)
+    server.acceptAll()
+    await flush()
+    expect(server.sent('rooms')).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(server.sent('rooms')).toHaveLength(2)
+  })
+
+  it('presence follows the snapshot and diffs; typing shows others and drops on their message', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    const ws = server.socket
+    expect(client.presence('general').getState()).toEqual([alice])
+    ws.push({ type: 'presence', room: 'general', joins: [carol, bob], leaves: [] })
+    expect(client.presence('general').getState()).toEqual([alice, bob, carol])
+    ws.push({ type: 'typing', room: 'general', user: bob, active: true })
+    ws.push({ type: 'typing', room: 'general', user: carol, active: true })
+    expect(client.typing('general').getState()).toEqual([bob, carol])
+    server.store('general', bob, 'done typing')
+    expect(client.typing('general').getState()).toEqual([carol])
+    ws.push({ type: 'presence', room: 'general', joins: [], leaves: [carol] })
+    expect(client.typing('general').getState()).toEqual([])
+    expect(client.presence('general').getState()).toEqual([alice, bob])
+    expect(client.rooms.getState().find((r) => r.name === 'general')!.online).toBe(2)
+  })
+
+  it('sends typing through the throttle, and active: false on send', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    client.composerInput('general', 'h')
+    client.composerInput('general', 'hi')
+    client.send('general', 'hi')
+    client.composerInput('general', '')
+    expect(server.sent('typing')).toEqual([
+      { type: 'typing', room: 'general', active: true },
+      { type: 'typing', room: 'general', active: false },
+    ])
+  })
+})
+
+describe('logout', () => {
+  it('closes the socket, says goodbye to the server and resets every store', async () => {
+    const server = new FakeServer()
+    server.store('general', alice, 'hi')
+    const calls: string[] = []
+    const env = server.env()
+    const baseFetch = env.fetch!
+    const client = await started(server, {
+      fetch: (async (input: string, init?: RequestInit) => {
+        calls.push(`${init?.method ?? 'GET'} ${input}`)
+        if (init?.method === 'DELETE') return new Response(null, { status: 204 })
+        return baseFetch(input, init)
+      }) as typeof fetch,
+    })
+    server.acceptAll()
+    await flush()
+    expect(client.rooms.getState()).toHaveLength(1)
+    await client.logout()
+    expect(calls).toEqual(['GET http://api/api/session', 'DELETE http://api/api/session'])
+    expect(server.socket.closedByClient).toBe(1000)
+    expect(client.session.getState().status).toBe('anonymous')
+    expect(client.rooms.getState()).toEqual([])
+    expect(client.room('general').getState().messages).toEqual([])
+    expect(client.connection.getState().status).toBe('idle')
+  })
+})

@@ -1,0 +1,323 @@
+"""The per-process hub, against Channels' in-memory layer and against
+channels-redis on a redis-server this module starts (and restarts) itself."""
+
+import asyncio
+import itertools
+import json
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+from channels.layers import InMemoryChannelLayer
+from channels_redis.core import RedisChannelLayer
+
+from chat import events
+from chat.hub import Hub
+from chat.presence.memory import MemoryPresenceStore
+
+pytestmark = pytest.mark.timeout(60)
+
+QUIET = 0.3
+_conns = itertools.count(1)
+
+
+# ---- a redis-server of our own --------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    def __init__(self, directory):
+        self.port = free_port()
+        self.directory = directory
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            cwd=self.directory,
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+# ---- layers, hubs and sockets ----------------------------------------------------------
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def make_layer(request):
+    """make_layer() -> a new layer: in-memory (one shared by all "processes") or
+    a separate channels-redis layer per call, as separate processes would have."""
+    made = []
+    shared_memory = InMemoryChannelLayer()
+
+    def make():
+        if request.param == "memory":
+            return shared_memory
+        server = request.getfixturevalue("redis_server")
+        layer = RedisChannelLayer(hosts=[{"address": server.url, "socket_timeout": None}])
+        made.append(layer)
+        return layer
+
+    yield make
+    for layer in made:
+        try:
+            await layer.flush()
+        finally:
+            await layer.close_pools()
+
+
+@pytest.fixture
+async def hubs():
+    opened = []
+
+    def make_hub(layer, **options):
+        options.setdefault("presence", MemoryPresenceStore(ttl=30))
+        hub = Hub(layer, **options)
+        opened.append(hub)
+        return hub
+
+    yield make_hub
+    for hub in opened:
+        await hub.close()
+
+
+class Sink:
+    """A stand-in socket: records what the hub hands it."""
+
+    def __init__(self, user_id: int, session_key: str = "session"):
+        self.conn = f"conn{next(_conns)}"
+        self.user = {"id": user_id, "username": f"user{user_id}"}
+        self.session_key = session_key
+        self.frames: asyncio.Queue = asyncio.Queue()
+        self.closed = asyncio.Event()
+
+    async def deliver(self, room, text):
+        self.frames.put_nowait((room, json.loads(text)))
+
+    async def close_session(self):
+        self.closed.set()
+
+    async def next(self, timeout=5):
+        return await asyncio.wait_for(self.frames.get(), timeout)
+
+    async def nothing(self):
+        await asyncio.sleep(QUIET)
+        return self.frames.empty()
+
+
+@pytest.fixture
+def door(monkeypatch):
+    """Points events.py (the one door out) at the given layer."""
+
+    def use(layer):
+        monkeypatch.setattr(events, "get_channel_layer", lambda: layer)
+
+    return use
+
+
+def message(room, seq):
+    return {"id": seq, "room": room, "seq": seq, "author": {"id": 9, "username": "x"}, "body": "b",
+            "created_at": "2026-11-21T10:00:00.000000Z", "client_id": f"c{seq}"}
+
+
+# ---- fan-out ----------------------------------------------------------------------------
+
+
+async def test_room_frames_reach_local_sockets_minus_exclusions(make_layer, hubs, door):
+    layer = make_layer()
+    door(layer)
+    hub = hubs(layer)
+    alice1, alice2, bob = Sink(1), Sink(1), Sink(2)
+    for sink in (alice1, alice2, bob):
+        await hub.subscribe("general", sink)
+
+    await events.message_created(message("general", 1))
+    for sink in (alice1, alice2, bob):
+        room, frame = await sink.next()
+        assert room == "general" and frame["type"] == "message" and frame["message"]["seq"] == 1
+
+    await events.typing_changed(room="general", user=alice1.user, active=True)
+    assert (await bob.next())[1] == {"type": "typing", "room": "general", "user": alice1.user, "active": True}
+    assert await alice1.nothing() and await alice2.nothing()
+
+    await events.presence_changed(room="general", joins=[bob.user], leaves=[], exclude_conn=bob.conn)
+    assert (await alice1.next())[1]["joins"] == [bob.user]
+    assert (await alice2.next())[1]["joins"] == [bob.user]
+    assert await bob.nothing()
+
+
+async def test_two_processes_on_one_layer_deliver_to_each_others_sockets(make_layer, hubs, door):
+    first_layer, second_layer = make_layer(), make_layer()
+    door(first_layer)
+    first, second = hubs(first_layer), hubs(second_layer)
+    here, there = Sink(1), Sink(2)
+    await first.subscribe("general", here)
+    await second.subscribe("general", there)
+
+    await events.message_created(message("general", 1))
+    assert (await here.next())[1]["message"]["seq"] == 1
+    assert (await there.next())[1]["message"]["seq"] == 1
+
+    # Once the last local socket leaves, that process stops getting the room.
+    await first.unsubscribe("general", here)
+    await events.message_created(message("general", 2))
+    assert (await there.next())[1]["message"]["seq"] == 2
+    assert await here.nothing()
+
+
+async def test_group_add_and_discard_once_however_many_sockets(hubs):
+    layer = InMemoryChannelLayer()
+    hub = hubs(layer)
+    sinks = [Sink(n) for n in range(20)]
+    await asyncio.gather(*(hub.subscribe("busy", sink) for sink in sinks))
+    assert set(layer.groups["room.busy"]) == {hub.channel}
+    await asyncio.gather(*(hub.unsubscribe("busy", sink) for sink in sinks[:-1]))
+    assert set(layer.groups["room.busy"]) == {hub.channel}
+    await hub.unsubscribe("busy", sinks[-1])
+    assert "room.busy" not in layer.groups
+    # Unsubscribing again, or a socket never subscribed, is harmless.
+    await hub.unsubscribe("busy", sinks[-1])
+
+
+async def test_logout_closes_only_that_sessions_sockets(make_layer, hubs, door):
+    layer = make_layer()
+    door(layer)
+    hub = hubs(layer)
+    phone, laptop, stranger = Sink(1, "phone"), Sink(1, "laptop"), Sink(2, "phone")
+    for sink in (phone, laptop, stranger):
+        await hub.register(sink)
+    await events.session_closed(user_id=1, session_key="phone")
+    await asyncio.wait_for(phone.closed.wait(), 5)
+    await asyncio.sleep(QUIET)
+    assert not laptop.closed.is_set() and not stranger.closed.is_set()
+
+
+async def test_a_failing_socket_does_not_cost_the_others_their_frame(hubs, door):
+    layer = InMemoryChannelLayer()
+    door(layer)
+    hub = hubs(layer)
+
+    class Broken(Sink):
+        async def deliver(self, room, text):
+            raise ConnectionError("gone")
+
+    healthy = Sink(2)
+    await hub.subscribe("general", Broken(1))
+    await hub.subscribe("general", healthy)
+    await events.message_created(message("general", 1))
+    await events.message_created(message("general", 2))
+    assert [(await healthy.next())[1]["message"]["seq"] for _ in range(2)] == [1, 2]
+
+
+# ---- presence ---------------------------------------------------------------------------
+
+
+async def test_presence_of_a_dead_process_expires_and_is_announced(hubs, door):
+    layer = InMemoryChannelLayer()
+    door(layer)
+    now = [1000.0]
+    store = MemoryPresenceStore(ttl=30, clock=lambda: now[0])
+    dead, alive = hubs(layer, presence=store), hubs(layer, presence=store)
+    ghost, watcher = Sink(1), Sink(2)
+    await alive.subscribe("general", watcher)
+    await alive.enter("general", watcher)
+    await dead.subscribe("general", ghost)
+    await dead.enter("general", ghost)
+    assert (await watcher.next())[1]["joins"] == [ghost.user]
+    await dead.close()  # killed: no exit, no more heartbeats
+
+    now[0] += 31
+    assert await alive.heartbeat()  # keeps the live process's own entries
+    await alive.sweep()
+    assert (await watcher.next())[1] == {"type": "presence", "room": "general", "joins": [], "leaves": [ghost.user]}
+    assert await store.users(room="general") == [watcher.user]
+
+
+async def test_enter_and_exit_announce_first_and_last_socket_only(hubs, door):
+    layer = InMemoryChannelLayer()
+    door(layer)
+    hub = hubs(layer)
+    watcher, tab1, tab2 = Sink(2), Sink(1), Sink(1)
+    for sink in (watcher, tab1, tab2):
+        await hub.subscribe("general", sink)
+    await hub.enter("general", watcher)
+    await hub.enter("general", tab1)
+    await hub.enter("general", tab2)
+    assert (await watcher.next())[1]["joins"] == [tab1.user]
+    assert await watcher.nothing()
+    await hub.exit("general", tab1)
+    assert await watcher.nothing()
+    await hub.exit("general", tab2)
+    assert (await watcher.next())[1]["leaves"] == [tab1.user]
+    assert hub.presence_entries() == [("general", watcher.conn, watcher.user)]
+
+
+# ---- Redis going away --------------------------------------------------------------------
+
+
+async def test_membership_survives_a_redis_restart(redis_server, hubs, door):
+    layer = RedisChannelLayer(hosts=[{"address": redis_server.url, "socket_timeout": None}])
+    door(layer)
+    hub = hubs(layer)
+    sink = Sink(1)
+    try:
+        await hub.subscribe("general", sink)
+        await events.message_created(message("general", 1))
+        assert (await sink.next())[1]["message"]["seq"] == 1
+
+        redis_server.stop()  # forgets every group: it keeps nothing on disk
+        await asyncio.sleep(0.5)
+        await events.message_created(message("general", 2))  # lost, and logged, not raised
+        redis_server.start()
+
+        # The receive loop notices, backs off, and the heartbeat re-adds the group.
+        deadline = time.monotonic() + 20
+        seq = 3
+        while True:
+            await events.message_created(message("general", seq))
+            try:
+                room, frame = await sink.next(timeout=0.5)
+                break
+            except TimeoutError:
+                assert time.monotonic() < deadline, "the hub never re-joined its groups"
+                seq += 1
+        assert frame["message"]["seq"] >= 3
+    finally:
+        await hub.close()
+        await layer.close_pools()

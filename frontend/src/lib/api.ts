@@ -61,11 +61,11 @@ export class SessionApi {
       throw new ApiError('Cannot reach the server', 0)
     }
     const text = await response.text()
-    let parsed: unknown = null
+    let parsed: unknown
     try {
       parsed = text ? JSON.parse(text) : null
     } catch {
-      parsed = null
+      parsed = null // an HTML error page from a proxy: the status speaks for it
     }
     if (!response.ok) throw errorOf(parsed, response.status)
     return parsed

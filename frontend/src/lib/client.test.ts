@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createChatClient } from './client'
 import type { ChatEnv } from './env'
-import { FakeServer, MemoryStorage, alice, bob, carol, flush } from './testing/fakes'
+import { FakeEvents, FakeServer, MemoryStorage, alice, bob, carol, flush } from './testing/fakes'
 import type { ChatClient } from './types'
 
 let clients: ChatClient[] = []
@@ -336,14 +336,33 @@ describe('unread, presence, typing', () => {
     expect(server.sent('read')).toEqual([{ type: 'read', room: 'random', seq: 5 }])
   })
 
-  it('asks for the room list again about every minute', async () => {
+  it('asks for the room list again about every minute and when the tab regains focus', async () => {
     const server = new FakeServer()
-    await started(server)
+    const env = server.env()
+    await started(server, env)
     server.acceptAll()
     await flush()
     expect(server.sent('rooms')).toHaveLength(1)
     await vi.advanceTimersByTimeAsync(60_000)
     expect(server.sent('rooms')).toHaveLength(2)
+    ;(env.window as FakeEvents).fire('focus')
+    await flush()
+    expect(server.sent('rooms')).toHaveLength(3)
+  })
+
+  it('a join without an answer shows an error, and opening the room again retries it', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    await flush()
+    server.answering = false
+    client.open('general')
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(client.room('general').getState()).toMatchObject({ status: 'error', error: 'No answer from the server' })
+    server.answering = true
+    client.open('general')
+    await flush()
+    expect(client.room('general').getState()).toMatchObject({ status: 'joined', error: null })
   })
 
   it('presence follows the snapshot and diffs; typing shows others and drops on their message', async () => {

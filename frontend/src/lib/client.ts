@@ -184,7 +184,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       }))
       return
     }
-    if (opened.has(name)) return
+    // A room whose join failed (no answer) is joined again when opened again.
+    if (opened.has(name) && room(name).store.getState().status !== 'error') return
     opened.add(name)
     if (socket.isConnected) void room(name).join()
   }

@@ -2,3 +2,4 @@
 export * from './types'
 export { createChatClient } from './client'
 export { ROOM_NAME } from './protocol'
+export type { ChatEnv } from './env'

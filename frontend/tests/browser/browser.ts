@@ -108,6 +108,11 @@ export class Person {
     return this.log.getByRole('listitem').filter({ hasText: text })
   }
 
+  /** Messages in the log whose body is exactly `body`. */
+  messagesExactly(body: string) {
+    return this.log.getByRole('listitem').filter({ has: this.page.getByText(body, { exact: true }) })
+  }
+
   async say(body: string): Promise<void> {
     await this.composer.fill(body)
     await this.composer.press('Enter')

@@ -155,6 +155,78 @@ describe('chat in the browser', () => {
     problems.expectNone()
   })
 
+  it('pages back through history, keeps the reading position and offers a jump to new messages', async () => {
+    const problems = new PageProblems()
+    const writers = [
+      await person(problems, '/r/history', 'heidi'),
+      await person(problems, '/r/history', 'ivan'),
+      await person(problems, '/r/history', 'judy'),
+    ]
+    for (const writer of writers) await writer.signUp()
+    // 54 messages, 18 per person: above one page (50), within the send rate limit.
+    for (let n = 1; n <= 54; n++) {
+      const writer = writers[(n - 1) % writers.length]!
+      await writer.say(`History line ${n}`)
+    }
+    const [heidi, ivan] = writers as [Person, Person, Person]
+    await eventually(() => heidi.messagesWith('History line 54').count()).toBe(1)
+    await eventually(() => ivan.log.getByText('Sending…').count()).toBe(0)
+
+    await ivan.page.reload()
+    await eventually(() => ivan.messagesWith('History line 54').count()).toBe(1)
+    expect(await ivan.log.getByRole('listitem').count()).toBe(50)
+    await ivan.log.getByRole('button', { name: 'Load older messages' }).waitFor()
+
+    // Scrolled to the top, the older page loads by itself, and the reader stays where they were.
+    await ivan.log.evaluate((element) => element.scrollTo({ top: 0 }))
+    await eventually(() => ivan.log.getByRole('listitem').count()).toBe(54)
+    expect(await ivan.messagesExactly('History line 1').count()).toBe(1)
+    expect(await ivan.log.evaluate((element) => element.scrollTop)).toBeGreaterThan(100)
+    await eventually(() => ivan.log.getByRole('button', { name: 'Load older messages' }).count()).toBe(0)
+
+    // Not at the bottom: a new message does not move the log, a button offers to jump.
+    const before = await ivan.log.evaluate((element) => element.scrollTop)
+    await heidi.say('Anyone still reading?')
+    const jump = ivan.page.getByRole('button', { name: /New messages/ })
+    await jump.waitFor()
+    expect(await ivan.log.evaluate((element) => element.scrollTop)).toBe(before)
+    await jump.click()
+    await eventually(() =>
+      ivan.log.evaluate((element) => element.scrollHeight - element.scrollTop - element.clientHeight),
+    ).toBeLessThan(5)
+    await eventually(() => jump.count()).toBe(0)
+
+    // At the bottom: the log follows new messages.
+    await heidi.say('Good, the log sticks to the bottom')
+    await eventually(() => ivan.messagesWith('sticks to the bottom').count()).toBe(1)
+    await eventually(() =>
+      ivan.log.evaluate((element) => element.scrollHeight - element.scrollTop - element.clientHeight),
+    ).toBeLessThan(5)
+    expect(await jump.count()).toBe(0)
+    problems.expectNone()
+  })
+
+  it('marks a message over the rate limit Failed and sends it on Retry', async () => {
+    const problems = new PageProblems()
+    const kate = await person(problems, '/r/burst', 'kate')
+    await kate.signUp()
+    await kate.log.waitFor()
+    // The server allows 20 sends per user in 10 s; the 21st is refused.
+    for (let n = 1; n <= 21; n++) await kate.say(`Burst ${n}`)
+    const failed = kate.log.getByRole('listitem').filter({ hasText: 'Failed' })
+    await eventually(() => failed.count()).toBe(1)
+    await eventually(() => kate.log.getByText('Sending…').count()).toBe(0)
+    expect(await kate.log.getByRole('listitem').count()).toBe(21)
+
+    await new Promise((resolve) => setTimeout(resolve, 10_500))
+    await failed.getByRole('button', { name: 'Retry' }).click()
+    await eventually(() => failed.count()).toBe(0)
+    for (let n = 1; n <= 21; n++) expect(await kate.messagesExactly(`Burst ${n}`).count(), `Burst ${n}`).toBe(1)
+    await kate.page.reload()
+    await eventually(() => kate.log.getByRole('listitem').count()).toBe(21)
+    problems.expectNone()
+  })
+
   it('rides out a server crash: Reconnecting…, Sending…, then delivered exactly once', async () => {
     const problems = new PageProblems()
     const frank = await person(problems, '/r/ops', 'frank')

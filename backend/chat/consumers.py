@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import uuid
 
 from channels.db import database_sync_to_async
@@ -22,6 +23,32 @@ from chat.ratelimit import get_send_limiter
 log = logging.getLogger(__name__)
 
 UNAUTHENTICATED = 4401
+MESSAGE_TOO_BIG = 1009
+
+
+def _let_daphne_close_with_1009() -> None:
+    """Daphne hands an app's close code to autobahn's sendClose, which refuses
+    anything but 1000 and 3000-4999 from applications (and turns 1009 into a
+    1011 and a traceback). 1009 is the contract's code for a frame over 64 KiB:
+    send that close frame the way sendClose itself would, minus the check.
+    Daphne's own --websocket-max-message-size would drop the TCP connection
+    without any close frame, and it also caps what the server sends."""
+    protocol = sys.modules.get("daphne.ws_protocol")  # only when serving under Daphne
+    if protocol is None or getattr(protocol.WebSocketProtocol, "chat_sends_1009", False):
+        return
+    server_close = protocol.WebSocketProtocol.serverClose
+
+    def serverClose(self, code=None):
+        if code == MESSAGE_TOO_BIG:
+            self.sendCloseFrame(code=code, reasonUtf8=b"message too big", isReply=False)
+        else:
+            server_close(self, code)
+
+    protocol.WebSocketProtocol.serverClose = serverClose
+    protocol.WebSocketProtocol.chat_sends_1009 = True
+
+
+_let_daphne_close_with_1009()
 
 
 @functools.cache
@@ -81,7 +108,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.hub is None:
             return  # closing with 4401
         if text_data is not None and _utf8_length(text_data) > frames.MAX_FRAME_BYTES:
-            await self.close(code=1009)
+            await self.close(code=MESSAGE_TOO_BIG)
             return
         frame = None
         try:

@@ -40,7 +40,7 @@ export function JoinRoomForm({ onJoin }: { onJoin(room: string): void }) {
         <button type="submit">Join</button>
       </div>
       <p id={hintId} className={problem ? 'field-error' : 'muted small'} role={problem ? 'alert' : undefined}>
-        {problem ?? 'Lowercase letters, digits, - and _.'}
+        {problem ?? 'a–z, 0–9, - and _'}
       </p>
     </form>
   )

@@ -38,9 +38,15 @@ function buildIfStale(): void {
 export default async function setup(project: TestProject) {
   buildIfStale()
   const varDir = mkdtempSync(join(tmpdir(), 'chat-browser-'))
-  migrate(varDir)
   const port = await freePort()
-  await startDaphne(port, varDir)
+  try {
+    migrate(varDir)
+    await startDaphne(port, varDir)
+  } catch (error) {
+    await stopRecorded(varDir)
+    rmSync(varDir, { recursive: true, force: true })
+    throw error
+  }
   project.provide('serverPort', port)
   project.provide('varDir', varDir)
   return async () => {

@@ -100,8 +100,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         for room in list(self.rooms):
             try:
                 await self._forget(room)
-            except Exception:
-                log.exception("cleanup of %s in %s failed", self.conn, room)
+            except Exception as error:
+                events.log_failure(log, f"cleanup of {self.conn} in {room} failed", error)
         await self.hub.unregister(self)
 
     async def receive(self, text_data=None, bytes_data=None):
@@ -116,8 +116,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             reply = await self.handlers[type(frame)](self, frame)
         except FrameError as error:
             reply = frames.error(code=error.code, detail=error.detail, ref=error.ref)
-        except Exception:
-            log.exception("socket %s failed on %r", self.conn, frame)
+        except Exception as error:
+            events.log_failure(log, f"socket {self.conn} failed on {frame!r}", error)
             reply = frames.error(code="server_error", detail="the server could not do that", ref=getattr(frame, "ref", None))
         if reply is not None:
             await self.send_frame(reply)

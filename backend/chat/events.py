@@ -21,6 +21,19 @@ from chat import frames
 log = logging.getLogger(__name__)
 
 
+def is_outage(error: BaseException) -> bool:
+    """Redis (or the network to it) away: expected now and then, worth one log
+    line rather than a traceback. Anything else is a bug and keeps its traceback."""
+    return isinstance(error, (OSError, TimeoutError)) or type(error).__module__.startswith("redis")
+
+
+def log_failure(logger: logging.Logger, what: str, error: BaseException) -> None:
+    if is_outage(error):
+        logger.warning("%s: %s: %s", what, type(error).__name__, error)
+    else:
+        logger.error("%s", what, exc_info=error)
+
+
 def room_group(room: str) -> str:
     return f"room.{room}"
 
@@ -65,5 +78,5 @@ async def _to_room(
 async def _group_send(group: str, message: dict) -> None:
     try:
         await get_channel_layer().group_send(group, message)
-    except Exception:
-        log.warning("group send to %s failed", group, exc_info=True)
+    except Exception as error:
+        log_failure(log, f"group send to {group} failed", error)

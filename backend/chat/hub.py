@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from channels.layers import get_channel_layer
 
 from chat import events, timing
-from chat.events import room_group, user_group
+from chat.events import log_failure, room_group, user_group
 from chat.presence import get_presence_store
 
 log = logging.getLogger(__name__)
@@ -177,9 +177,9 @@ class Hub:
         try:
             await asyncio.wait_for(operation(group, self.channel), timing.GROUP_OP_TIMEOUT)
             return True
-        except Exception:
+        except Exception as error:
             # The heartbeat re-adds every wanted group, so this heals by itself.
-            log.warning("channel layer %s(%s) failed", operation.__name__, group, exc_info=True)
+            log_failure(log, f"channel layer {operation.__name__}({group}) failed", error)
             self._wake.set()
             return False
 
@@ -218,11 +218,11 @@ class Hub:
         while True:
             try:
                 message = await self.layer.receive(self.channel)
-            except Exception:
+            except Exception as error:
                 # Redis down or restarting. Memberships may be gone with it: wake
                 # the heartbeat to re-add them, and retry with a growing pause.
                 if not failing:
-                    log.warning("hub receive failed; retrying", exc_info=True)
+                    log_failure(log, "hub receive failed; retrying", error)
                 failing = True
                 self._wake.set()
                 await asyncio.sleep(delay)
@@ -254,9 +254,9 @@ class Hub:
                 continue
             try:
                 await sub.deliver(room, text)
-            except Exception:
+            except Exception as error:
                 # One broken socket must not cost the others their frame.
-                log.warning("delivery to %s failed", sub.conn, exc_info=True)
+                log_failure(log, f"delivery to {sub.conn} failed", error)
 
     async def _close_sessions(self, message: dict) -> None:
         session_key = message.get("session_key")
@@ -265,8 +265,8 @@ class Hub:
             if session_key is None or sub.session_key == session_key:
                 try:
                     await sub.close_session()
-                except Exception:
-                    log.warning("closing %s failed", sub.conn, exc_info=True)
+                except Exception as error:
+                    log_failure(log, f"closing {sub.conn} failed", error)
 
     async def _heartbeat_loop(self) -> None:
         delay = timing.LAYER_RETRY_FIRST
@@ -291,8 +291,8 @@ class Hub:
                         self._added.add(group)
         try:
             await self.presence.refresh(entries=self.presence_entries())
-        except Exception:
-            log.warning("presence refresh failed", exc_info=True)
+        except Exception as error:
+            log_failure(log, "presence refresh failed", error)
             healthy = False
         if not healthy:
             # _layer_call sets the wake flag on failure; the pause here is the backoff.
@@ -308,8 +308,8 @@ class Hub:
         """Expires presence whose process stopped refreshing it and announces the leaves."""
         try:
             leaves = await self.presence.expire()
-        except Exception:
-            log.warning("presence expiry failed", exc_info=True)
+        except Exception as error:
+            log_failure(log, "presence expiry failed", error)
             return
         for room, user in leaves:
             await events.presence_changed(room=room, joins=[], leaves=[user])

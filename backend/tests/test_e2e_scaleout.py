@@ -7,6 +7,7 @@ import asyncio
 import time
 import uuid
 
+import httpx
 import pytest
 
 from .harness import Topology, full_history, send_many, unique_room
@@ -164,6 +165,11 @@ async def test_redis_restart(restart_topology):
         assert (await b.expect({"type": "message"}))["message"]["seq"] == m["seq"]
 
     topo.redis.stop()
+    # /healthz names the failing part while Redis is down.
+    async with httpx.AsyncClient(base_url=topo.server(0).url, timeout=30) as http:
+        r = await http.get("/healthz")
+        assert r.status_code == 503, r.text
+        assert r.json().get("database") == "ok" and r.json().get("channel_layer") != "ok", r.text
     topo.redis.start()  # same port, empty
 
     acked = list(before)

@@ -273,6 +273,27 @@ async def test_big_messages_still_fit_in_join_and_history_frames(topo):
     await b.ping()
 
 
+async def test_messages_racing_a_join_reach_the_joiner(topo):
+    """Messages stored while the join is answered arrive in `messages` or live afterwards."""
+    import asyncio
+
+    alice, bob = await topo.users(2)
+    room = unique_room("race")
+    b = await bob.ws()
+    await b.join(room)
+    a = await alice.ws()  # the other process on scale-out
+    sender = asyncio.create_task(send_many(b, room, [f"race {i}" for i in range(60)], batch=60))
+    await asyncio.sleep(0.05)
+    joined = await a.join(room, since=0)
+    stored = await sender
+    have = {m["seq"] for m in joined["messages"]}
+    last = stored[-1]["seq"]
+    while not {m["seq"] for m in stored} <= have:
+        frame = await a.expect({"type": "message"}, timeout=10)
+        have.add(frame["message"]["seq"])
+    assert have == set(range(1, last + 1))
+
+
 # ---- typing / presence -------------------------------------------------------------------
 
 

@@ -3,9 +3,9 @@
 // handler; everything stateful below is delegated to its own module.
 import { SessionApi } from './api'
 import { defaultEnv } from './env'
-import { Outbox, MAX_BODY_LENGTH } from './outbox'
+import { Outbox } from './outbox'
 import { applyPresenceDiff, presenceFromSnapshot } from './presence'
-import { ROOM_NAME, type JoinedFrame, type RoomsFrame, type ServerFrame } from './protocol'
+import { MAX_BODY_LENGTH, ROOM_NAME, bodyLength, type JoinedFrame, type RoomsFrame, type ServerFrame } from './protocol'
 import { Room, type RoomHost } from './room'
 import { roomJoined, roomMessageSeen, roomOnline, roomRead, roomsFromServer } from './rooms'
 import { Socket } from './socket'
@@ -220,7 +220,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     const text = body.trim()
     if (!user || text === '') return
     outboundTyping.stop(name)
-    const tooLong = text.length > MAX_BODY_LENGTH
+    const tooLong = bodyLength(text) > MAX_BODY_LENGTH
     const message: PendingMessage = {
       client_id: env.randomId(),
       room: name,

@@ -7,8 +7,6 @@ import type { StorageLike } from './env'
 import { PushError } from './push'
 import type { PendingMessage, User } from './types'
 
-export const MAX_BODY_LENGTH = 4000
-
 const HUMAN_ERRORS: Record<string, string> = {
   rate_limited: 'Too many messages, slow down',
   invalid_body: 'A message must be 1 to 4,000 characters',

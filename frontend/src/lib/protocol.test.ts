@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { parseServerFrame } from './protocol'
+import { MAX_BODY_LENGTH, bodyLength, parseServerFrame } from './protocol'
 
 const message = {
   id: 7, room: 'general', seq: 3, author: { id: 1, username: 'alice' }, body: 'hi',
@@ -43,5 +43,14 @@ describe('parseServerFrame', () => {
     for (const text of bad) expect(parseServerFrame(text)).toBeNull()
     expect(parseServerFrame(new ArrayBuffer(2))).toBeNull()
     expect(warn).toHaveBeenCalledTimes(bad.length + 1)
+  })
+})
+
+describe('bodyLength', () => {
+  it('counts code points, as the server does, not UTF-16 units', () => {
+    expect(bodyLength('héllo')).toBe(5)
+    expect(bodyLength('😀😀')).toBe(2)
+    expect(bodyLength('😀'.repeat(MAX_BODY_LENGTH)) > MAX_BODY_LENGTH).toBe(false)
+    expect(bodyLength('a'.repeat(MAX_BODY_LENGTH + 1)) > MAX_BODY_LENGTH).toBe(true)
   })
 })

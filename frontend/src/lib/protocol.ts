@@ -47,6 +47,14 @@ export type ServerFrame =
 /** A room name the server accepts. */
 export const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
 
+/** The server's limit on a body after trimming, counted in code points as the server counts. */
+export const MAX_BODY_LENGTH = 4000
+
+/** A body's length as the server measures it: code points, not UTF-16 units. */
+export function bodyLength(text: string): number {
+  return Array.from(text).length
+}
+
 // ---- validators ---------------------------------------------------------------
 
 type Obj = Record<string, unknown>

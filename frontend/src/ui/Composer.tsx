@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import { useServices } from './context'
-import { MAX_BODY_LENGTH } from './view'
+import { MAX_BODY_LENGTH, bodyLength } from '../lib'
 
 /** Unsent text per room, so switching rooms keeps what was being written. */
 const drafts = new Map<string, string>()
@@ -37,8 +37,9 @@ export function Composer({ room }: { room: string }) {
   function send() {
     const body = text.trim()
     if (!body) return
-    if (body.length > MAX_BODY_LENGTH) {
-      setProblem(`Messages are at most ${MAX_BODY_LENGTH} characters; this one has ${body.length}.`)
+    const length = bodyLength(body)
+    if (length > MAX_BODY_LENGTH) {
+      setProblem(`Messages are at most ${MAX_BODY_LENGTH} characters; this one has ${length}.`)
       return
     }
     client.send(room, body)
@@ -61,8 +62,9 @@ export function Composer({ room }: { room: string }) {
     send()
   }
 
-  const over = text.trim().length - MAX_BODY_LENGTH
-  const nearLimit = text.length > MAX_BODY_LENGTH - 500
+  const length = bodyLength(text.trim())
+  const over = length - MAX_BODY_LENGTH
+  const nearLimit = length > MAX_BODY_LENGTH - 500
 
   return (
     <form className="composer" onSubmit={submit}>
@@ -95,7 +97,7 @@ export function Composer({ room }: { room: string }) {
           (over > 0
             ? `${over} characters over the limit`
             : nearLimit
-              ? `${MAX_BODY_LENGTH - text.trim().length} characters left`
+              ? `${MAX_BODY_LENGTH - length} characters left`
               : 'Enter to send · Shift+Enter for a new line')}
       </p>
     </form>

@@ -1,15 +1,9 @@
 // Pure view helpers: text and grouping decisions the components show. No React,
 // no DOM, so each one is unit-tested with plain values and fixed clocks.
-import type { Message, PendingMessage, User } from '../lib'
-
-/** Same pattern as the server's; the UI checks it before asking. */
-export const ROOM_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/
+import { ROOM_NAME, type Message, type PendingMessage, type User } from '../lib'
 
 /** Messages by one author closer together than this share one header. */
 export const GROUP_WINDOW_MS = 5 * 60 * 1000
-
-/** The server's limit on a message body, after trimming. */
-export const MAX_BODY_LENGTH = 4000
 
 /** Lowercases and trims what a person typed as a room name. */
 export function normalizeRoomName(input: string): string {
@@ -21,7 +15,7 @@ export function roomNameProblem(name: string): string | null {
   if (name === '') return 'Enter a room name.'
   if (name.length > 64) return 'Room names are at most 64 characters.'
   if (!/^[a-z0-9]/.test(name)) return 'Room names start with a letter or a digit.'
-  if (!ROOM_NAME_PATTERN.test(name)) {
+  if (!ROOM_NAME.test(name)) {
     return 'Use only letters, digits, "-" and "_" (no spaces).'
   }
   return null

@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -34,6 +35,16 @@ VENV_BIN = Path(sys.executable).parent
 DAPHNE = VENV_BIN / "daphne"
 PYTHON = VENV_BIN / "python"
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+def makefile_message_cap() -> int:
+    """Daphne's --websocket-max-message-size as `make run` passes it, so we test what ships."""
+    text = (REPO_DIR / "Makefile").read_text()
+    found = re.findall(r"--websocket-max-message-size\s+(\d+)", text)
+    return int(found[0]) if found else 65536
+
+
+DAPHNE_MESSAGE_CAP = makefile_message_cap()
 
 # Long enough for a cold Daphne on a busy 2-core machine; a healthy one takes ~2 s.
 STARTUP_DEADLINE = 45.0
@@ -131,8 +142,9 @@ class PostgresDatabase:
 class Server:
     """One Daphne process serving config.asgi:application."""
 
-    def __init__(self, *, name: str, var_dir: Path, env: dict[str, str]):
+    def __init__(self, *, name: str, var_dir: Path, env: dict[str, str], message_cap: int = DAPHNE_MESSAGE_CAP):
         self.name = name
+        self.message_cap = message_cap
         self.var_dir = var_dir
         self.port = free_port()
         self.env = env
@@ -155,7 +167,7 @@ class Server:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [str(DAPHNE), "--bind", "127.0.0.1", "--port", str(self.port),
-             "--websocket-max-message-size", "65536", "config.asgi:application"],
+             "--websocket-max-message-size", str(self.message_cap), "config.asgi:application"],
             cwd=BACKEND_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         wait_until(self._healthy, STARTUP_DEADLINE, f"{self.name} /healthz (log: {self.log_path})", 0.2)
@@ -217,8 +229,10 @@ class Topology:
     """A deployment: one or more Daphnes over the same store and channel layer."""
 
     def __init__(self, *, kind: str, processes: int = 1, redis: RedisServer | None = None,
-                 redis_db: int = 0, postgres: bool = False, extra_env: dict[str, str] | None = None):
+                 redis_db: int = 0, postgres: bool = False, extra_env: dict[str, str] | None = None,
+                 message_cap: int = DAPHNE_MESSAGE_CAP):
         self.kind = kind
+        self.message_cap = message_cap
         self.var_dir = Path(tempfile.mkdtemp(prefix=f"chat-e2e-{kind}-"))
         self.redis = redis
         self.own_redis = False
@@ -252,7 +266,8 @@ class Topology:
         if migrate.returncode != 0:
             raise RuntimeError(f"migrate failed:\n{migrate.stdout}\n{migrate.stderr}")
         for i in range(self.processes):
-            server = Server(name=f"{self.kind}-{'ABCDEFGH'[i]}", var_dir=self.var_dir, env=env)
+            server = Server(name=f"{self.kind}-{'ABCDEFGH'[i]}", var_dir=self.var_dir, env=env,
+                            message_cap=self.message_cap)
             self.servers.append(server)
             server.start()
         return self

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -282,6 +283,9 @@ class Topology:
                 self.database.drop()
             except Exception as exc:  # noqa: BLE001 - teardown must go on
                 print(f"could not drop {self.database.name}: {exc}", file=sys.stderr)
+        # Failures quote the logs; E2E_KEEP=1 keeps the whole folder for a closer look.
+        if not os.environ.get("E2E_KEEP"):
+            shutil.rmtree(self.var_dir, ignore_errors=True)
 
     def server(self, index: int) -> Server:
         return self.servers[index % len(self.servers)]

@@ -48,13 +48,13 @@ migrate: $(VENV)/.installed $(SECRET_FILE)
 run: install build migrate
 	cd backend && DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat ../$(SECRET_FILE))} \
 	  exec ../$(VENV)/bin/daphne --bind $(HOST) --port $(PORT) \
-	  --websocket-max-message-size 16777216 config.asgi:application
+	  --websocket-max-message-size 65536 config.asgi:application
 
 # Daphne with DEBUG on and DEV_ORIGINS for the Vite dev server; run `npm run dev` beside it.
 dev: install migrate
 	cd backend && DEBUG=1 DEV_ORIGINS=$${DEV_ORIGINS:-http://localhost:5173,http://127.0.0.1:5173} \
 	  exec ../$(VENV)/bin/daphne --bind $(HOST) --port $(PORT) \
-	  --websocket-max-message-size 16777216 config.asgi:application
+	  --websocket-max-message-size 65536 config.asgi:application
 
 # ---- test ------------------------------------------------------------------
 

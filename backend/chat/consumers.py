@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import sys
 import uuid
 
 from channels.db import database_sync_to_async
@@ -19,36 +18,11 @@ from chat import events, frames, selectors, services
 from chat.frames import FrameError
 from chat.hub import get_hub
 from chat.ratelimit import get_send_limiter
+from chat.transport import MESSAGE_TOO_BIG
 
 log = logging.getLogger(__name__)
 
 UNAUTHENTICATED = 4401
-MESSAGE_TOO_BIG = 1009
-
-
-def _let_daphne_close_with_1009() -> None:
-    """Daphne hands an app's close code to autobahn's sendClose, which refuses
-    anything but 1000 and 3000-4999 from applications (and turns 1009 into a
-    1011 and a traceback). 1009 is the contract's code for a frame over 64 KiB:
-    send that close frame the way sendClose itself would, minus the check.
-    Daphne's own --websocket-max-message-size would drop the TCP connection
-    without any close frame, and it also caps what the server sends."""
-    protocol = sys.modules.get("daphne.ws_protocol")  # only when serving under Daphne
-    if protocol is None or getattr(protocol.WebSocketProtocol, "chat_sends_1009", False):
-        return
-    server_close = protocol.WebSocketProtocol.serverClose
-
-    def serverClose(self, code=None):
-        if code == MESSAGE_TOO_BIG:
-            self.sendCloseFrame(code=code, reasonUtf8=b"message too big", isReply=False)
-        else:
-            server_close(self, code)
-
-    protocol.WebSocketProtocol.serverClose = serverClose
-    protocol.WebSocketProtocol.chat_sends_1009 = True
-
-
-_let_daphne_close_with_1009()
 
 
 @functools.cache

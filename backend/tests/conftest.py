@@ -47,10 +47,10 @@ def scaleout(shared_redis):
 
 
 @pytest.fixture(scope="session")
-def embedded_64k():
-    """Daphne started with --websocket-max-message-size 65536, the literal command of the brief
-    and of the shared contract's 64 KiB rule; `make run` may use a higher cap."""
-    topology = _started(Topology(kind="embedded-64k", extra_env={"CHAT_SEND_RATE": GENEROUS_RATE}, message_cap=65536))
+def embedded_16m():
+    """Daphne with a 16 MiB cap instead of make run's 64 KiB: the consumer itself
+    must then close an oversized frame with 1009 (chat.transport, consumers)."""
+    topology = _started(Topology(kind="embedded-16m", extra_env={"CHAT_SEND_RATE": GENEROUS_RATE}, message_cap=16 * 1024 * 1024))
     yield topology
     topology.stop()
 
@@ -69,9 +69,9 @@ async def topo(request):
         yield t
 
 
-@pytest.fixture(params=["embedded", "scaleout", "embedded_64k"])
+@pytest.fixture(params=["embedded", "scaleout", "embedded_16m"])
 async def capped_topo(request):
-    """For the tests about frame sizes: both topologies, and Daphne capped at 64 KiB."""
+    """For the tests about frame sizes: both topologies, and Daphne with a higher cap."""
     async for t in _in_test(request.getfixturevalue(request.param)):
         yield t
 

@@ -57,7 +57,7 @@ export async function startDaphne(port: number, varDir: string): Promise<Running
   const logFd = openSync(logPath, 'a')
   const child = spawn(
     join(VENV_BIN, 'daphne'),
-    ['--bind', '127.0.0.1', '--port', String(port), '--websocket-max-message-size', '16777216', 'config.asgi:application'],
+    ['--bind', '127.0.0.1', '--port', String(port), '--websocket-max-message-size', '65536', 'config.asgi:application'],
     { cwd: BACKEND_DIR, env: serverEnv(varDir), stdio: ['ignore', logFd, logFd] },
   )
   if (!child.pid) throw new Error('daphne did not start')

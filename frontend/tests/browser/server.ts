@@ -12,7 +12,7 @@ const VENV_BIN = join(REPO_DIR, '.venv', 'bin')
 /** Where the running server's PID is written, so a restarted one is still stopped at teardown. */
 export const pidFile = (varDir: string) => join(varDir, 'daphne.pid')
 
-export function serverEnv(varDir: string): NodeJS.ProcessEnv {
+export function serverEnv(varDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DJANGO_SECRET_KEY: 'browser-tests-only-secret-key-0123456789-abcdefghijklmnop',
@@ -21,7 +21,7 @@ export function serverEnv(varDir: string): NodeJS.ProcessEnv {
   }
   // The shared machine's Redis and PostgreSQL stay untouched: SQLite and in-memory layers.
   for (const name of ['REDIS_URL', 'DATABASE_URL', 'DEV_ORIGINS', 'VITE_DEV_MODE']) delete env[name]
-  return env
+  return { ...env, ...extra }
 }
 
 export function migrate(varDir: string): void {
@@ -51,14 +51,14 @@ export interface RunningServer {
   output(): string
 }
 
-export async function startDaphne(port: number, varDir: string): Promise<RunningServer> {
+export async function startDaphne(port: number, varDir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
   // Output goes to a file, not a pipe: the server may outlive the worker that started it.
   const logPath = join(varDir, `daphne-${Date.now()}.log`)
   const logFd = openSync(logPath, 'a')
   const child = spawn(
     join(VENV_BIN, 'daphne'),
     ['--bind', '127.0.0.1', '--port', String(port), '--websocket-max-message-size', '65536', 'config.asgi:application'],
-    { cwd: BACKEND_DIR, env: serverEnv(varDir), stdio: ['ignore', logFd, logFd] },
+    { cwd: BACKEND_DIR, env: serverEnv(varDir, extraEnv), stdio: ['ignore', logFd, logFd] },
   )
   if (!child.pid) throw new Error('daphne did not start')
   writeFileSync(pidFile(varDir), String(child.pid))

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PageProblems, Person, eventually, launchChromium } from './browser'
-import { REPO_DIR, freePort, migrate, startDaphne, stopPid } from './server'
+import { REPO_DIR, freePort, migrate, startDaphne, stopPid, waitForHttp } from './server'
 
 let browser: Browser
 let vite: ChildProcess | undefined
@@ -17,20 +17,6 @@ let daphnePid: number | undefined
 let varDir: string
 let vitePort: number
 let daphnePort: number
-
-async function waitForHttp(url: string, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${log()}`)
-    try {
-      if ((await fetch(url)).ok) return
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  throw new Error(`${url} did not answer:\n${log()}`)
-}
 
 beforeAll(async () => {
   varDir = mkdtempSync(join(tmpdir(), 'chat-dev-'))

@@ -63,23 +63,24 @@ export async function startDaphne(port: number, varDir: string, extraEnv: NodeJS
   if (!child.pid) throw new Error('daphne did not start')
   writeFileSync(pidFile(varDir), String(child.pid))
   const output = () => readFileSync(logPath, 'utf8')
-  await waitForHealth(port, child, output)
+  await waitForHttp(`http://127.0.0.1:${port}/healthz`, child, output)
   return { pid: child.pid, child, output }
 }
 
-async function waitForHealth(port: number, child: ChildProcess, log: () => string): Promise<void> {
+/** Polls `url` until it answers 2xx; fails early, with the log, if `child` exits. */
+export async function waitForHttp(url: string, child: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + 60_000
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`daphne exited with ${child.exitCode}:\n${log()}`)
+    if (child.exitCode !== null) throw new Error(`${url}: the server exited with ${child.exitCode}:\n${log()}`)
     try {
-      const response = await fetch(`http://127.0.0.1:${port}/healthz`)
+      const response = await fetch(url)
       if (response.ok) return
     } catch {
       // Not listening yet.
     }
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
-  throw new Error(`daphne did not become healthy on :${port}:\n${log()}`)
+  throw new Error(`${url} did not answer in time:\n${log()}`)
 }
 
 /** Stops the server whose PID the file names (SIGTERM, then SIGKILL). */

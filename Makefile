@@ -11,7 +11,7 @@ VAR := var
 SECRET_FILE := $(VAR)/secret-key
 FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html -type f 2>/dev/null) vite.config.js tsconfig.json
 
-.PHONY: run test install build migrate test-backend test-frontend test-browser chromium dev clean
+.PHONY: run test install build migrate test-backend test-frontend test-browser chromium nginx dev clean
 
 # ---- install ---------------------------------------------------------------
 
@@ -58,10 +58,15 @@ dev: install migrate
 
 # ---- test ------------------------------------------------------------------
 
+# Debian's packages for the tests: Chromium for the browser tests (test tools
+# cannot download browsers here), nginx for the production-shape proxy test.
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-test-backend: install build
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && apt-get install -y -qq nginx >/dev/null; }
+
+test-backend: install build nginx
 	$(VENV)/bin/pytest -q backend
 
 test-frontend: install

@@ -127,6 +127,21 @@ async def test_healthz(topo):
             assert r.json() == {"database": "ok", "channel_layer": "ok"}
 
 
+async def test_healthz_while_sockets_are_open(topo):
+    # The process's hub waits on the channel layer all the time; the health
+    # check's own round trip through the same layer must still get through.
+    users = await topo.users(len(topo.servers))
+    for i, user in enumerate(users):
+        sock = await user.ws(i)
+        await sock.ping()
+    for server in topo.servers:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            for _ in range(2):
+                r = await http.get("/healthz")
+                assert r.status_code == 200, r.text
+                assert r.json() == {"database": "ok", "channel_layer": "ok"}
+
+
 @pytest.mark.parametrize("path", ["/", "/r/x", "/r/general/deep/link", "/login"])
 async def test_spa_shell_carries_the_manifest_bundle(topo, path):
     manifest = json.loads((REPO_DIR / "frontend" / "dist" / ".vite" / "manifest.json").read_text())

@@ -52,7 +52,10 @@ def _database_round_trip() -> None:
 
 async def _channel_layer_round_trip() -> None:
     layer = get_channel_layer()
-    channel = await layer.new_channel("healthz.")
+    # The layer's default prefix: channels-redis reads every process-local channel
+    # with one prefix through one receive lock, which the hub holds while it waits,
+    # so a channel with a prefix of its own would never be read (a false 503).
+    channel = await layer.new_channel()
     await layer.send(channel, {"type": "healthz.ping"})
     message = await layer.receive(channel)
     if message.get("type") != "healthz.ping":

@@ -115,6 +115,22 @@ describe('chat in the browser', () => {
     problems.expectNone()
   })
 
+  it('keeps the Online list in the accessibility tree on narrow screens', async () => {
+    const problems = new PageProblems()
+    const open = async (viewport: { width: number; height: number }, path: string, username: string) => {
+      const context = await browser.newContext({ viewport })
+      contexts.push(context)
+      return Person.open(context, problems, baseUrl, path, username)
+    }
+    const phone = await open({ width: 375, height: 700 }, '/r/pocket', 'pat')
+    const tablet = await open({ width: 900, height: 700 }, '/r/pocket', 'quinn')
+    await phone.signUp()
+    await tablet.signUp()
+    await eventually(() => phone.onlineNames()).toEqual(['pat', 'quinn'])
+    await eventually(() => tablet.onlineNames()).toEqual(['pat', 'quinn'])
+    problems.expectNone()
+  })
+
   it('counts unread messages on the link of a room not being viewed', async () => {
     const problems = new PageProblems()
     const carol = await person(problems, '/r/news', 'carol')

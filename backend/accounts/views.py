@@ -28,16 +28,26 @@ def json_fields(request, *names: str) -> dict[str, str]:
         data = json.loads(request.body.decode("utf-8"))
     except RequestDataTooBig:
         raise BadRequest("The body is too large.") from None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise BadRequest("The body must be JSON.") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
     for name in names:
         if name not in data:
             raise BadRequest(f'The field "{name}" is required.')
-        if not isinstance(data[name], str):
+        if not isinstance(data[name], str) or not _is_text(data[name]):
             raise BadRequest(f'The field "{name}" must be a string.')
     return {name: data[name] for name in names}
+
+
+def _is_text(value: str) -> bool:
+    # JSON may spell lone surrogates ("\\ud800"); no hasher or database takes
+    # them, and PostgreSQL refuses U+0000 in any query.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
 
 
 def methods(**handlers):

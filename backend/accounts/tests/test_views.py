@@ -239,6 +239,13 @@ MALFORMED = [
     b'{"username": ["alice"], "password": "x"}',
     b'{"username": "alice", "password": {"a": 1}}',
     b"NaN",
+    # Valid JSON Python cannot take apart: too deep, or a number too long.
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"username": "alice", "password": "x", "n": ' + b"9" * 5000 + b"}",
+    # Lone surrogates are JSON but not text: they cannot be hashed or queried.
+    b'{"username": "alice", "password": "\\ud800"}',
+    b'{"username": "\\udfff", "password": "x"}',
+    b'{"username": "ali\\u0000ce", "password": "x"}',
 ]
 
 

@@ -126,6 +126,11 @@ def _is_text(value: str) -> bool:
     return True
 
 
+def _is_storable(value: str) -> bool:
+    # PostgreSQL's text columns cannot hold U+0000, so neither can a stored field.
+    return _is_text(value) and "\x00" not in value
+
+
 class _Fields:
     """Reads typed fields off one decoded frame; errors carry the frame's ref."""
 
@@ -138,7 +143,7 @@ class _Fields:
 
     def string(self, name: str, max_length: int, *, min_length: int = 1) -> str:
         value = self.data.get(name)
-        if not isinstance(value, str) or not _is_text(value):
+        if not isinstance(value, str) or not _is_storable(value):
             raise self.fail(f"'{name}' must be a string")
         if not min_length <= len(value) <= max_length:
             raise self.fail(f"'{name}' must be {min_length} to {max_length} characters")
@@ -176,7 +181,7 @@ class _Fields:
 
     def body(self) -> str:
         value = self.data.get("body")
-        if not isinstance(value, str) or not _is_text(value):
+        if not isinstance(value, str) or not _is_storable(value):
             raise self.fail("'body' must be a string")
         body = value.strip()
         if not 1 <= len(body) <= MAX_BODY_LENGTH:

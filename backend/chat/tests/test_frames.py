@@ -124,6 +124,15 @@ def test_lone_surrogate_is_not_text():
     assert error.code == "bad_frame"
 
 
+@pytest.mark.parametrize("field", ["body", "client_id"])
+def test_nul_is_not_storable_text(field):
+    # PostgreSQL text cannot hold U+0000: refused here, not by the database.
+    frame = {"type": "send", "room": "a", "body": "hi", "client_id": "c", "ref": "r"}
+    frame[field] = "a\u0000b"
+    error = error_of(json.dumps(frame))
+    assert (error.code, error.ref) == ("bad_frame", "r")
+
+
 # ---- outbound ----------------------------------------------------------------------
 
 

@@ -2,15 +2,17 @@ import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent 
 import { useServices } from './context'
 import { MAX_BODY_LENGTH, bodyLength } from '../lib'
 
-/** Unsent text per room, so switching rooms keeps what was being written. */
+/** Unsent text per person and room, so switching rooms keeps what was being written
+ * and the next person to log in on this tab never sees it. */
 const drafts = new Map<string, string>()
 
 /** The textarea grows with its text up to this height, then scrolls. */
 const MAX_COMPOSER_HEIGHT_PX = 200
 
-export function Composer({ room }: { room: string }) {
+export function Composer({ room, userId }: { room: string; userId: number }) {
   const { client } = useServices()
-  const [text, setText] = useState(() => drafts.get(room) ?? '')
+  const draftKey = `${userId}/${room}`
+  const [text, setText] = useState(() => drafts.get(draftKey) ?? '')
   const [problem, setProblem] = useState<string | null>(null)
   const composing = useRef(false)
   const field = useRef<HTMLTextAreaElement>(null)
@@ -29,8 +31,8 @@ export function Composer({ room }: { room: string }) {
   function change(value: string) {
     setText(value)
     setProblem(null)
-    if (value) drafts.set(room, value)
-    else drafts.delete(room)
+    if (value) drafts.set(draftKey, value)
+    else drafts.delete(draftKey)
     client.composerInput(room, value)
   }
 
@@ -43,7 +45,7 @@ export function Composer({ room }: { room: string }) {
       return
     }
     client.send(room, body)
-    drafts.delete(room)
+    drafts.delete(draftKey)
     setText('')
     client.composerIdle(room)
     field.current?.focus()

@@ -33,7 +33,7 @@ export function RoomView({ room, user }: { room: string; user: User }) {
         <div role="status" aria-label="Typing" className="typing">
           {typingText(typists)}
         </div>
-        <Composer room={room} />
+        <Composer room={room} userId={user.id} />
       </section>
       <OnlinePanel people={people} me={user} />
     </div>

@@ -171,6 +171,19 @@ describe('chat in the browser', () => {
     problems.expectNone()
   })
 
+  it('does not show one person’s unsent draft to the next person on the tab', async () => {
+    const problems = new PageProblems()
+    const mallory = await person(problems, '/r/drafts', 'mallory')
+    await mallory.signUp()
+    await mallory.composer.fill('a draft only mallory should see')
+    await mallory.page.getByRole('button', { name: 'Log out' }).click()
+    const nina = new Person(mallory.page, 'nina', 'nina-Passw0rd-long!')
+    await nina.signUp()
+    await nina.log.waitFor()
+    expect(await nina.composer.inputValue()).toBe('')
+    problems.expectNone()
+  })
+
   it('pages back through history, keeps the reading position and offers a jump to new messages', async () => {
     const problems = new PageProblems()
     const writers = [

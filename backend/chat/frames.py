@@ -26,6 +26,12 @@ MAX_SEQ = 2**63 - 1
 
 ROOM_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
+# What trimming a body removes at both ends: every character Python calls white
+# space (Unicode's spaces and line breaks), what JavaScript's trim() adds to
+# those (U+FEFF), and the zero-width spaces a reader cannot see either
+# (U+200B, U+2060, and U+180E, a space before Unicode 6.3).
+BODY_TRIMMED = "".join(c for c in map(chr, range(0x10000)) if c.isspace()) + "\ufeff\u200b\u2060\u180e"
+
 
 class FrameError(Exception):
     """A request the server refuses; becomes an `error` frame, the socket stays open."""
@@ -183,7 +189,7 @@ class _Fields:
         value = self.data.get("body")
         if not isinstance(value, str) or not _is_storable(value):
             raise self.fail("'body' must be a string")
-        body = value.strip()
+        body = value.strip(BODY_TRIMMED)
         if not 1 <= len(body) <= MAX_BODY_LENGTH:
             raise self.fail(f"a body is 1 to {MAX_BODY_LENGTH} characters after trimming", code="invalid_body")
         return body

@@ -36,6 +36,10 @@ INT64 = 2**63 - 1
 INVALID, VALID, AMBIGUOUS = "invalid", "valid", "ambiguous"
 
 
+# The server trims white space and zero-width spaces too (docs/protocol.md).
+SERVER_TRIMS = "".join(c for c in map(chr, range(0x10000)) if c.isspace()) + "\ufeff\u200b\u2060\u180e"
+
+
 def is_int(v) -> bool:
     return type(v) is int
 
@@ -96,9 +100,12 @@ def classify(frame, joined: set[str]) -> tuple[str, str | None]:
     if not ROOM_NAME.fullmatch(room):
         return INVALID, None
     if kind == "send":
+        if "\x00" in frame["body"] + frame["client_id"]:
+            return INVALID, None  # PostgreSQL cannot store U+0000 (docs/protocol.md: bad_frame)
         trimmed = frame["body"].strip()
         ascii_trimmed = frame["body"].strip(" \t\n\r\f\v")
-        if (trimmed == "") != (ascii_trimmed == "") or len(trimmed) != len(ascii_trimmed):
+        server_trimmed = frame["body"].strip(SERVER_TRIMS)
+        if len({len(trimmed), len(ascii_trimmed), len(server_trimmed)}) > 1:
             verdict = AMBIGUOUS  # which characters count as white space is not spelled out
         if not 1 <= len(trimmed) <= 4000:
             return (INVALID if verdict == VALID else AMBIGUOUS), None

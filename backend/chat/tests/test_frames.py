@@ -133,6 +133,26 @@ def test_nul_is_not_storable_text(field):
     assert (error.code, error.ref) == ("bad_frame", "r")
 
 
+UNUSUAL_SPACES = [
+    "\u00a0", "\u1680", "\u2000", "\u2003", "\u200a", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000",
+    "\u0085", "\u000b", "\u000c",
+    # Zero-width characters a reader sees as nothing: JavaScript's trim() drops
+    # U+FEFF, and U+180E was a space until Unicode 6.3.
+    "\ufeff", "\u200b", "\u2060", "\u180e",
+]
+
+
+@pytest.mark.parametrize("space", UNUSUAL_SPACES)
+def test_a_body_of_unusual_spaces_is_invalid(space):
+    error = error_of(json.dumps({"type": "send", "room": "a", "body": space * 3, "client_id": "c", "ref": "r"}))
+    assert (error.code, error.ref) == ("invalid_body", "r")
+
+
+def test_unusual_spaces_are_trimmed_at_both_ends_only():
+    body = "".join(UNUSUAL_SPACES) + "a\u200bb\u3000c" + "".join(UNUSUAL_SPACES)
+    assert parse(json.dumps({"type": "send", "room": "a", "body": body, "client_id": "c"})).body == "a\u200bb\u3000c"
+
+
 # ---- outbound ----------------------------------------------------------------------
 
 

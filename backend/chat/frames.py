@@ -110,11 +110,20 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _parse_int(digits: str) -> int | float:
+    # Python refuses to convert more than 4300 digits (a ValueError, which would
+    # read as bad_json). No field takes a number that long: a float fails every
+    # integer check, so the frame is answered as out of range instead.
+    if len(digits) > 40:
+        return float(digits)
+    return int(digits)
+
+
 def _decode(text: str | bytes) -> dict:
     if not isinstance(text, str):
         raise FrameError("bad_json", "frames must be JSON text, not binary")
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
     except (ValueError, RecursionError):
         raise FrameError("bad_json", "the frame is not valid JSON") from None
     if not isinstance(value, dict):

@@ -153,6 +153,18 @@ def test_unusual_spaces_are_trimmed_at_both_ends_only():
     assert parse(json.dumps({"type": "send", "room": "a", "body": body, "client_id": "c"})).body == "a\u200bb\u3000c"
 
 
+@pytest.mark.parametrize("field", ["since", "extra"])
+def test_an_integer_too_long_for_python_is_bad_frame_not_bad_json(field):
+    # Python refuses to convert integers of more than 4300 digits; the frame is
+    # still a JSON object, so it is answered like any other out-of-range number.
+    text = '{"type":"join","room":"a","ref":"r","%s":%s}' % (field, "9" * 5000)
+    if field == "extra":
+        assert parse(text) == frames.Join(room="a", ref="r")
+    else:
+        error = error_of(text)
+        assert (error.code, error.ref) == ("bad_frame", "r")
+
+
 # ---- outbound ----------------------------------------------------------------------
 
 

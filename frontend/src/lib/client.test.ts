@@ -135,6 +135,23 @@ describe('rooms and messages', () => {
     expect(seqs(client, 'general')).toEqual(Array.from({ length: 132 }, (_, i) => i + 1))
   })
 
+  it('fills a gap at the start of a room that was empty when joined', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    client.open('fresh')
+    await flush()
+    expect(client.room('fresh').getState()).toMatchObject({ status: 'joined', hasMore: false, messages: [] })
+    server.dropLive = true
+    server.store('fresh', carol, 'lost 1')
+    server.store('fresh', carol, 'lost 2')
+    server.dropLive = false
+    server.store('fresh', bob, 'seen')
+    await flush()
+    expect(server.sent('history')[0]).toMatchObject({ room: 'fresh', before: 3, limit: 2 })
+    expect(seqs(client, 'fresh')).toEqual([1, 2, 3])
+  })
+
   it('ignores a malformed frame and keeps working', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
     const server = new FakeServer()

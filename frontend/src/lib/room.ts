@@ -3,7 +3,7 @@
 // catch-up, fills holes a dropped live frame leaves with `history`, and loads
 // older pages on demand. Outbox and unread bookkeeping live with the client,
 // which hears of every join and every message through the RoomHost.
-import { findGaps, highestSeq, lowestSeq, mergeMessages } from './messages'
+import { findGaps, highestSeq, lowestSeq, mergeMessages, type Gap } from './messages'
 import type { ClientFrame, HistoryFrame, JoinedFrame, ServerFrame } from './protocol'
 import { PushError } from './push'
 import { createStore, type WritableStore } from './store'
@@ -105,7 +105,8 @@ export class Room {
   /** A message in the room: from a live `message` frame, or our own `sent`. */
   receive(message: Message): void {
     const view = this.store.getState()
-    const top = highestSeq(view.messages)
+    // An empty log with nothing older held every message there was: the next one is seq 1.
+    const top = highestSeq(view.messages) ?? (this.isJoined && !view.hasMore ? 0 : null)
     const messages = mergeMessages(view.messages, [message])
     if (messages === view.messages) return
     this.update({ messages })
@@ -122,7 +123,7 @@ export class Room {
       // Each pass fills the holes it saw; a pass that fetches nothing ends the loop.
       for (let progress = true; progress; ) {
         progress = false
-        for (const gap of findGaps(this.store.getState().messages)) {
+        for (const gap of this.gaps()) {
           let before = gap.to + 1
           while (before > gap.from) {
             const limit = Math.min(HISTORY_MAX_LIMIT, before - gap.from)
@@ -140,6 +141,14 @@ export class Room {
     } finally {
       if (generation === this.generation) this.fillingGaps = false
     }
+  }
+
+  /** The holes in the log, and the one below it when nothing older is said to exist. */
+  private gaps(): Gap[] {
+    const { messages, hasMore } = this.store.getState()
+    const lowest = lowestSeq(messages)
+    const leading = !hasMore && lowest !== null && lowest > 1 ? [{ from: 1, to: lowest - 1 }] : []
+    return [...leading, ...findGaps(messages)]
   }
 
   /** Fetches the page before the oldest message held. */

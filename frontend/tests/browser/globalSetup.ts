@@ -31,7 +31,10 @@ function buildIfStale(): void {
   const sources = ['frontend/src', 'frontend/public', 'frontend/index.html', 'vite.config.js', 'package.json']
   const newest = Math.max(...sources.map((path) => newestMtime(join(REPO_DIR, path))))
   if (built >= newest) return
-  const result = spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO_DIR, encoding: 'utf8' })
+  // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build:
+  // the tests must drive the bundle people get.
+  const env = { ...process.env, NODE_ENV: 'production' }
+  const result = spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO_DIR, encoding: 'utf8', env })
   if (result.status !== 0) throw new Error(`npm run build failed:\n${result.stdout}\n${result.stderr}`)
 }
 

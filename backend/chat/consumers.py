@@ -50,11 +50,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = None
 
     hub = None  # set once the socket is authenticated
+    accepted = False
+    logged_out = False
 
     async def connect(self):
-        await self.accept()
         account = self.scope.get("user")
         if account is None or not account.is_authenticated:
+            await self.accept()
             await self.close(code=UNAUTHENTICATED)
             return
         session = self.scope.get("session")
@@ -66,7 +68,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.typing: set[str] = set()  # rooms where this socket's user is typing
         self.buffers: dict[str, list[str]] = {}  # live frames held back while joining
         self.hub = get_hub()
+        # In the user's group before the handshake completes: a client may log
+        # out as soon as it sees the socket open, and that must close it.
         await self.hub.register(self)
+        await self.accept()
+        self.accepted = True
+        if self.logged_out:  # during the handshake
+            await self.close(code=UNAUTHENTICATED)
 
     async def disconnect(self, code):
         if self.hub is None:
@@ -109,7 +117,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=text)
 
     async def close_session(self) -> None:
-        await self.close(code=UNAUTHENTICATED)
+        self.logged_out = True
+        if self.accepted:  # else connect closes it once accepted: a close before accept is a 403
+            await self.close(code=UNAUTHENTICATED)
 
     # ---- handlers --------------------------------------------------------------------
 

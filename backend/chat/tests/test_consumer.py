@@ -370,3 +370,12 @@ async def test_session_closed_closes_only_that_sessions_sockets(alice, login, so
     assert await closing.communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
     assert await kept.request({"type": "ping"}) == {"type": "pong"}
 
+
+
+async def test_logout_right_after_the_handshake_closes_the_socket(alice, login, sockets):
+    # A client may log out the moment it sees its socket open: by then the
+    # socket must already be where a logout reaches it.
+    session = await login(alice)
+    socket = await sockets(session)
+    await events.session_closed(user_id=alice.pk, session_key=session)
+    assert await socket.communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}

@@ -89,7 +89,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if self.hub is None:
             return  # closing with 4401
-        if text_data is not None and _utf8_length(text_data) > frames.MAX_FRAME_BYTES:
+        size = len(bytes_data) if text_data is None and bytes_data is not None else _utf8_length(text_data or "")
+        if size > frames.MAX_FRAME_BYTES:
             await self.close(code=MESSAGE_TOO_BIG)
             return
         frame = None

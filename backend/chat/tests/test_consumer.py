@@ -176,6 +176,12 @@ async def test_frame_over_64_kib_closes_with_1009(alice, login, sockets):
     assert await socket.communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 1009}
 
 
+async def test_binary_frame_over_64_kib_closes_with_1009_too(alice, login, sockets):
+    socket = await sockets(await login(alice))
+    await socket.communicator.send_to(bytes_data=b"x" * (64 * 1024 + 1))
+    assert await socket.communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 1009}
+
+
 # ---- join, send, history, read, rooms ----------------------------------------------------
 
 

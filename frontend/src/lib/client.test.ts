@@ -445,4 +445,23 @@ describe('logout', () => {
     expect(client.room('general').getState().messages).toEqual([])
     expect(client.connection.getState().status).toBe('idle')
   })
+
+  it('stays signed in and connected when the server cannot be told', async () => {
+    const server = new FakeServer()
+    const env = server.env()
+    const baseFetch = env.fetch!
+    const client = await started(server, {
+      fetch: (async (input: string, init?: RequestInit) => {
+        if (init?.method === 'DELETE') throw new TypeError('Failed to fetch')
+        return baseFetch(input, init)
+      }) as typeof fetch,
+    })
+    server.acceptAll()
+    await flush()
+    await expect(client.logout()).rejects.toMatchObject({ status: 0 })
+    // The server's session is still valid: showing the sign-in form would be a lie
+    // that a reload undoes.
+    expect(client.session.getState().status).toBe('authenticated')
+    expect(client.connection.getState().status).toBe('connected')
+  })
 })

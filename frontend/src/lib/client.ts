@@ -260,13 +260,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       authenticated(await api.signup(username, password))
     },
     async logout() {
-      socket.disconnect()
-      try {
-        await api.logout()
-      } finally {
-        resetAll()
-        session.setState({ status: 'anonymous', user: null })
-      }
+      // Signed out only once the server has ended the session: if it cannot be
+      // reached, showing the sign-in form would be undone by the next reload.
+      await api.logout()
+      resetAll()
+      session.setState({ status: 'anonymous', user: null })
     },
 
     open: openRoom,

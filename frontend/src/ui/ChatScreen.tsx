@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react'
-import type { User } from '../lib'
+import { ApiError, type User } from '../lib'
 import { useServices } from './context'
 import { useStore } from './store'
 import { ConnectionStatus } from './ConnectionStatus'
@@ -14,6 +14,7 @@ export function ChatScreen({ user }: { user: User }) {
   const rooms = useStore(client.rooms)
   const [roomsOpen, setRoomsOpen] = useState(false)
   const [loggingOut, setLoggingOut] = useState(false)
+  const [logoutProblem, setLogoutProblem] = useState<string | null>(null)
 
   const roomProblem = room === null ? null : roomNameProblem(room)
   const openRoom = roomProblem === null ? room : null
@@ -37,8 +38,12 @@ export function ChatScreen({ user }: { user: User }) {
 
   async function logOut() {
     setLoggingOut(true)
+    setLogoutProblem(null)
     try {
       await client.logout()
+    } catch (error) {
+      const reason = error instanceof ApiError ? error.message : String(error)
+      setLogoutProblem(`Could not log out: ${reason}`)
     } finally {
       setLoggingOut(false)
     }
@@ -70,6 +75,11 @@ export function ChatScreen({ user }: { user: User }) {
           Log out
         </button>
       </header>
+      {logoutProblem && (
+        <p role="alert" className="form-error logout-error">
+          {logoutProblem}
+        </p>
+      )}
       <ConnectionStatus />
       <div className="workspace">
         <aside className="sidebar" id="sidebar">

@@ -290,7 +290,7 @@ class Hub:
                     if added:
                         self._added.add(group)
         try:
-            await self.presence.refresh(entries=self.presence_entries())
+            await self._refresh_presence()
         except Exception as error:
             log_failure(log, "presence refresh failed", error)
             healthy = False
@@ -298,6 +298,23 @@ class Hub:
             # _layer_call sets the wake flag on failure; the pause here is the backoff.
             self._wake.clear()
         return healthy
+
+    async def _refresh_presence(self) -> None:
+        entries = self.presence_entries()
+        rejoined = await self.presence.refresh(entries=entries)
+        # A socket that left while the refresh was on its way may have been put
+        # back by it after its own remove: take that entry out again, silently
+        # (its leave went out with the remove).
+        current = {(room, sub.conn) for room, subs in self._present.items() for sub in subs}
+        for room, conn, _user in entries:
+            if (room, conn) not in current:
+                await self.presence.remove(room=room, conn=conn)
+        # Users whose entries had expired and been swept, their leave announced,
+        # while this process could not refresh them (Redis unreachable): they
+        # are present again, so say so.
+        for room, conn, user in rejoined:
+            if (room, conn) in current:
+                await events.presence_changed(room=room, joins=[user], leaves=[])
 
     async def _sweep_loop(self) -> None:
         while True:

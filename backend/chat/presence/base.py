@@ -32,9 +32,11 @@ class PresenceStore(Protocol):
     async def counts(self, *, rooms: list[str]) -> dict[str, int]:
         """Distinct users with an unexpired connection, per room asked for."""
 
-    async def refresh(self, *, entries: list[PresenceEntry]) -> None:
+    async def refresh(self, *, entries: list[PresenceEntry]) -> list[PresenceEntry]:
         """Heartbeat: (room, conn, user) of this process's live connections;
-        re-creates entries that vanished (a Redis restart)."""
+        re-creates entries that vanished (a Redis restart, or expired and swept
+        while this process could not refresh them). Returns the re-created
+        entries that made their user present in the room again."""
 
     async def expire(self) -> list[tuple[str, User]]:
         """Removes entries past their TTL; returns (room, user) for each user left

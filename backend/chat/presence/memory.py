@@ -36,10 +36,9 @@ class MemoryPresenceStore:
         now = self._clock()
         return {room: len(self._live_users(room, now)) for room in rooms}
 
-    async def refresh(self, *, entries: list[PresenceEntry]) -> None:
+    async def refresh(self, *, entries: list[PresenceEntry]) -> list[PresenceEntry]:
         expires_at = self._clock() + self.ttl
-        for room, conn, user in entries:
-            self._put(room, conn, user, expires_at)
+        return [(room, conn, user) for room, conn, user in entries if self._put(room, conn, user, expires_at)]
 
     async def expire(self) -> list[tuple[str, User]]:
         now = self._clock()

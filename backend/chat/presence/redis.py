@@ -107,13 +107,19 @@ return out
 """
 )
 
-# ARGV: prefix, now, ttl, then room, conn, uid, user_json for each entry
+# ARGV: prefix, now, ttl, then room, conn, uid, user_json for each entry.
+# Returns the 1-based entry numbers whose put made their user present again.
 _REFRESH = (
     _NOW
     + """
 local expires_at = now + tonumber(ARGV[3])
-for i = 4, #ARGV, 4 do put(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], expires_at) end
-return 0
+local out = {}
+for i = 4, #ARGV, 4 do
+  if put(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], expires_at) == 1 then
+    out[#out + 1] = (i - 4) / 4 + 1
+  end
+end
+return out
 """
 )
 
@@ -171,13 +177,14 @@ class RedisPresenceStore:
             return {}
         return dict(zip(rooms, await self._run(_COUNTS, *rooms)))
 
-    async def refresh(self, *, entries: list[PresenceEntry]) -> None:
+    async def refresh(self, *, entries: list[PresenceEntry]) -> list[PresenceEntry]:
         if not entries:
-            return
+            return []
         args = []
         for room, conn, user in entries:
             args += [room, conn, user["id"], _dump(user)]
-        await self._run(_REFRESH, repr(self.ttl), *args)
+        numbers = await self._run(_REFRESH, repr(self.ttl), *args)
+        return [entries[int(number) - 1] for number in numbers]
 
     async def expire(self) -> list[tuple[str, User]]:
         flat = await self._run(_EXPIRE)

@@ -288,6 +288,58 @@ async def test_enter_and_exit_announce_first_and_last_socket_only(hubs, door):
     assert hub.presence_entries() == [("general", watcher.conn, watcher.user)]
 
 
+async def test_users_swept_while_their_process_was_cut_off_are_announced_again(hubs, door):
+    layer = InMemoryChannelLayer()
+    door(layer)
+    now = [1000.0]
+    store = MemoryPresenceStore(ttl=30, clock=lambda: now[0])
+    cut_off, other = hubs(layer, presence=store), hubs(layer, presence=store)
+    sink, watcher = Sink(1), Sink(2)
+    await other.subscribe("general", watcher)
+    await other.enter("general", watcher)
+    await cut_off.subscribe("general", sink)
+    await cut_off.enter("general", sink)
+    assert (await watcher.next())[1]["joins"] == [sink.user]
+
+    now[0] += 31  # no heartbeat got through meanwhile (Redis unreachable from that process)
+    assert await other.heartbeat()
+    await other.sweep()
+    assert (await watcher.next())[1]["leaves"] == [sink.user]
+    assert await cut_off.heartbeat()  # reachable again
+    assert (await watcher.next())[1] == {"type": "presence", "room": "general", "joins": [sink.user], "leaves": []}
+    assert await store.users(room="general") == [sink.user, watcher.user]
+
+
+async def test_a_socket_leaving_during_a_refresh_is_not_put_back(hubs, door):
+    layer = InMemoryChannelLayer()
+    door(layer)
+    store = MemoryPresenceStore(ttl=30)
+    hub = hubs(layer, presence=store)
+    watcher, leaving = Sink(2), Sink(1)
+    for sink in (watcher, leaving):
+        await hub.subscribe("general", sink)
+        await hub.enter("general", sink)
+    refresh = store.refresh
+
+    async def slow_refresh(*, entries):
+        # The socket leaves after the heartbeat took its snapshot, and its
+        # remove reaches the store before the refresh does.
+        await hub.exit("general", leaving)
+        return await refresh(entries=entries)
+
+    store.refresh = slow_refresh
+    assert (await watcher.next())[1]["joins"] == [leaving.user]
+    assert await watcher.nothing()
+    assert await hub.heartbeat()
+    assert await store.users(room="general") == [watcher.user]
+    await asyncio.sleep(QUIET)
+    frames = []
+    while not watcher.frames.empty():
+        frames.append((await watcher.next())[1])
+    assert [f["leaves"] for f in frames if f["type"] == "presence" and f["leaves"]] == [[leaving.user]]
+    assert not [f for f in frames if f["type"] == "presence" and leaving.user in f["joins"]]
+
+
 # ---- Redis going away --------------------------------------------------------------------
 
 

@@ -244,8 +244,24 @@ async def test_refresh_recreates_entries_that_vanished(backend, store):
 
 
 async def test_refresh_of_nothing_is_fine(store):
-    await store.refresh(entries=[])
+    assert await store.refresh(entries=[]) == []
     assert await store.expire() == []
+
+
+async def test_refresh_names_the_entries_that_made_their_user_present_again(backend, store):
+    # A process cut off from the store for longer than the TTL had its users
+    # swept (and their leaves announced); its next refresh brings them back.
+    await store.add(room="lobby", conn="a1", user=ALICE)
+    await store.add(room="lobby", conn="b1", user=BOB)
+    backend.clock.advance(TTL + 1)
+    assert sorted(await store.expire(), key=str) == [("lobby", ALICE), ("lobby", BOB)]
+    await store.add(room="lobby", conn="b2", user=BOB)
+
+    rejoined = await store.refresh(entries=[("lobby", "a1", ALICE), ("lobby", "b1", BOB)])
+
+    assert rejoined == [("lobby", "a1", ALICE)]
+    assert await store.users(room="lobby") == [ALICE, BOB]
+    assert await store.refresh(entries=[("lobby", "a1", ALICE), ("lobby", "b1", BOB)]) == []
 
 
 # ---- several processes on one Redis ------------------------------------------

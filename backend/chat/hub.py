@@ -303,12 +303,16 @@ class Hub:
         entries = self.presence_entries()
         rejoined = await self.presence.refresh(entries=entries)
         # A socket that left while the refresh was on its way may have been put
-        # back by it after its own remove: take that entry out again, silently
-        # (its leave went out with the remove).
+        # back by it after its own remove: take that entry out again. Put back
+        # (in `rejoined`), its leave already went out with that remove; else this
+        # remove may have overtaken the socket's own, and then it says the leave.
         current = {(room, sub.conn) for room, subs in self._present.items() for sub in subs}
-        for room, conn, _user in entries:
+        for entry in entries:
+            room, conn, _user = entry
             if (room, conn) not in current:
-                await self.presence.remove(room=room, conn=conn)
+                user = await self.presence.remove(room=room, conn=conn)
+                if user is not None and entry not in rejoined:
+                    await events.presence_changed(room=room, joins=[], leaves=[user])
         # Users whose entries had expired and been swept, their leave announced,
         # while this process could not refresh them (Redis unreachable): they
         # are present again, so say so.

@@ -5,7 +5,7 @@ import { SessionApi } from './api'
 import { defaultEnv } from './env'
 import { Outbox } from './outbox'
 import { applyPresenceDiff, presenceFromSnapshot } from './presence'
-import { MAX_BODY_LENGTH, ROOM_NAME, bodyLength, type JoinedFrame, type RoomsFrame, type ServerFrame } from './protocol'
+import { MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody, type JoinedFrame, type RoomsFrame, type ServerFrame } from './protocol'
 import { Room, type RoomHost } from './room'
 import { roomJoined, roomMessageSeen, roomOnline, roomRead, roomsFromServer } from './rooms'
 import { Socket } from './socket'
@@ -217,7 +217,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   function send(name: string, body: string): void {
     const user = session.getState().user
-    const text = body.trim()
+    const text = trimBody(body)
     if (!user || text === '') return
     outboundTyping.stop(name)
     const tooLong = bodyLength(text) > MAX_BODY_LENGTH

@@ -1,5 +1,5 @@
 // The data layer's public API: the UI imports from here only.
 export * from './types'
 export { createChatClient } from './client'
-export { MAX_BODY_LENGTH, ROOM_NAME, bodyLength } from './protocol'
+export { MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody } from './protocol'
 export type { ChatEnv } from './env'

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { MAX_BODY_LENGTH, bodyLength, parseServerFrame } from './protocol'
+import { MAX_BODY_LENGTH, bodyLength, parseServerFrame, trimBody } from './protocol'
 
 const message = {
   id: 7, room: 'general', seq: 3, author: { id: 1, username: 'alice' }, body: 'hi',
@@ -52,5 +52,14 @@ describe('bodyLength', () => {
     expect(bodyLength('😀😀')).toBe(2)
     expect(bodyLength('😀'.repeat(MAX_BODY_LENGTH)) > MAX_BODY_LENGTH).toBe(false)
     expect(bodyLength('a'.repeat(MAX_BODY_LENGTH + 1)) > MAX_BODY_LENGTH).toBe(true)
+  })
+})
+
+describe('trimBody', () => {
+  it('trims what the server trims, so it never sends a body the server calls empty', () => {
+    expect(trimBody('  hi  ')).toBe('hi')
+    expect(trimBody('\u200b\u2060\u180e\ufeff\u0085\u001f')).toBe('')
+    expect(trimBody('\u200bzero\u200bwidth\u200b')).toBe('zero\u200bwidth')
+    expect(trimBody('\u3000line\n\u2028')).toBe('line')
   })
 })

@@ -50,6 +50,17 @@ export const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
 /** The server's limit on a body after trimming, counted in code points as the server counts. */
 export const MAX_BODY_LENGTH = 4000
 
+// What the server trims from both ends of a body (backend/chat/frames.py):
+// JavaScript's white space, plus what Python also counts as space (U+001C to
+// U+001F, U+0085) and the invisible zero-width spaces U+180E, U+200B, U+2060.
+// eslint-disable-next-line no-control-regex -- the server trims these control characters too
+const BODY_EDGES = /^[\s\u001c-\u001f\u0085\u180e\u200b\u2060]+|[\s\u001c-\u001f\u0085\u180e\u200b\u2060]+$/g
+
+/** A body trimmed as the server trims it before storing (and before counting). */
+export function trimBody(text: string): string {
+  return text.replace(BODY_EDGES, '')
+}
+
 /** A body's length as the server measures it: code points, not UTF-16 units. */
 export function bodyLength(text: string): number {
   return Array.from(text).length

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import { useServices } from './context'
-import { MAX_BODY_LENGTH, bodyLength } from '../lib'
+import { MAX_BODY_LENGTH, bodyLength, trimBody } from '../lib'
 
 /** Unsent text per person and room, so switching rooms keeps what was being written
  * and the next person to log in on this tab never sees it. */
@@ -37,7 +37,7 @@ export function Composer({ room, userId }: { room: string; userId: number }) {
   }
 
   function send() {
-    const body = text.trim()
+    const body = trimBody(text)
     if (!body) return
     const length = bodyLength(body)
     if (length > MAX_BODY_LENGTH) {
@@ -64,7 +64,7 @@ export function Composer({ room, userId }: { room: string; userId: number }) {
     send()
   }
 
-  const length = bodyLength(text.trim())
+  const length = bodyLength(trimBody(text))
   const over = length - MAX_BODY_LENGTH
   const nearLimit = length > MAX_BODY_LENGTH - 500
 
@@ -91,7 +91,7 @@ export function Composer({ room, userId }: { room: string; userId: number }) {
         }}
         onBlur={() => client.composerIdle(room)}
       />
-      <button type="submit" className="primary" disabled={text.trim() === ''}>
+      <button type="submit" className="primary" disabled={trimBody(text) === ''}>
         Send
       </button>
       <p id={`${fieldId}-hint`} className={problem || over > 0 ? 'composer-hint field-error' : 'composer-hint'}>

@@ -118,7 +118,9 @@ async def test_chat_through_the_proxy_reaches_every_replica(proxy, scaleout_topo
     """nginx round-robins new connections, so each user's two tabs, opened one
     after the other, land on different processes; every frame still reaches
     every socket, and typing still skips the typist's other tab."""
-    alice, bob = await scaleout_topo.users(2)
+    # bob is logged out below: a user of this test's own, not one of the shared pool.
+    (alice,) = await scaleout_topo.users(1)
+    bob = await scaleout_topo.new_user()
     room = unique_room("proxied")
     a1, a2, b1, b2 = [await socket(proxy, user) for user in (alice, alice, bob, bob)]
     for sock in (a1, a2, b1, b2):

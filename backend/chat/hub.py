@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from channels.layers import get_channel_layer
 
 from chat import events, timing
+from chat.announce import PresenceAnnouncer
 from chat.events import log_failure, room_group, user_group
 from chat.presence import get_presence_store
 
@@ -83,6 +84,7 @@ class Hub:
         self._opening: asyncio.Future | None = None
         self._tasks: list[asyncio.Task] = []
         self._wake = asyncio.Event()
+        self.announcer = PresenceAnnouncer()
 
     # ---- lifecycle -------------------------------------------------------------
 
@@ -114,6 +116,7 @@ class Hub:
         # Wait for the cancellations to land, so channels-redis has released its
         # receive lock before anything else on this loop receives.
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.announcer.close()
         for group in list(self._added):
             await self._layer_call(self.layer.group_discard, group)
         self._added.clear()
@@ -192,7 +195,7 @@ class Hub:
         # create the entry first and the add would not see the user as new.
         self._present.setdefault(room, set()).add(sub)
         if first:
-            await events.presence_changed(room=room, joins=[sub.user], leaves=[], exclude_conn=sub.conn)
+            await self.announcer.announce(room=room, joins=[sub.user], exclude_conn=sub.conn)
 
     async def exit(self, room: str, sub: Subscriber) -> None:
         """Uncounts the socket; the user's last socket leaving is announced."""
@@ -205,7 +208,7 @@ class Hub:
             del self._present[room]
         user = await self.presence.remove(room=room, conn=sub.conn)
         if user is not None:
-            await events.presence_changed(room=room, joins=[], leaves=[user], exclude_conn=sub.conn)
+            await self.announcer.announce(room=room, leaves=[user], exclude_conn=sub.conn)
 
     def presence_entries(self) -> list[tuple[str, str, dict]]:
         return [(room, sub.conn, sub.user) for room, subs in self._present.items() for sub in subs]
@@ -312,13 +315,13 @@ class Hub:
             if (room, conn) not in current:
                 user = await self.presence.remove(room=room, conn=conn)
                 if user is not None and entry not in rejoined:
-                    await events.presence_changed(room=room, joins=[], leaves=[user])
+                    await self.announcer.announce(room=room, leaves=[user])
         # Users whose entries had expired and been swept, their leave announced,
         # while this process could not refresh them (Redis unreachable): they
         # are present again, so say so.
         for room, conn, user in rejoined:
             if (room, conn) in current:
-                await events.presence_changed(room=room, joins=[user], leaves=[])
+                await self.announcer.announce(room=room, joins=[user])
 
     async def _sweep_loop(self) -> None:
         while True:
@@ -333,7 +336,7 @@ class Hub:
             log_failure(log, "presence expiry failed", error)
             return
         for room, user in leaves:
-            await events.presence_changed(room=room, joins=[], leaves=[user])
+            await self.announcer.announce(room=room, leaves=[user])
 
 
 async def close_hub() -> None:

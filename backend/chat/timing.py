@@ -25,3 +25,14 @@ LAYER_RETRY_MAX = 3.0
 # A group add/discard that takes longer than this is abandoned (Redis hanging);
 # the next heartbeat re-adds, so a stuck call never blocks a join for long.
 GROUP_OP_TIMEOUT = 5.0
+
+# Presence frames a room sends one by one per window before its changes are
+# merged into one frame per window (chat/announce.py): a few people arriving
+# together are announced at once, a room of hundreds filling after a restart
+# costs a frame per window instead of one per person. The window is the most
+# a merged change waits.
+PRESENCE_BURST = 10
+PRESENCE_WINDOW = 0.25
+
+# Past this many rooms with recent presence traffic, idle ones are forgotten.
+PRESENCE_ROOMS_TRACKED = 1000

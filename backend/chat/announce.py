@@ -1,0 +1,112 @@
+"""Presence announcements: one frame per change while a room is quiet, one
+merged frame per window while it is busy.
+
+Every join is announced to everyone already in the room, so a room of n people
+that fills at once (a server restart, every client reconnecting) costs about
+n²/2 frames announced one by one: 125,000 for 500 people. Past a small burst,
+this process holds a room's changes for a short window and sends them as one
+frame, netted per user, to the same group through the same door (events.py).
+
+A merged frame goes to the whole room, the joiners' own sockets included (a
+join of yourself changes nothing in a presence list that holds each user once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+
+from chat import events, timing
+
+log = logging.getLogger(__name__)
+
+Change = tuple[str, dict]  # ("join" | "leave", USER)
+
+
+def net_changes(changes: Iterable[Change]) -> tuple[list[dict], list[dict]]:
+    """(joins, leaves) a list of changes in order comes to, each user at most once.
+
+    A user's changes alternate (present, absent, present...), so the first and
+    the last decide: join...join is a join, leave...leave a leave, and join...
+    leave or leave...join is where the user started, which needs no frame.
+    """
+    first: dict[int, str] = {}
+    last: dict[int, Change] = {}
+    for kind, user in changes:
+        first.setdefault(user["id"], kind)
+        last[user["id"]] = (kind, user)
+    joins = [user for uid, (kind, user) in last.items() if kind == first[uid] == "join"]
+    leaves = [user for uid, (kind, user) in last.items() if kind == first[uid] == "leave"]
+    return joins, leaves
+
+
+class PresenceAnnouncer:
+    def __init__(
+        self,
+        *,
+        send: Callable[..., Awaitable[None]] | None = None,
+        burst: int = timing.PRESENCE_BURST,
+        window: float = timing.PRESENCE_WINDOW,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        # events.presence_changed looked up at call time, so tests may patch it.
+        self._send = send or (lambda **frame: events.presence_changed(**frame))
+        self._burst = burst
+        self._window = window
+        self._clock = clock
+        self._recent: dict[str, deque[float]] = {}  # room -> when its last frames went out
+        self._pending: dict[str, list[Change]] = {}  # room -> changes held for the merged frame
+        self._flushes: set[asyncio.Task] = set()
+
+    async def announce(
+        self, *, room: str, joins: Sequence[dict] = (), leaves: Sequence[dict] = (), exclude_conn: str | None = None
+    ) -> None:
+        changes = [("join", user) for user in joins] + [("leave", user) for user in leaves]
+        pending = self._pending.get(room)
+        if pending is not None:
+            pending.extend(changes)  # after what is already held: order is kept
+            return
+        if self._quiet(room):
+            await self._send(room=room, joins=list(joins), leaves=list(leaves), exclude_conn=exclude_conn)
+            return
+        self._pending[room] = changes
+        task = asyncio.create_task(self._flush_later(room), name=f"presence-flush-{room}")
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    def _quiet(self, room: str) -> bool:
+        """True, and counted, while the room has sent fewer than `burst` frames in the window."""
+        now = self._clock()
+        if len(self._recent) > timing.PRESENCE_ROOMS_TRACKED:
+            # Forget rooms idle for a window, so a server with many rooms stays small.
+            self._recent = {r: q for r, q in self._recent.items() if q and q[-1] > now - self._window}
+        recent = self._recent.setdefault(room, deque())
+        while recent and recent[0] <= now - self._window:
+            recent.popleft()
+        if len(recent) >= self._burst:
+            return False
+        recent.append(now)
+        return True
+
+    async def _flush_later(self, room: str) -> None:
+        try:
+            await asyncio.sleep(self._window)
+        finally:
+            # Even when cancelled (shutdown), the room must not stay held forever.
+            changes = self._pending.pop(room, [])
+        joins, leaves = net_changes(changes)
+        if joins or leaves:
+            self._recent.setdefault(room, deque()).append(self._clock())
+            try:
+                await self._send(room=room, joins=joins, leaves=leaves, exclude_conn=None)
+            except Exception as error:
+                events.log_failure(log, f"merged presence frame for {room} failed", error)
+
+    async def close(self) -> None:
+        for task in list(self._flushes):
+            task.cancel()
+        await asyncio.gather(*self._flushes, return_exceptions=True)
+        self._pending.clear()  # a flush cancelled before it began never got to its finally

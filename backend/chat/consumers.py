@@ -172,7 +172,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return frames.sent(message=message, ref=frame.ref)
         if not await get_send_limiter().hit(str(self.user["id"])):
             raise FrameError("rate_limited", "too many messages; wait a few seconds", frame.ref)
-        message, created = await _db(services.message_create)(
+        message, created = await _db(services.message_insert)(
             user=self.account, room=frame.room, body=frame.body, client_id=frame.client_id
         )
         await self.send_frame(frames.sent(message=message, ref=frame.ref))

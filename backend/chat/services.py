@@ -69,6 +69,16 @@ def message_create(*, user: Any, room: str, body: str, client_id: str) -> tuple[
     existing = message_by_client_id(user=user, client_id=client_id)
     if existing is not None:
         return existing, False
+    return message_insert(user=user, room=room, body=body, client_id=client_id)
+
+
+def message_insert(*, user: Any, room: str, body: str, client_id: str) -> tuple[MessageDict, bool]:
+    """`message_create` for a caller that has just looked client_id up itself.
+
+    The consumer must know of a resend before it counts the send against the
+    rate limit; it does not need the same query again here. A resend that
+    arrives meanwhile still ends at the unique constraint, as in a race.
+    """
     try:
         with transaction.atomic():
             room_id, seq = _next_seq(room)

@@ -23,6 +23,9 @@ export type ClientFrame =
   | { type: 'typing'; room: string; active: boolean }
   | { type: 'read'; room: string; seq: number }
 
+/** A client frame the server answers, matched to its reply by `ref`. */
+export type RequestFrame = Exclude<ClientFrame, { type: 'typing' | 'read' }>
+
 // ---- server to client -------------------------------------------------------
 
 export interface PongFrame { type: 'pong'; ref?: string }

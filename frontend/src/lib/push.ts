@@ -2,7 +2,7 @@
 // reply or the error that carries the same ref, or failed after a timeout so the
 // person sees a failure instead of waiting forever.
 import type { Clock } from './env'
-import type { ClientFrame, ErrorFrame, ServerFrame } from './protocol'
+import type { ErrorFrame, RequestFrame, ServerFrame } from './protocol'
 import { PUSH_TIMEOUT_MS } from './timing'
 
 /** Why a request failed: an error frame's code, 'timeout', or 'disconnected'. */
@@ -32,7 +32,7 @@ export class PushTable {
    * Sends `frame` with a fresh ref through `transmit`; the promise settles with
    * the reply, or rejects with a PushError (error frame, timeout, disconnect).
    */
-  request<F extends Exclude<ClientFrame, { type: 'typing' | 'read' }>>(
+  request<F extends RequestFrame>(
     frame: F,
     transmit: (frame: F & { ref: string }) => boolean,
   ): Promise<ServerFrame> {

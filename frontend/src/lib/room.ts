@@ -4,14 +4,14 @@
 // older pages on demand. Outbox and unread bookkeeping live with the client,
 // which hears of every join and every message through the RoomHost.
 import { findGaps, highestSeq, lowestSeq, mergeMessages, type Gap } from './messages'
-import type { ClientFrame, HistoryFrame, JoinedFrame, ServerFrame } from './protocol'
+import type { HistoryFrame, JoinedFrame, RequestFrame, ServerFrame } from './protocol'
 import { PushError } from './push'
 import { createStore, type WritableStore } from './store'
 import { HISTORY_MAX_LIMIT, HISTORY_PAGE_SIZE } from './timing'
 import type { Message, PendingMessage, RoomView } from './types'
 
 export interface RoomHost {
-  request(frame: Exclude<ClientFrame, { type: 'typing' | 'read' }>): Promise<ServerFrame>
+  request(frame: RequestFrame): Promise<ServerFrame>
   /** A `joined` arrived (presence snapshot, room summary, outbox flush). */
   joined(room: Room, frame: JoinedFrame): void
   /** Messages were merged into the log (to reconcile the outbox). */

@@ -3,7 +3,7 @@
 // comes back), and proves the socket alive with an app-level ping: a socket can
 // stay "open" for minutes after the network under it is gone.
 import type { ChatEnv, WebSocketLike } from './env'
-import { parseServerFrame, type ClientFrame, type ServerFrame } from './protocol'
+import { parseServerFrame, type ClientFrame, type RequestFrame, type ServerFrame } from './protocol'
 import { PushTable } from './push'
 import { createStore } from './store'
 import { Timer } from './timer'
@@ -94,7 +94,7 @@ export class Socket {
   }
 
   /** Sends a request and waits for its reply (see PushTable). */
-  request(frame: Exclude<ClientFrame, { type: 'typing' | 'read' }>): Promise<ServerFrame> {
+  request(frame: RequestFrame): Promise<ServerFrame> {
     return this.pushes.request(frame, (withRef) => this.send(withRef))
   }
 

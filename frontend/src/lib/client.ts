@@ -3,7 +3,7 @@
 // handler; everything stateful below is delegated to its own module.
 import { SessionApi } from './api'
 import { defaultEnv } from './env'
-import { Outbox } from './outbox'
+import { INVALID_BODY_ERROR, Outbox } from './outbox'
 import { applyPresenceDiff, presenceFromSnapshot } from './presence'
 import { MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody, type JoinedFrame, type RoomsFrame, type ServerFrame } from './protocol'
 import { Room, type RoomHost } from './room'
@@ -228,7 +228,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       author: user,
       created_at: new Date(env.clock.now()).toISOString(),
       status: tooLong ? 'failed' : 'sending',
-      error: tooLong ? 'A message must be 1 to 4,000 characters' : null,
+      error: tooLong ? INVALID_BODY_ERROR : null,
     }
     outbox.add(message)
     openRoom(name)

@@ -7,9 +7,12 @@ import type { StorageLike } from './env'
 import { PushError } from './push'
 import type { PendingMessage, User } from './types'
 
+/** Why a body the server would refuse (invalid_body) failed, for people. */
+export const INVALID_BODY_ERROR = 'A message must be 1 to 4,000 characters'
+
 const HUMAN_ERRORS: Record<string, string> = {
   rate_limited: 'Too many messages, slow down',
-  invalid_body: 'A message must be 1 to 4,000 characters',
+  invalid_body: INVALID_BODY_ERROR,
   not_joined: 'Not in this room yet, try again',
   server_error: 'The server failed, try again',
   timeout: 'No answer from the server',

@@ -14,6 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from accounts.services import user_wire
 from chat import events, frames, selectors, services
 from chat.frames import FrameError
 from chat.hub import get_hub
@@ -61,7 +62,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         session = self.scope.get("session")
         self.account = account
-        self.user = {"id": account.pk, "username": account.username}
+        self.user = user_wire(account)
         self.conn = uuid.uuid4().hex
         self.session_key = session.session_key if session is not None else None
         self.rooms: set[str] = set()  # joined on this socket

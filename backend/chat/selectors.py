@@ -11,6 +11,7 @@ from typing import Any, TypedDict
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from accounts.services import user_wire
 from chat.models import Membership, Message, Room
 
 
@@ -44,17 +45,13 @@ def timestamp_to_wire(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def user_to_dict(user: Any) -> UserDict:
-    return {"id": user.pk, "username": user.get_username()}
-
-
 def message_to_dict(message: Message) -> MessageDict:
     """The wire MESSAGE; expects `room` and `author` already loaded (select_related)."""
     return {
         "id": message.pk,
         "room": message.room.name,
         "seq": message.seq,
-        "author": user_to_dict(message.author),
+        "author": user_wire(message.author),
         "body": message.body,
         "created_at": timestamp_to_wire(message.created_at),
         "client_id": message.client_id,

@@ -16,10 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from chat import events, timing
+from chat.ratelimit import MemoryRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,11 @@ class PresenceAnnouncer:
     ):
         # events.presence_changed looked up at call time, so tests may patch it.
         self._send = send or (lambda **frame: events.presence_changed(**frame))
-        self._burst = burst
         self._window = window
-        self._clock = clock
-        self._recent: dict[str, deque[float]] = {}  # room -> when its last frames went out
+        # Per room, the frames sent in the last window: past `burst`, changes are merged.
+        self._frames = MemoryRateLimiter(
+            limit=burst, window=window, clock=clock, keys_tracked=timing.PRESENCE_ROOMS_TRACKED
+        )
         self._pending: dict[str, list[Change]] = {}  # room -> changes held for the merged frame
         self._flushes: set[asyncio.Task] = set()
 
@@ -69,27 +70,13 @@ class PresenceAnnouncer:
         if pending is not None:
             pending.extend(changes)  # after what is already held: order is kept
             return
-        if self._quiet(room):
+        if self._frames.allow(room):
             await self._send(room=room, joins=list(joins), leaves=list(leaves), exclude_conn=exclude_conn)
             return
         self._pending[room] = changes
         task = asyncio.create_task(self._flush_later(room), name=f"presence-flush-{room}")
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
-
-    def _quiet(self, room: str) -> bool:
-        """True, and counted, while the room has sent fewer than `burst` frames in the window."""
-        now = self._clock()
-        if len(self._recent) > timing.PRESENCE_ROOMS_TRACKED:
-            # Forget rooms idle for a window, so a server with many rooms stays small.
-            self._recent = {r: q for r, q in self._recent.items() if q and q[-1] > now - self._window}
-        recent = self._recent.setdefault(room, deque())
-        while recent and recent[0] <= now - self._window:
-            recent.popleft()
-        if len(recent) >= self._burst:
-            return False
-        recent.append(now)
-        return True
 
     async def _flush_later(self, room: str) -> None:
         try:
@@ -99,7 +86,7 @@ class PresenceAnnouncer:
             changes = self._pending.pop(room, [])
         joins, leaves = net_changes(changes)
         if joins or leaves:
-            self._recent.setdefault(room, deque()).append(self._clock())
+            self._frames.record(room)
             try:
                 await self._send(room=room, joins=joins, leaves=leaves, exclude_conn=None)
             except Exception as error:

@@ -52,13 +52,25 @@ def get_send_limiter():
 
 
 class MemoryRateLimiter:
-    def __init__(self, *, limit: int, window: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        *,
+        limit: int,
+        window: float,
+        clock: Callable[[], float] = time.monotonic,
+        keys_tracked: int = 1024,
+    ):
         self.limit = limit
         self.window = window
         self._clock = clock
+        self._keys_tracked = keys_tracked
         self._hits: dict[str, deque[float]] = {}
 
     async def hit(self, key: str) -> bool:
+        return self.allow(key)
+
+    def allow(self, key: str) -> bool:
+        """`hit` without the await, for a caller that must not yield (chat/announce.py)."""
         now = self._clock()
         hits = self._hits.setdefault(key, deque())
         while hits and hits[0] <= now - self.window:
@@ -69,9 +81,13 @@ class MemoryRateLimiter:
         self._forget_idle(now)
         return True
 
+    def record(self, key: str) -> None:
+        """Counts a hit that happens whether or not the limit allows it."""
+        self._hits.setdefault(key, deque()).append(self._clock())
+
     def _forget_idle(self, now: float) -> None:
-        # Keep memory bounded by active users: drop keys whose hits all aged out.
-        if len(self._hits) > 1024:
+        # Keep memory bounded by active keys: drop keys whose hits all aged out.
+        if len(self._hits) > self._keys_tracked:
             for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
                 del self._hits[key]
 

@@ -1,5 +1,6 @@
-"""Three fixes to Daphne's WebSocket transport (autobahn underneath), so the
-contract's 64 KiB rule holds whatever `--websocket-max-message-size` is given.
+"""Four fixes to Daphne's WebSocket transport (autobahn underneath): the
+contract's 64 KiB rule holds whatever `--websocket-max-message-size` is given,
+and a socket that is closing does not turn a fan-out into a traceback.
 
 - autobahn applies that cap to what the server *sends* too, so under a 64 KiB
   cap a `joined` with 500 messages fails. The cap is meant for clients:
@@ -7,6 +8,8 @@ contract's 64 KiB rule holds whatever `--websocket-max-message-size` is given.
 - Over the cap autobahn drops the TCP connection by default (`failByDrop`);
   the contract wants a close frame with 1009. Failing sockets are closed with
   a close handshake instead.
+- A frame for a socket that is already closing is dropped quietly, instead
+  of autobahn raising Disconnected into the hub's fan-out.
 - Daphne hands an application's close code to autobahn's `sendClose`, which
   accepts only 1000 and 3000-4999 from applications (and turns 1009 into a
   1011 and a traceback). The consumer closes with 1009 when the cap is set
@@ -36,6 +39,11 @@ def patch_daphne() -> None:
         return on_connect(self, request)
 
     def serverSend(self, content, binary=False):
+        if self.state in (self.STATE_CLOSING, self.STATE_CLOSED):
+            # The socket is going: a frame the hub fans out in that moment can
+            # only fail (autobahn raises Disconnected); the client catches up by
+            # `since` when it reconnects.
+            return None
         limit = self.maxMessagePayloadSize
         self.maxMessagePayloadSize = 0  # 0: no limit; sendMessage runs synchronously
         try:

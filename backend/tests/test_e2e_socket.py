@@ -522,3 +522,31 @@ async def test_logout_closes_every_socket_of_the_session_4401(topo):
     # The old cookie no longer opens a socket.
     dead = await alice.ws()
     assert await dead.closed(5) == 4401
+
+
+async def test_sockets_closing_during_a_fan_out_leave_no_traceback(topo):
+    """Tabs closing while their room's frames are fanned out: the frames meant
+    for them are dropped quietly, everyone else still gets every message, and
+    no server logs a traceback (the fixture checks the logs)."""
+    import asyncio
+
+    alice, bob = await topo.users(2)
+    room = unique_room("closing")
+    a = await alice.ws()
+    await a.join(room)
+    watcher = await alice.ws(server=1)  # the other process on scale-out
+    await watcher.join(room)
+    leavers = [await bob.ws(server=i) for i in range(20)]
+    for sock in leavers:
+        await sock.join(room)
+    sender = asyncio.create_task(send_many(a, room, [f"fan {i}" for i in range(120)], batch=120))
+    for sock in leavers:
+        await asyncio.sleep(0.01)
+        await sock.conn.close()
+    stored = await sender
+    # A socket that stayed got every message live, in order.
+    seqs = []
+    while len(seqs) < len(stored):
+        frame = await watcher.expect({"type": "message"})
+        seqs.append(frame["message"]["seq"])
+    assert seqs == [m["seq"] for m in stored]

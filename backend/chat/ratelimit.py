@@ -6,6 +6,8 @@ counted, so a client that keeps hammering gets through again once its old hits
 age out.
 """
 
+import asyncio
+import logging
 import re
 import time
 import uuid
@@ -15,7 +17,11 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from chat import timing
+from chat.events import is_outage, log_failure
 from chat.redis import get_redis, per_loop_cache
+
+log = logging.getLogger(__name__)
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$")
 
@@ -124,6 +130,18 @@ class RedisRateLimiter:
         self._script = None
 
     async def hit(self, key: str) -> bool:
+        try:
+            return await asyncio.wait_for(self._hit(key), timing.RATE_LIMIT_TIMEOUT)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            # Redis is away (or hanging) but the database may be up: the send
+            # goes through unlimited rather than failing, and the limit applies
+            # again as soon as Redis answers.
+            log_failure(log, "rate limit unavailable; letting a send through", error)
+            return True
+
+    async def _hit(self, key: str) -> bool:
         client = get_redis(self._url)
         if self._script is None:
             self._script = client.register_script(_HIT)

@@ -36,3 +36,7 @@ PRESENCE_WINDOW = 0.25
 
 # Past this many rooms with recent presence traffic, idle ones are forgotten.
 PRESENCE_ROOMS_TRACKED = 1000
+
+# A send-rate check in Redis that takes longer than this lets the send through:
+# a hanging Redis must not hold up messages the database can store.
+RATE_LIMIT_TIMEOUT = 2.0

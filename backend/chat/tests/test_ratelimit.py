@@ -104,3 +104,22 @@ async def test_get_send_limiter_follows_settings(settings, redis_url):  # noqa: 
     settings.CHAT_SEND_RATE = "nonsense"
     with pytest.raises(ImproperlyConfigured):
         get_send_limiter()
+
+
+async def test_redis_away_lets_the_send_through_and_says_so(caplog):
+    """The database may be up while Redis is not: sends are not refused for it."""
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    limiter = RedisRateLimiter(limit=1, window=10, url=f"redis://127.0.0.1:{port}/0")
+    assert await limiter.hit("alice") is True
+    assert await limiter.hit("alice") is True  # no limit can be kept without Redis
+    assert "rate limit unavailable" in caplog.text
+
+
+async def test_a_bug_in_the_limiter_is_not_mistaken_for_an_outage():
+    limiter = RedisRateLimiter(limit=1, window=10, url="not-a-redis-url")
+    with pytest.raises(ValueError):
+        await limiter.hit("alice")

@@ -152,6 +152,27 @@ describe('rooms and messages', () => {
     expect(seqs(client, 'fresh')).toEqual([1, 2, 3])
   })
 
+  it('fetches the newest messages it missed when a rooms answer shows more than it holds', async () => {
+    // Frames dropped while the channel layer was away (a Redis restart), and
+    // nothing sent since to reveal the gap: the room list's last_seq does.
+    const server = new FakeServer()
+    server.store('general', bob, 'one')
+    const env = server.env()
+    const client = await started(server, env)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    server.dropLive = true
+    server.store('general', carol, 'lost 1')
+    server.store('general', carol, 'lost 2')
+    server.dropLive = false
+    expect(seqs(client, 'general')).toEqual([1])
+    ;(env.window as FakeEvents).fire('focus') // the tab comes back: rooms are asked for again
+    await flush()
+    expect(server.sent('history').at(-1)).toMatchObject({ room: 'general', before: 4, limit: 2 })
+    expect(seqs(client, 'general')).toEqual([1, 2, 3])
+  })
+
   it('ignores a malformed frame and keeps working', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
     const server = new FakeServer()

@@ -157,8 +157,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     socket.request({ type: 'rooms' }).then(
       (frame) => {
         rooms.setState((list) => roomsFromServer(list, (frame as RoomsFrame).rooms, focused))
-        // Keep every room we belong to joined, so its unread count and presence stay live.
-        for (const info of (frame as RoomsFrame).rooms) if (info.member) openRoom(info.name)
+        for (const info of (frame as RoomsFrame).rooms) {
+          // Keep every room we belong to joined, so its unread count and presence stay live,
+          if (info.member) openRoom(info.name)
+          // and complete from the store what live frames never brought.
+          if (opened.has(info.name)) room(info.name).catchUp(info.last_seq)
+        }
       },
       (error: unknown) => console.warn('chat: could not list rooms', error),
     )

@@ -31,6 +31,8 @@ export class Room {
   private isJoined = false
   private catchingUp = false
   private fillingGaps = false
+  /** The newest seq the server has said the room holds (a `rooms` answer). */
+  private serverLast = 0
 
   constructor(readonly name: string, private readonly host: RoomHost) {
     this.store = createStore(emptyRoomView(name))
@@ -143,12 +145,27 @@ export class Room {
     }
   }
 
-  /** The holes in the log, and the one below it when nothing older is said to exist. */
+  /**
+   * The server holds messages up to `lastSeq` (a `rooms` answer). Live frames
+   * the channel layer dropped, with nothing sent since to reveal the hole, are
+   * fetched now.
+   */
+  catchUp(lastSeq: number): void {
+    this.serverLast = Math.max(this.serverLast, lastSeq)
+    if (!this.catchingUp) void this.fillGaps()
+  }
+
+  /**
+   * The holes in the log; the one below it when nothing older is said to
+   * exist; and the one above it up to the newest seq the server has named.
+   */
   private gaps(): Gap[] {
     const { messages, hasMore } = this.store.getState()
     const lowest = lowestSeq(messages)
+    const highest = highestSeq(messages) ?? (hasMore ? null : 0)
     const leading = !hasMore && lowest !== null && lowest > 1 ? [{ from: 1, to: lowest - 1 }] : []
-    return [...leading, ...findGaps(messages)]
+    const trailing = highest !== null && this.serverLast > highest ? [{ from: highest + 1, to: this.serverLast }] : []
+    return [...leading, ...findGaps(messages), ...trailing]
   }
 
   /** Fetches the page before the oldest message held. */

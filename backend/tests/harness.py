@@ -140,17 +140,11 @@ class PostgresDatabase:
         self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-class Server:
-    """One Daphne process serving config.asgi:application."""
+class Endpoint:
+    """Where clients reach a server on loopback: a Daphne, or a proxy in front."""
 
-    def __init__(self, *, name: str, var_dir: Path, env: dict[str, str], message_cap: int = DAPHNE_MESSAGE_CAP):
-        self.name = name
-        self.message_cap = message_cap
-        self.var_dir = var_dir
-        self.port = free_port()
-        self.env = env
-        self.log_path = var_dir / f"daphne-{name}-{self.port}.log"
-        self.proc: subprocess.Popen | None = None
+    name: str
+    port: int
 
     @property
     def url(self) -> str:
@@ -163,6 +157,19 @@ class Server:
     @property
     def origin(self) -> str:
         return self.url
+
+
+class Server(Endpoint):
+    """One Daphne process serving config.asgi:application."""
+
+    def __init__(self, *, name: str, var_dir: Path, env: dict[str, str], message_cap: int = DAPHNE_MESSAGE_CAP):
+        self.name = name
+        self.message_cap = message_cap
+        self.var_dir = var_dir
+        self.port = free_port()
+        self.env = env
+        self.log_path = var_dir / f"daphne-{name}-{self.port}.log"
+        self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         log = open(self.log_path, "ab")
@@ -410,7 +417,7 @@ class Socket:
         self.inbox: list[dict] = []
 
     @classmethod
-    async def open(cls, server: Server, *, cookie: str | None, name: str = "anon",
+    async def open(cls, server: Endpoint, *, cookie: str | None, name: str = "anon",
                    origin: str | None = None, open_timeout: float = 20) -> "Socket":
         headers = {"Cookie": cookie} if cookie else {}
         conn = await connect(server.ws_url, additional_headers=headers, origin=origin or server.origin,

@@ -10,14 +10,13 @@ import re
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 
-from .harness import REPO_DIR, Socket, free_port, unique_room, wait_until
+from .harness import REPO_DIR, Endpoint, Socket, free_port, unique_room, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -44,24 +43,9 @@ def render_config(*, upstreams: list[int], port: int, workdir: Path) -> str:
     )
 
 
-@dataclass
-class Proxy:
-    """Quacks like harness.Server where the clients need it."""
-
-    port: int
-    name: str = "nginx"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/"
-
-    @property
-    def origin(self) -> str:
-        return self.url
+class Proxy(Endpoint):
+    def __init__(self, port: int):
+        self.name, self.port = "nginx", port
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ export function ChatScreen({ user }: { user: User }) {
   const { client, route } = useServices()
   const room = useStore(route)
   const rooms = useStore(client.rooms)
-  const [roomsOpen, setRoomsOpen] = useState(false)
   const [loggingOut, setLoggingOut] = useState(false)
   const [logoutProblem, setLogoutProblem] = useState<string | null>(null)
 
@@ -33,7 +32,6 @@ export function ChatScreen({ user }: { user: User }) {
 
   function go(name: string) {
     route.navigate(name)
-    setRoomsOpen(false)
   }
 
   async function logOut() {
@@ -50,18 +48,8 @@ export function ChatScreen({ user }: { user: User }) {
   }
 
   return (
-    <div className="app" data-rooms-open={roomsOpen || undefined}>
+    <div className="app">
       <header className="topbar">
-        <button
-          type="button"
-          className="icon-button rooms-toggle"
-          aria-expanded={roomsOpen}
-          aria-controls="sidebar"
-          onClick={() => setRoomsOpen((open) => !open)}
-        >
-          <span aria-hidden="true">☰</span>
-          <span className="visually-hidden">{roomsOpen ? 'Hide rooms' : 'Show rooms'}</span>
-        </button>
         <span className="brand">
           <span className="brand-mark" aria-hidden="true" />
           Chat
@@ -82,7 +70,7 @@ export function ChatScreen({ user }: { user: User }) {
       )}
       <ConnectionStatus />
       <div className="workspace">
-        <aside className="sidebar" id="sidebar">
+        <aside className="sidebar">
           <RoomList current={openRoom} rooms={rooms} onNavigate={go} />
           <JoinRoomForm onJoin={go} />
         </aside>

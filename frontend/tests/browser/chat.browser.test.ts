@@ -117,7 +117,7 @@ describe('chat in the browser', () => {
     problems.expectNone()
   })
 
-  it('keeps the Online list in the accessibility tree on narrow screens', async () => {
+  it('keeps the Online list and the room list usable on narrow screens', async () => {
     const problems = new PageProblems()
     const open = async (viewport: { width: number; height: number }, path: string, username: string) => {
       const context = await browser.newContext({ viewport })
@@ -130,6 +130,14 @@ describe('chat in the browser', () => {
     await tablet.signUp()
     await eventually(() => phone.onlineNames()).toEqual(['pat', 'quinn'])
     await eventually(() => tablet.onlineNames()).toEqual(['pat', 'quinn'])
+    // On a phone the rooms and the Join field are right there, no drawer to open.
+    await phone.join('corner')
+    await phone.say('from a small screen')
+    await phone.rooms.getByRole('link', { name: /^pocket/ }).click()
+    await phone.page.waitForURL('**/r/pocket')
+    await phone.rooms.getByRole('link', { name: /^corner/ }).click()
+    await eventually(() => phone.messagesExactly('from a small screen').count()).toBe(1)
+    await phone.page.screenshot({ path: join(REPO_DIR, 'test-results', 'phone.png') })
     problems.expectNone()
   })
 

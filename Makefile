@@ -11,7 +11,7 @@ VAR := var
 SECRET_FILE := $(VAR)/secret-key
 FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html -type f 2>/dev/null) vite.config.js tsconfig.json
 
-.PHONY: run test install build migrate test-backend test-frontend test-browser chromium nginx dev clean
+.PHONY: run test install build migrate test-backend test-frontend test-browser chromium test-packages dev clean
 
 # ---- install ---------------------------------------------------------------
 
@@ -59,14 +59,18 @@ dev: install migrate
 # ---- test ------------------------------------------------------------------
 
 # Debian's packages for the tests: Chromium for the browser tests (test tools
-# cannot download browsers here), nginx for the production-shape proxy test.
+# cannot download browsers here), nginx for the production-shape proxy test,
+# redis-server for the tests that start, stop and restart a Redis of their own.
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-nginx:
-	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && apt-get install -y -qq nginx >/dev/null; }
+test-packages:
+	@missing=""; \
+	{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null || missing="$$missing nginx"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
 
-test-backend: install build nginx
+test-backend: install build test-packages
 	$(VENV)/bin/pytest -q backend
 
 test-frontend: install

@@ -86,10 +86,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       stopRefresh()
     },
     onFrame,
-    onUnauthorized() {
-      resetAll()
-      session.setState({ status: 'anonymous', user: null })
-    },
+    onUnauthorized: signedOut,
   })
 
   const outbox = new Outbox(
@@ -204,6 +201,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     socket.connect()
   }
 
+  /** The server has ended the session (logout, or 4401): back to the sign-in form. */
+  function signedOut(): void {
+    resetAll()
+    session.setState({ status: 'anonymous', user: null })
+  }
+
   function resetAll(): void {
     socket.disconnect()
     stopRefresh()
@@ -267,8 +270,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       // Signed out only once the server has ended the session: if it cannot be
       // reached, showing the sign-in form would be undone by the next reload.
       await api.logout()
-      resetAll()
-      session.setState({ status: 'anonymous', user: null })
+      signedOut()
     },
 
     open: openRoom,

@@ -171,7 +171,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         message = await _db(selectors.message_by_client_id)(user=self.account, client_id=frame.client_id)
         if message is not None:
             return frames.sent(message=message, ref=frame.ref)
-        if not await get_send_limiter().hit(str(self.user["id"])):
+        if not await get_send_limiter().hit(f"send:{self.user['id']}"):
             raise FrameError("rate_limited", "too many messages; wait a few seconds", frame.ref)
         message, created = await _db(services.message_insert)(
             user=self.account, room=frame.room, body=frame.body, client_id=frame.client_id

@@ -1,9 +1,9 @@
-"""Send rate limit per user: a sliding window, in memory or in Redis.
+"""Rate limits: a sliding window per key, in memory or in Redis.
 
-settings.CHAT_SEND_RATE is "N/Ws" (or "N/W", seconds): a hit is allowed when
-fewer than N hits were allowed in the last W seconds. A refused hit is not
-counted, so a client that keeps hammering gets through again once its old hits
-age out.
+A rate is "N/Ws" (or "N/W", seconds): a hit is allowed when fewer than N hits
+were allowed in the last W seconds. A refused hit is not counted, so a client
+that keeps hammering gets through again once its old hits age out. Each limit
+is a setting (RATE_SETTINGS); callers namespace their keys ("send:42").
 """
 
 import asyncio
@@ -26,32 +26,43 @@ log = logging.getLogger(__name__)
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$")
 
 
-def parse_rate(text: str) -> tuple[int, float]:
+# Every rate setting; check_settings validates them all at startup.
+RATE_SETTINGS = ("CHAT_SEND_RATE",)
+
+
+def parse_rate(text: str, name: str = "CHAT_SEND_RATE") -> tuple[int, float]:
     """"20/10s" -> (20, 10.0); anything else raises ImproperlyConfigured."""
     match = _RATE.match(text or "")
     if not match or int(match[1]) < 1 or float(match[2]) <= 0:
-        raise ImproperlyConfigured(f'CHAT_SEND_RATE must look like "20/10s", not {text!r}')
+        raise ImproperlyConfigured(f'{name} must look like "20/10s", not {text!r}')
     return int(match[1]), float(match[2])
 
 
 def check_settings() -> None:
-    """Called at startup so a bad CHAT_SEND_RATE stops the server at once."""
-    parse_rate(settings.CHAT_SEND_RATE)
+    """Called at startup so a bad rate setting stops the server at once."""
+    for name in RATE_SETTINGS:
+        parse_rate(getattr(settings, name), name)
 
 
-def get_send_limiter():
-    """The send limiter for the running event loop (and the current settings)."""
-    url, rate = settings.REDIS_URL, settings.CHAT_SEND_RATE
+def get_limiter(name: str):
+    """The limiter of the rate setting `name` for the running event loop (and the
+    current settings): in Redis when REDIS_URL is set, so it holds across processes."""
+    url, rate = settings.REDIS_URL, getattr(settings, name)
     limiters = per_loop_cache("ratelimit")
-    limiter = limiters.get((url, rate))
+    limiter = limiters.get((url, name, rate))
     if limiter is None:
-        limit, window = parse_rate(rate)
+        limit, window = parse_rate(rate, name)
         if url:
             limiter = RedisRateLimiter(limit=limit, window=window, url=url)
         else:
             limiter = MemoryRateLimiter(limit=limit, window=window)
-        limiters[(url, rate)] = limiter
+        limiters[(url, name, rate)] = limiter
     return limiter
+
+
+def get_send_limiter():
+    """The limiter of `send` frames per user (CHAT_SEND_RATE)."""
+    return get_limiter("CHAT_SEND_RATE")
 
 
 # ---- in memory ---------------------------------------------------------------

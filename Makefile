@@ -45,16 +45,15 @@ migrate: $(VENV)/.installed $(SECRET_FILE)
 
 # ---- run -------------------------------------------------------------------
 
+# chat.serve is Daphne with our server class (backend/chat/transport.py).
 run: install build migrate
 	cd backend && DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat ../$(SECRET_FILE))} \
-	  exec ../$(VENV)/bin/daphne --bind $(HOST) --port $(PORT) \
-	  --websocket-max-message-size 65536 config.asgi:application
+	  exec ../$(PY) -m chat.serve --bind $(HOST) --port $(PORT)
 
 # Daphne with DEBUG on and DEV_ORIGINS for the Vite dev server; run `npm run dev` beside it.
 dev: install migrate
 	cd backend && DEBUG=1 DEV_ORIGINS=$${DEV_ORIGINS:-http://localhost:5173,http://127.0.0.1:5173} \
-	  exec ../$(VENV)/bin/daphne --bind $(HOST) --port $(PORT) \
-	  --websocket-max-message-size 65536 config.asgi:application
+	  exec ../$(PY) -m chat.serve --bind $(HOST) --port $(PORT)
 
 # ---- test ------------------------------------------------------------------
 

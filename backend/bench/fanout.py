@@ -434,8 +434,9 @@ def run(args) -> dict:
         log = open(tmp / "daphne.log", "wb")
         stack.callback(log.close)
         daphne = subprocess.Popen(
-            [str(BIN / "daphne"), "--bind", "127.0.0.1", "--port", str(port),
-             "--websocket-max-message-size", "65536", app],
+            # The tutorial's design runs on plain Daphne; ours on its own entry point.
+            [str(BIN / "daphne"), "--bind", "127.0.0.1", "--port", str(port), app] if args.tutorial
+            else [str(BIN / "python"), "-m", "chat.serve", "--bind", "127.0.0.1", "--port", str(port), app],
             cwd=BACKEND, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         stack.callback(stop, daphne)

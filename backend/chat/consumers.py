@@ -1,42 +1,37 @@
 """One consumer per socket: authenticate, decode, dispatch, await domain functions.
 
 Rooms, live frames and presence go through the process's hub; every group send
-through events.py; reads and writes through selectors/services in a thread.
+through events.py; reads and writes through selectors/services in a thread, each
+with a deadline (chat/deadlines.py). What one socket may cost is bounded here:
+a token per frame, at most one `typing` per room a second, a bounded number of
+requests in flight (chat/lanes.py; `ping` is answered at once), no new request
+while its output waits unsent (chat/transport.py), a bounded number of rooms.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import uuid
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.services import user_wire
-from chat import events, frames, selectors, services
+from chat import events, frames, selectors, services, timing
+from chat.deadlines import db
 from chat.frames import FrameError
 from chat.hub import get_hub
-from chat.ratelimit import get_send_limiter
-from chat.transport import MESSAGE_TOO_BIG
+from chat.lanes import Lanes
+from chat.ratelimit import MemoryRateLimiter, Throttle, TokenBucket, get_limiter, get_send_limiter
+from chat.sockets import get_socket_registry
+from chat.transport import FLOW_EXTENSION, MESSAGE_TOO_BIG, TRY_AGAIN_LATER
 
 log = logging.getLogger(__name__)
 
 UNAUTHENTICATED = 4401
-
-
-@functools.cache
-def _serial_database() -> bool:
-    # SQLite takes one writer at a time anyway, and its shared-cache test
-    # database locks whole tables: keep Channels' one database thread there.
-    return settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-
-
-def _db(function):
-    # Elsewhere (PostgreSQL) sockets' queries run side by side in the thread
-    # pool instead of queueing on one thread for the whole process.
-    return database_sync_to_async(function, thread_sensitive=_serial_database())
+TOO_MANY_SOCKETS = 4429
 
 
 def _utf8_length(text: str) -> int:
@@ -44,6 +39,16 @@ def _utf8_length(text: str) -> int:
     if len(text) * 4 <= frames.MAX_FRAME_BYTES:
         return len(text)
     return len(text.encode("utf-8", "surrogatepass"))
+
+
+class _NoFlow:
+    """Flow control where the server has none (Channels' test communicator, plain daphne)."""
+
+    def consumed(self, size: int) -> None:
+        pass
+
+    async def writable(self) -> None:
+        pass
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -56,9 +61,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         account = self.scope.get("user")
+        if self.scope.get("user_unavailable"):  # the database did not answer in time
+            await self._refuse(TRY_AGAIN_LATER)
+            return
         if account is None or not account.is_authenticated:
-            await self.accept()
-            await self.close(code=UNAUTHENTICATED)
+            await self._refuse(UNAUTHENTICATED)
             return
         session = self.scope.get("session")
         self.account = account
@@ -68,6 +75,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.rooms: set[str] = set()  # joined on this socket
         self.typing: set[str] = set()  # rooms where this socket's user is typing
         self.buffers: dict[str, list[str]] = {}  # live frames held back while joining
+        self.flow = self.scope.get("extensions", {}).get(FLOW_EXTENSION) or _NoFlow()
+        self.bucket = TokenBucket(rate=settings.CHAT_FRAME_RATE, burst=settings.CHAT_FRAME_BURST)
+        self.typing_repeats = Throttle(interval=timing.TYPING_INTERVAL)
+        self.typing_changes = MemoryRateLimiter(limit=timing.TYPING_CHANGES, window=1.0)
+        self.lanes = Lanes(timing.REQUESTS_IN_FLIGHT)
+        if not await self._claim_socket():
+            await self._refuse(TOO_MANY_SOCKETS)
+            return
         self.hub = get_hub()
         # In the user's group before the handshake completes: a client may log
         # out as soon as it sees the socket open, and that must close it.
@@ -80,31 +95,78 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.hub is None:
             return
+        # Shielded: Daphne cancels an application that outlives the socket for
+        # long, and a half-done clean-up would leave the socket in the hub.
+        await asyncio.shield(self._clean_up())
+
+    async def _clean_up(self) -> None:
+        await self.lanes.drain(timing.REQUEST_DRAIN_TIMEOUT)
         for room in list(self.rooms):
             try:
                 await self._forget(room)
             except Exception as error:
                 events.log_failure(log, f"cleanup of {self.conn} in {room} failed", error)
         await self.hub.unregister(self)
+        try:
+            await get_socket_registry().release(user_id=self.user["id"], conn=self.conn)
+        except Exception as error:  # its entry expires with the presence TTL
+            events.log_failure(log, f"socket registry release of {self.conn} failed", error)
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.hub is None:
-            return  # closing with 4401
+            return  # closing
         size = len(bytes_data) if text_data is None and bytes_data is not None else _utf8_length(text_data or "")
+        self.flow.consumed(size)
         if size > frames.MAX_FRAME_BYTES:
             await self.close(code=MESSAGE_TOO_BIG)
             return
-        frame = None
+        allowed = self.bucket.take()
         try:
             frame = frames.parse(text_data if text_data is not None else bytes_data)
+        except FrameError as error:
+            await self.send_frame(self._error(error) if allowed else self._refused(error.ref))
+            return
+        if not allowed:
+            await self.send_frame(self._refused(frame.ref))
+        elif isinstance(frame, frames.Ping):
+            await self.send_frame(frames.pong(frame.ref))  # never queued behind a slow request
+        else:
+            # No new request while this socket's answers wait unsent.
+            await self.flow.writable()
+            await self.lanes.submit(getattr(frame, "room", None), functools.partial(self._handle, frame))
+
+    async def _handle(self, frame) -> None:
+        try:
             reply = await self.handlers[type(frame)](self, frame)
         except FrameError as error:
-            reply = frames.error(code=error.code, detail=error.detail, ref=error.ref)
+            reply = self._error(error)
         except Exception as error:
             events.log_failure(log, f"socket {self.conn} failed on {frame!r}", error)
-            reply = frames.error(code="server_error", detail="the server could not do that", ref=getattr(frame, "ref", None))
+            reply = frames.error(code="server_error", detail="the server could not do that", ref=frame.ref)
         if reply is not None:
             await self.send_frame(reply)
+
+    @staticmethod
+    def _error(error: FrameError) -> dict:
+        return frames.error(code=error.code, detail=error.detail, ref=error.ref)
+
+    @staticmethod
+    def _refused(ref: str | None) -> dict:
+        return frames.error(code="rate_limited", detail="too many frames; slow down", ref=ref)
+
+    async def _refuse(self, code: int) -> None:
+        await self.accept()
+        await self.close(code=code)
+
+    async def _claim_socket(self) -> bool:
+        try:
+            return await get_socket_registry().claim(
+                user_id=self.user["id"], conn=self.conn, limit=settings.CHAT_MAX_SOCKETS_PER_USER
+            )
+        except Exception as error:
+            # Redis away: let the socket in rather than shut everybody out.
+            events.log_failure(log, "socket registry unavailable; letting a socket in", error)
+            return True
 
     async def send_frame(self, frame: dict) -> None:
         await self.send(text_data=frames.dumps(frame))
@@ -129,22 +191,26 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return frames.pong(frame.ref)
 
     async def on_rooms(self, frame: frames.Rooms):
-        rooms = await _db(selectors.room_list)(user=self.account)
+        rooms = await db(selectors.room_list)(user=self.account)
         online = await self.hub.presence.counts(rooms=[room["name"] for room in rooms])
         return frames.rooms([{**room, "online": online.get(room["name"], 0)} for room in rooms], frame.ref)
 
     async def on_join(self, frame: frames.Join):
         room = frame.room
-        await _db(services.room_join)(user=self.account, name=room)
+        if room not in self.rooms and len(self.rooms | self.buffers.keys()) >= settings.CHAT_MAX_ROOMS_PER_SOCKET:
+            raise FrameError(
+                "rate_limited", f"a socket may be in at most {settings.CHAT_MAX_ROOMS_PER_SOCKET} rooms", frame.ref
+            )
+        await self._become_member(frame)
         # Subscribe before querying and hold live frames back until `joined` is
         # out: a message stored meanwhile arrives in `messages`, live, or both.
         self.buffers[room] = []
         try:
             await self.hub.subscribe(room, self)
             if frame.since is None:
-                messages, has_more = await _db(selectors.messages_latest)(room=room)
+                messages, has_more = await db(selectors.messages_latest)(room=room)
             else:
-                messages, has_more = await _db(selectors.messages_since)(room=room, since=frame.since)
+                messages, has_more = await db(selectors.messages_since)(room=room, since=frame.since)
             await self.hub.enter(room, self)
             present = await self.hub.presence.users(room=room)
             self.rooms.add(room)
@@ -168,12 +234,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def on_send(self, frame: frames.Send):
         self._require_joined(frame)
         # A resend is answered with the stored message and does not count against the limit.
-        message = await _db(selectors.message_by_client_id)(user=self.account, client_id=frame.client_id)
+        message = await db(selectors.message_by_client_id)(user=self.account, client_id=frame.client_id)
         if message is not None:
             return frames.sent(message=message, ref=frame.ref)
         if not await get_send_limiter().hit(f"send:{self.user['id']}"):
             raise FrameError("rate_limited", "too many messages; wait a few seconds", frame.ref)
-        message, created = await _db(services.message_insert)(
+        message, created = await db(services.message_insert)(
             user=self.account, room=frame.room, body=frame.body, client_id=frame.client_id
         )
         await self.send_frame(frames.sent(message=message, ref=frame.ref))
@@ -183,13 +249,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_history(self, frame: frames.History):
         self._require_joined(frame)
-        messages, has_more = await _db(selectors.messages_before)(
+        messages, has_more = await db(selectors.messages_before)(
             room=frame.room, before=frame.before, limit=frame.limit
         )
         return frames.history(room=frame.room, messages=messages, has_more=has_more, ref=frame.ref)
 
     async def on_typing(self, frame: frames.Typing):
         self._require_joined(frame)
+        if not self._typing_passes(frame):
+            return
         if frame.active:
             self.typing.add(frame.room)
         else:
@@ -198,7 +266,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_read(self, frame: frames.Read):
         self._require_joined(frame)
-        await _db(services.read_marker_move)(user=self.account, room=frame.room, seq=frame.seq)
+        await db(services.read_marker_move)(user=self.account, room=frame.room, seq=frame.seq)
 
     handlers = {
         frames.Ping: on_ping,
@@ -213,9 +281,28 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # ---- helpers ---------------------------------------------------------------------
 
+    async def _become_member(self, frame: frames.Join) -> None:
+        try:
+            await db(services.room_join)(user=self.account, name=frame.room, create=False)
+        except services.RoomNotFound:
+            # Making a room is limited per user (CHAT_ROOM_CREATE_RATE); joining one is not.
+            if not await get_limiter("CHAT_ROOM_CREATE_RATE").hit(f"rooms:{self.user['id']}"):
+                raise FrameError("rate_limited", "too many new rooms; wait a minute", frame.ref) from None
+            await db(services.room_join)(user=self.account, name=frame.room)
+
     def _require_joined(self, frame) -> None:
         if frame.room not in self.rooms:
             raise FrameError("not_joined", f"join '{frame.room}' first", frame.ref)
+
+    def _typing_passes(self, frame: frames.Typing) -> bool:
+        """A repeated `active: true` is passed on at most once a second per room; a
+        change (start, stop) at most TYPING_CHANGES a second, but a stop after a
+        start always, so no indicator is left on. The rest is dropped silently."""
+        if frame.active and frame.room in self.typing:
+            return self.typing_repeats.allow(frame.room)
+        if not frame.active and frame.room in self.typing:
+            return True
+        return self.typing_changes.allow(frame.room)
 
     async def _stop_typing(self, room: str) -> None:
         """The server says `active: false` itself when a typist sends, leaves or goes."""

@@ -16,7 +16,7 @@ import logging
 
 from channels.layers import get_channel_layer
 
-from chat import frames
+from chat import deadlines, frames
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,6 @@ async def _to_room(
 
 async def _group_send(group: str, message: dict) -> None:
     try:
-        await get_channel_layer().group_send(group, message)
+        await deadlines.redis(get_channel_layer().group_send(group, message), f"group send to {group}")
     except Exception as error:
         log_failure(log, f"group send to {group} failed", error)

@@ -25,10 +25,11 @@ from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 
-from chat import events, timing
+from chat import deadlines, events, timing
 from chat.announce import PresenceAnnouncer
 from chat.events import log_failure, room_group, user_group
 from chat.presence import get_presence_store
+from chat.sockets import get_socket_registry
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class Hub:
     ):
         self.layer = layer if layer is not None else get_channel_layer()
         self.presence = presence if presence is not None else get_presence_store()
+        self.sockets = get_socket_registry()
         ttl = float(self.presence.ttl)
         self.heartbeat_interval = heartbeat_interval or min(
             ttl / timing.HEARTBEATS_PER_PRESENCE_TTL, timing.MAX_GROUP_READD_INTERVAL
@@ -178,7 +180,7 @@ class Hub:
 
     async def _layer_call(self, operation: Callable[[str, str], Awaitable[None]], group: str) -> bool:
         try:
-            await asyncio.wait_for(operation(group, self.channel), timing.GROUP_OP_TIMEOUT)
+            await deadlines.redis(operation(group, self.channel), f"channel layer {operation.__name__}")
             return True
         except Exception as error:
             # The heartbeat re-adds every wanted group, so this heals by itself.
@@ -209,6 +211,15 @@ class Hub:
         user = await self.presence.remove(room=room, conn=sub.conn)
         if user is not None:
             await self.announcer.announce(room=room, leaves=[user], exclude_conn=sub.conn)
+
+    def socket_entries(self) -> list[tuple[int, str]]:
+        """(user id, conn) of every socket of this process."""
+        return [
+            (sub.user["id"], sub.conn)
+            for group, subs in self._members.items()
+            if group.startswith("user.")
+            for sub in subs
+        ]
 
     def presence_entries(self) -> list[tuple[str, str, dict]]:
         return [(room, sub.conn, sub.user) for room, subs in self._present.items() for sub in subs]
@@ -296,6 +307,11 @@ class Hub:
             await self._refresh_presence()
         except Exception as error:
             log_failure(log, "presence refresh failed", error)
+            healthy = False
+        try:
+            await self.sockets.refresh(entries=self.socket_entries())
+        except Exception as error:
+            log_failure(log, "socket registry refresh failed", error)
             healthy = False
         if not healthy:
             # _layer_call sets the wake flag on failure; the pause here is the backoff.

@@ -6,7 +6,6 @@ that keeps hammering gets through again once its old hits age out. Each limit
 is a setting (RATE_SETTINGS); callers namespace their keys ("send:42").
 """
 
-import asyncio
 import logging
 import re
 import time
@@ -17,7 +16,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from chat import timing
+from chat import deadlines
 from chat.events import is_outage, log_failure
 from chat.redis import get_redis, per_loop_cache
 
@@ -27,7 +26,7 @@ _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$")
 
 
 # Every rate setting; check_settings validates them all at startup.
-RATE_SETTINGS = ("CHAT_SEND_RATE",)
+RATE_SETTINGS = ("CHAT_SEND_RATE", "CHAT_ROOM_CREATE_RATE")
 
 
 def parse_rate(text: str, name: str = "CHAT_SEND_RATE") -> tuple[int, float]:
@@ -142,7 +141,7 @@ class RedisRateLimiter:
 
     async def hit(self, key: str) -> bool:
         try:
-            return await asyncio.wait_for(self._hit(key), timing.RATE_LIMIT_TIMEOUT)
+            return await deadlines.redis(self._hit(key), "rate limit")
         except Exception as error:
             if not is_outage(error):
                 raise
@@ -161,3 +160,47 @@ class RedisRateLimiter:
             keys=[self.prefix + key], args=[self.limit, repr(self.window), uuid.uuid4().hex, now]
         )
         return bool(allowed)
+
+
+# ---- per socket ----------------------------------------------------------------
+
+
+class TokenBucket:
+    """Every frame of a socket takes a token; the bucket holds `burst` and refills
+    at `rate` per second. Local to the socket, so no Redis round trip per frame."""
+
+    def __init__(self, *, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = float(burst)
+        self._at = clock()
+
+    def take(self) -> bool:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
+class Throttle:
+    """At most one event per key per `interval` seconds (typing per room)."""
+
+    def __init__(self, *, interval: float, clock: Callable[[], float] = time.monotonic, keys_tracked: int = 1024):
+        self.interval = interval
+        self._clock = clock
+        self._keys_tracked = keys_tracked
+        self._last: dict[str, float] = {}
+
+    def allow(self, key: str) -> bool:
+        now = self._clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.interval:
+            return False
+        if len(self._last) >= self._keys_tracked:
+            self._last = {k: t for k, t in self._last.items() if now - t < self.interval}
+        self._last[key] = now
+        return True

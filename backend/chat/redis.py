@@ -25,13 +25,14 @@ def get_redis(url: str | None = None) -> aioredis.Redis:
     per_loop = _clients.setdefault(loop, {})
     client = per_loop.get(url)
     if client is None:
-        # No socket_timeout: a read must wait as long as Redis takes (see the
-        # stack notes on redis-py's idle timeouts); connect fails fast instead.
+        # Every call of this client is a request and its reply (no blocking
+        # reads, unlike the channel layer's receive), so a read that takes longer
+        # than the Redis timeout means a stalled Redis, not an idle socket.
         client = aioredis.Redis.from_url(
             url,
             decode_responses=True,
-            socket_timeout=None,
-            socket_connect_timeout=5,
+            socket_timeout=settings.CHAT_REDIS_TIMEOUT,
+            socket_connect_timeout=settings.CHAT_REDIS_TIMEOUT,
             health_check_interval=30,
         )
         per_loop[url] = client

@@ -23,15 +23,21 @@ class RoomNotFound(Exception):
         self.name = name
 
 
-def room_join(*, user: Any, name: str) -> None:
-    """Creates the room if needed and makes the user a member (read marker 0).
+def room_join(*, user: Any, name: str, create: bool = True) -> None:
+    """Makes the user a member of the room (read marker 0), creating the room if
+    needed and allowed; a missing room that may not be created is RoomNotFound.
 
     get_or_create inserts inside a savepoint and re-reads on IntegrityError, so
     two processes creating the same room or membership at once both succeed.
     The caller has already checked the name against the room-name pattern.
     """
     with transaction.atomic():
-        room, _ = Room.objects.get_or_create(name=name)
+        if create:
+            room, _ = Room.objects.get_or_create(name=name)
+        else:
+            room = Room.objects.filter(name=name).first()
+            if room is None:
+                raise RoomNotFound(name)
         Membership.objects.get_or_create(user_id=user.pk, room=room)
 
 

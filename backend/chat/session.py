@@ -7,11 +7,23 @@ never changes its session, and that check was about a fifth of our cost per
 delivered frame (backend/bench). This middleware leaves `send` alone.
 """
 
+import logging
 from importlib import import_module
+from types import SimpleNamespace
 
-from channels.auth import get_user
 from django.conf import settings
+from django.contrib import auth
 from django.http.cookie import parse_cookie
+
+from chat import deadlines
+
+log = logging.getLogger(__name__)
+
+
+def _session_user(session):
+    # Django's own get_user: it checks the session's auth hash, so a logged-out
+    # or password-changed session is anonymous here (and closed with 4401).
+    return auth.get_user(SimpleNamespace(session=session))
 
 
 class SessionAuthMiddleware:
@@ -28,7 +40,11 @@ class SessionAuthMiddleware:
                 cookies.update(parse_cookie(value.decode("latin1")))
         scope = dict(scope, cookies=cookies)
         scope["session"] = self.session_store(cookies.get(settings.SESSION_COOKIE_NAME))
-        # get_user checks the session's auth hash, so a logged-out or
-        # password-changed session is anonymous here (and closed with 4401).
-        scope["user"] = await get_user(scope)
+        try:
+            # In a database thread of its own (not Channels' one shared thread), with a
+            # deadline: a stalled database must not hold every other handshake up.
+            scope["user"] = await deadlines.db(_session_user)(scope["session"])
+        except Exception as error:
+            log.warning("could not read the session of a socket: %s: %s", type(error).__name__, error)
+            scope["user"], scope["user_unavailable"] = None, True
         return await self.app(scope, receive, send)

@@ -22,9 +22,6 @@ MAX_GROUP_READD_INTERVAL = 10.0
 LAYER_RETRY_FIRST = 0.1
 LAYER_RETRY_MAX = 3.0
 
-# A group add/discard that takes longer than this is abandoned (Redis hanging);
-# the next heartbeat re-adds, so a stuck call never blocks a join for long.
-GROUP_OP_TIMEOUT = 5.0
 
 # Presence frames a room sends one by one per window before its changes are
 # merged into one frame per window (chat/announce.py): a few people arriving
@@ -37,6 +34,18 @@ PRESENCE_WINDOW = 0.25
 # Past this many rooms with recent presence traffic, idle ones are forgotten.
 PRESENCE_ROOMS_TRACKED = 1000
 
-# A send-rate check in Redis that takes longer than this lets the send through:
-# a hanging Redis must not hold up messages the database can store.
-RATE_LIMIT_TIMEOUT = 2.0
+# How many of one socket's requests may be queued or running at once (chat/lanes.py);
+# past it the consumer takes no further frame until one finishes.
+REQUESTS_IN_FLIGHT = 16
+
+# A socket's repeated `typing` (active: true while already typing) is passed on at
+# most once in this time per room: clients repeat it every 3 s, a flood gains nothing.
+TYPING_INTERVAL = 1.0
+# Starts and stops of typing per room and socket passed on in any second: a
+# person starts, stops and sends within a second now and then; a flood of
+# alternating frames gets no further.
+TYPING_CHANGES = 5
+
+# When a socket closes, its requests in flight get this long to finish (a stored
+# message still fans out) before they are cancelled.
+REQUEST_DRAIN_TIMEOUT = 10.0

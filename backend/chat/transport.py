@@ -1,61 +1,243 @@
-"""Four fixes to Daphne's WebSocket transport (autobahn underneath): the
-contract's 64 KiB rule holds whatever `--websocket-max-message-size` is given,
-and a socket that is closing does not turn a fan-out into a traceback.
+"""Our Daphne: one explicit subclass of its server and of its WebSocket protocol.
 
-- autobahn applies that cap to what the server *sends* too, so under a 64 KiB
-  cap a `joined` with 500 messages fails. The cap is meant for clients:
-  outbound frames are sent uncapped.
-- Over the cap autobahn drops the TCP connection by default (`failByDrop`);
-  the contract wants a close frame with 1009. Failing sockets are closed with
-  a close handshake instead.
-- A frame for a socket that is already closing is dropped quietly, instead
-  of autobahn raising Disconnected into the hub's fan-out.
-- Daphne hands an application's close code to autobahn's `sendClose`, which
-  accepts only 1000 and 3000-4999 from applications (and turns 1009 into a
-  1011 and a traceback). The consumer closes with 1009 when the cap is set
-  higher than 64 KiB, so that code is sent the way `sendClose` itself would.
+Started by `python -m chat.serve` (make run, make dev, the compose file, the
+tests); a plain `daphne config.asgi:application` still serves the app, only
+without what is here. What the subclasses add, all per socket:
 
-Applied once, at import (config.asgi imports this module), and only when
-serving under Daphne; under the test communicator there is no transport.
+- **Flow control.** Twisted buffers whatever is written to a transport. Our
+  `SocketFlow` registers with the transport as its streaming producer, so
+  Twisted tells it when more than CHAT_SOCKET_BUFFER_BYTES wait unsent
+  (`pauseProducing`) and when all of it went out (`resumeProducing`). While
+  paused the socket's frames are not read and the consumer takes no new request
+  (it awaits `writable()`), so requests cannot pile up answers. A socket that
+  does not drain within CHAT_SLOW_CLIENT_SECONDS, or takes three times the
+  limit more meanwhile (a busy room's live frames), is closed with 1013; its
+  client reconnects and catches up from the store. Writes never wait, so other
+  sockets of a room never wait for a slow one.
+- **Bounded input.** Frames read but not yet taken by the consumer are counted;
+  past INPUT_HIGH_WATER the socket is not read until the consumer catches up.
+- **Close codes.** Daphne hands an application's close code to autobahn's
+  `sendClose`, which refuses 1009, 1012 and 1013; those are sent as the close
+  frame `sendClose` itself would send.
+- A frame for a socket that is already closing is dropped quietly instead of
+  raising into the hub's fan-out.
+
+The versions these hooks were written against are pinned in pyproject.toml and
+checked at start (check_versions): a different Daphne or autobahn stops the
+server instead of misbehaving quietly.
 """
 
-import sys
+from __future__ import annotations
+
+import asyncio
+import logging
+from importlib.metadata import version
+
+from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol
+
+log = logging.getLogger(__name__)
+
+# What the subclasses below rely on; pyproject.toml pins the same.
+TESTED_VERSIONS = {"daphne": "4.2.3", "autobahn": "26.10.2"}
 
 MESSAGE_TOO_BIG = 1009
+SERVICE_RESTART = 1012
+TRY_AGAIN_LATER = 1013
+# Codes the server uses that autobahn's sendClose refuses from an application.
+PROTOCOL_CLOSE_CODES = {MESSAGE_TOO_BIG: b"message too big", SERVICE_RESTART: b"service restart",
+                        TRY_AGAIN_LATER: b"too slow: reconnect and catch up"}
+
+# Frames read but not yet taken by the consumer: past the high mark the socket is
+# not read until the consumer is down to the low one (a few 64 KiB frames).
+INPUT_HIGH_WATER = 256 * 1024
+INPUT_LOW_WATER = 64 * 1024
+
+# A paused socket that takes this many times its buffer limit more (live frames
+# of its rooms) is closed at once rather than at the end of its grace time.
+OVERFLOW_FACTOR = 3
+
+FLOW_EXTENSION = "chat.flow"
 
 
-def patch_daphne() -> None:
-    protocol_module = sys.modules.get("daphne.ws_protocol")
-    if protocol_module is None:
-        return
-    protocol = protocol_module.WebSocketProtocol
-    if getattr(protocol, "chat_transport_patched", False):
-        return
-    on_connect, server_send, server_close = protocol.onConnect, protocol.serverSend, protocol.serverClose
+def check_versions() -> None:
+    for package, tested in TESTED_VERSIONS.items():
+        installed = version(package)
+        if installed != tested:
+            raise RuntimeError(
+                f"chat.transport was written against {package} {tested}, but {installed} is installed: "
+                f"check the hooks in backend/chat/transport.py against it, then update TESTED_VERSIONS and pyproject.toml"
+            )
 
-    def onConnect(self, request):
-        # Per connection: autobahn copies the factory's options onto each protocol.
-        self.failByDrop = False
-        return on_connect(self, request)
 
-    def serverSend(self, content, binary=False):
+class SocketFlow:
+    """One socket's flow control, between its Twisted transport and its consumer.
+
+    The transport calls pauseProducing/resumeProducing/stopProducing (it is the
+    transport's streaming producer); the protocol reports frames read and sent;
+    the consumer reports frames taken and awaits `writable()`.
+    """
+
+    def __init__(self, protocol: ChatWebSocketProtocol, *, buffer_limit: int, slow_after: float):
+        self._protocol = protocol
+        self.buffer_limit = buffer_limit
+        self.slow_after = slow_after
+        self._paused: set[str] = set()  # why the socket is not read: "output", "input"
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self._inbound = 0
+        self._sent_while_full = 0
+        self._slow_timer: asyncio.TimerHandle | None = None
+        self.closed = False
+
+    # ---- the consumer's side ----------------------------------------------------
+
+    async def writable(self) -> None:
+        """Returns once the socket's unsent output is under its limit (or it closed)."""
+        await self._writable.wait()
+
+    def consumed(self, size: int) -> None:
+        """The consumer took a frame of `size` bytes."""
+        self._inbound = max(0, self._inbound - size)
+        if "input" in self._paused and self._inbound <= INPUT_LOW_WATER:
+            self._resume_reading("input")
+
+    # ---- the protocol's side ----------------------------------------------------
+
+    def received(self, size: int) -> None:
+        self._inbound += size
+        if self._inbound > INPUT_HIGH_WATER:
+            self._pause_reading("input")
+
+    def sent(self, size: int) -> None:
+        if "output" in self._paused:
+            self._sent_while_full += size
+            if self._sent_while_full > OVERFLOW_FACTOR * self.buffer_limit:
+                self._too_slow("its unsent output kept growing")
+
+    # ---- the transport's side (IPushProducer) -----------------------------------
+
+    def pauseProducing(self) -> None:  # noqa: N802 - Twisted's interface
+        if "output" in self._paused or self.closed:
+            return  # Twisted calls this on every write while the buffer is full
+        self._writable.clear()
+        self._pause_reading("output")
+        self._sent_while_full = 0
+        self._slow_timer = asyncio.get_event_loop().call_later(
+            self.slow_after, self._too_slow, f"its output did not drain within {self.slow_after:g} s"
+        )
+
+    def resumeProducing(self) -> None:  # noqa: N802
+        self._cancel_timer()
+        self._writable.set()
+        self._resume_reading("output")
+
+    def stopProducing(self) -> None:  # noqa: N802
+        self.close()
+
+    def close(self) -> None:
+        """The connection is gone: release whoever waits."""
+        self.closed = True
+        self._cancel_timer()
+        self._writable.set()
+
+    # ---- internals ----------------------------------------------------------------
+
+    def _pause_reading(self, reason: str) -> None:
+        if not self._paused:
+            self._protocol.transport.pauseProducing()  # stops reading the socket
+        self._paused.add(reason)
+
+    def _resume_reading(self, reason: str) -> None:
+        if reason not in self._paused:
+            return
+        self._paused.discard(reason)
+        if not self._paused and not self.closed:
+            self._protocol.transport.resumeProducing()
+
+    def _cancel_timer(self) -> None:
+        if self._slow_timer is not None:
+            self._slow_timer.cancel()
+            self._slow_timer = None
+
+    def _too_slow(self, why: str) -> None:
+        self._cancel_timer()
+        if self.closed:
+            return
+        log.info("closing a slow client (%s): %s", self._protocol.client_addr, why)
+        self._protocol.serverClose(code=TRY_AGAIN_LATER)
+        # No reason to keep its output: autobahn drops the connection when the
+        # close handshake does not complete (closeHandshakeTimeout), and then
+        # Twisted frees the buffer.
+        self.close()
+
+
+class ChatWebSocketProtocol(WebSocketProtocol):
+    flow: SocketFlow | None = None
+
+    def connectionMade(self):  # noqa: N802 - Twisted's interface
+        super().connectionMade()
+        server = self.factory.server_class
+        self.flow = SocketFlow(self, buffer_limit=server.socket_buffer_bytes, slow_after=server.slow_client_seconds)
+        transport = self.transport
+        # The HTTP channel that upgraded the connection is still registered as
+        # the transport's producer; the socket is ours now.
+        if getattr(transport, "producer", None) is not None:
+            transport.unregisterProducer()
+        transport.bufferSize = server.socket_buffer_bytes
+        transport.registerProducer(self.flow, True)
+
+    def onMessage(self, payload, isBinary):  # noqa: N802 - autobahn's interface
+        super().onMessage(payload, isBinary)
+        self.flow.received(len(payload))
+
+    def onClose(self, wasClean, code, reason):  # noqa: N802
+        if self.flow is not None:
+            self.flow.close()
+        super().onClose(wasClean, code, reason)
+
+    def serverSend(self, content, binary=False):  # noqa: N802 - Daphne's interface
         if self.state in (self.STATE_CLOSING, self.STATE_CLOSED):
-            # The socket is going: a frame the hub fans out in that moment can
-            # only fail (autobahn raises Disconnected); the client catches up by
-            # `since` when it reconnects.
-            return None
-        limit = self.maxMessagePayloadSize
-        self.maxMessagePayloadSize = 0  # 0: no limit; sendMessage runs synchronously
-        try:
-            return server_send(self, content, binary)
-        finally:
-            self.maxMessagePayloadSize = limit
+            # The socket is going: a frame fanned out in that moment can only fail
+            # (autobahn raises Disconnected); the client catches up by `since`.
+            return
+        super().serverSend(content, binary)
+        self.flow.sent(len(content))
 
-    def serverClose(self, code=None):
-        if code == MESSAGE_TOO_BIG:
-            self.sendCloseFrame(code=code, reasonUtf8=b"message too big", isReply=False)
+    def serverClose(self, code=None):  # noqa: N802
+        reason = PROTOCOL_CLOSE_CODES.get(code)
+        if reason is not None:
+            self.sendCloseFrame(code=code, reasonUtf8=reason, isReply=False)
         else:
-            server_close(self, code)
+            super().serverClose(code)
 
-    protocol.onConnect, protocol.serverSend, protocol.serverClose = onConnect, serverSend, serverClose
-    protocol.chat_transport_patched = True
+
+class ChatServer(Server):
+    """Daphne's server with our WebSocket protocol and each socket's flow in its scope."""
+
+    def __init__(self, *args, socket_buffer_bytes: int | None = None, slow_client_seconds: float | None = None,
+                 **kwargs):
+        from django.conf import settings
+
+        check_versions()
+        super().__init__(*args, **kwargs)
+        self.socket_buffer_bytes = socket_buffer_bytes or settings.CHAT_SOCKET_BUFFER_BYTES
+        self.slow_client_seconds = slow_client_seconds or settings.CHAT_SLOW_CLIENT_SECONDS
+
+    # Daphne makes its WebSocket factory inside run(); this is where it is handed
+    # over, so the factory builds our protocol from the first connection on.
+    @property
+    def ws_factory(self):
+        return self.__dict__.get("_ws_factory")
+
+    @ws_factory.setter
+    def ws_factory(self, factory):
+        factory.protocol = ChatWebSocketProtocol
+        # An oversized frame gets a close frame with 1009 rather than a dropped connection.
+        factory.setProtocolOptions(failByDrop=False)
+        self._ws_factory = factory
+
+    def create_application(self, protocol, scope):
+        if isinstance(protocol, ChatWebSocketProtocol):
+            scope["extensions"] = {**scope.get("extensions", {}), FLOW_EXTENSION: protocol.flow}
+        return super().create_application(protocol, scope)

@@ -9,13 +9,16 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.db.backends.signals import connection_created  # noqa: E402
 
+from chat.deadlines import limit_statements  # noqa: E402
 from chat.origin import OriginCheck  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from chat.session import SessionAuthMiddleware  # noqa: E402
-from chat.transport import patch_daphne  # noqa: E402
 
-patch_daphne()
+# The serving process's statements are cut off after CHAT_DB_TIMEOUT; management
+# commands (migrate, seeding) do not load this module and are not limited.
+connection_created.connect(limit_statements)
 
 application = ProtocolTypeRouter(
     {

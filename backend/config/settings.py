@@ -79,6 +79,11 @@ TEMPLATES = [
     }
 ]
 
+# Seconds a socket waits for one database call before answering server_error;
+# also SQLite's busy timeout and PostgreSQL's connect and statement timeouts, so
+# a stalled database frees the thread as well as the socket.
+CHAT_DB_TIMEOUT = float(os.environ.get("CHAT_DB_TIMEOUT", "5"))
+
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
@@ -88,13 +93,18 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    # WAL lets the socket's reads run beside a write; the timeout rides out a
-    # concurrent writer instead of failing with "database is locked".
+    # WAL lets the socket's reads run beside a write; the busy timeout rides out
+    # a concurrent writer instead of failing at once with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
+        "timeout": CHAT_DB_TIMEOUT,
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # connect_timeout bounds a connection attempt (whole seconds, at least 2 for
+    # libpq); the statement timeout is set by the server process only
+    # (chat.deadlines), so migrations and management commands may run longer.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = max(2, round(CHAT_DB_TIMEOUT))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -118,6 +128,23 @@ else:
 
 # "N/Ws": at most N sends per user in any W seconds.
 CHAT_SEND_RATE = os.environ.get("CHAT_SEND_RATE", "20/10s")
+# At most N rooms made (by `join` of a free name, or `create`) per user in any W seconds.
+CHAT_ROOM_CREATE_RATE = os.environ.get("CHAT_ROOM_CREATE_RATE", "10/60s")
+# Every frame a socket sends takes a token; a socket's bucket holds BURST tokens
+# and refills at RATE per second. Over it: `rate_limited`, nothing done.
+CHAT_FRAME_RATE = float(os.environ.get("CHAT_FRAME_RATE", "50"))
+CHAT_FRAME_BURST = int(os.environ.get("CHAT_FRAME_BURST", "200"))
+# Open sockets per user (across processes with Redis); the next is closed with 4429.
+CHAT_MAX_SOCKETS_PER_USER = int(os.environ.get("CHAT_MAX_SOCKETS_PER_USER", "20"))
+# Rooms one socket may have joined at once.
+CHAT_MAX_ROOMS_PER_SOCKET = int(os.environ.get("CHAT_MAX_ROOMS_PER_SOCKET", "500"))
+# Unsent output a socket may hold: past it the server stops reading the socket's
+# requests; if it does not drain within CHAT_SLOW_CLIENT_SECONDS it is closed with 1013.
+CHAT_SOCKET_BUFFER_BYTES = int(os.environ.get("CHAT_SOCKET_BUFFER_BYTES", str(1024 * 1024)))
+CHAT_SLOW_CLIENT_SECONDS = float(os.environ.get("CHAT_SLOW_CLIENT_SECONDS", "5"))
+# Seconds any Redis call outside the channel layer's blocking receive may take
+# before it counts as failed (and Redis as away for a moment).
+CHAT_REDIS_TIMEOUT = float(os.environ.get("CHAT_REDIS_TIMEOUT", "2"))
 # Seconds a presence entry lives without a heartbeat; a dead process's users
 # leave once it passes and the sweeper runs.
 CHAT_PRESENCE_TTL = float(os.environ.get("CHAT_PRESENCE_TTL", "30"))

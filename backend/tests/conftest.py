@@ -1,17 +1,15 @@
 """Fixtures for the end-to-end suites: topologies started once per run, lazily.
 
-The shared topologies run with a generous CHAT_SEND_RATE (an operator setting)
-so tests can store hundreds of messages; the rate limit itself is tested on
-dedicated servers.
+The shared topologies run with generous limits (GENEROUS_LIMITS, operator
+settings) so tests can store hundreds of messages; each limit itself is tested
+on dedicated servers.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from .harness import RedisServer, Topology
-
-GENEROUS_RATE = "100000/10s"
+from .harness import GENEROUS_LIMITS, RedisServer, Topology
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +31,7 @@ def _started(topology: Topology):
 
 @pytest.fixture(scope="session")
 def embedded():
-    topology = _started(Topology(kind="embedded", extra_env={"CHAT_SEND_RATE": GENEROUS_RATE}))
+    topology = _started(Topology(kind="embedded", extra_env=GENEROUS_LIMITS))
     yield topology
     topology.stop()
 
@@ -41,16 +39,7 @@ def embedded():
 @pytest.fixture(scope="session")
 def scaleout(shared_redis):
     topology = _started(Topology(kind="scaleout", processes=2, redis=shared_redis, redis_db=1, postgres=True,
-                                 extra_env={"CHAT_SEND_RATE": GENEROUS_RATE}))
-    yield topology
-    topology.stop()
-
-
-@pytest.fixture(scope="session")
-def embedded_16m():
-    """Daphne with a 16 MiB cap instead of make run's 64 KiB: the consumer itself
-    must then close an oversized frame with 1009 (chat.transport, consumers)."""
-    topology = _started(Topology(kind="embedded-16m", extra_env={"CHAT_SEND_RATE": GENEROUS_RATE}, message_cap=16 * 1024 * 1024))
+                                 extra_env=GENEROUS_LIMITS))
     yield topology
     topology.stop()
 
@@ -69,9 +58,9 @@ async def topo(request):
         yield t
 
 
-@pytest.fixture(params=["embedded", "scaleout", "embedded_16m"])
+@pytest.fixture(params=["embedded", "scaleout"])
 async def capped_topo(request):
-    """For the tests about frame sizes: both topologies, and Daphne with a higher cap."""
+    """For the tests about frame sizes (chat.serve raises Daphne's cap; the consumer keeps 64 KiB)."""
     async for t in _in_test(request.getfixturevalue(request.param)):
         yield t
 

@@ -33,24 +33,23 @@ from websockets.exceptions import ConnectionClosed
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
 VENV_BIN = Path(sys.executable).parent
-DAPHNE = VENV_BIN / "daphne"
 PYTHON = VENV_BIN / "python"
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
-
-def makefile_message_cap() -> int:
-    """Daphne's --websocket-max-message-size as `make run` passes it, so we test what ships."""
-    text = (REPO_DIR / "Makefile").read_text()
-    found = re.findall(r"--websocket-max-message-size\s+(\d+)", text)
-    return int(found[0]) if found else 65536
-
-
-DAPHNE_MESSAGE_CAP = makefile_message_cap()
 
 # Long enough for a cold Daphne on a busy 2-core machine; a healthy one takes ~2 s.
 STARTUP_DEADLINE = 45.0
 # How long a test waits for a frame it expects before failing.
 FRAME_DEADLINE = 10.0
+
+# The operator's limits opened wide, for the suites that store hundreds of
+# messages and open many rooms quickly; each limit is tested on servers of its own.
+GENEROUS_LIMITS = {
+    "CHAT_SEND_RATE": "100000/10s",
+    "CHAT_FRAME_RATE": "100000",
+    "CHAT_FRAME_BURST": "100000",
+    "CHAT_ROOM_CREATE_RATE": "100000/10s",
+}
 
 ERROR_CODES = {"bad_json", "bad_frame", "invalid_room", "invalid_body", "not_joined", "rate_limited", "server_error"}
 ROOM_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -162,9 +161,8 @@ class Endpoint:
 class Server(Endpoint):
     """One Daphne process serving config.asgi:application."""
 
-    def __init__(self, *, name: str, var_dir: Path, env: dict[str, str], message_cap: int = DAPHNE_MESSAGE_CAP):
+    def __init__(self, *, name: str, var_dir: Path, env: dict[str, str]):
         self.name = name
-        self.message_cap = message_cap
         self.var_dir = var_dir
         self.port = free_port()
         self.env = env
@@ -173,9 +171,9 @@ class Server(Endpoint):
 
     def start(self) -> None:
         log = open(self.log_path, "ab")
+        # The server's own entry point, as make run starts it.
         self.proc = subprocess.Popen(
-            [str(DAPHNE), "--bind", "127.0.0.1", "--port", str(self.port),
-             "--websocket-max-message-size", str(self.message_cap), "config.asgi:application"],
+            [str(PYTHON), "-m", "chat.serve", "--bind", "127.0.0.1", "--port", str(self.port)],
             cwd=BACKEND_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         wait_until(self._healthy, STARTUP_DEADLINE, f"{self.name} /healthz (log: {self.log_path})", 0.2)
@@ -237,10 +235,8 @@ class Topology:
     """A deployment: one or more Daphnes over the same store and channel layer."""
 
     def __init__(self, *, kind: str, processes: int = 1, redis: RedisServer | None = None,
-                 redis_db: int = 0, postgres: bool = False, extra_env: dict[str, str] | None = None,
-                 message_cap: int = DAPHNE_MESSAGE_CAP):
+                 redis_db: int = 0, postgres: bool = False, extra_env: dict[str, str] | None = None):
         self.kind = kind
-        self.message_cap = message_cap
         self.var_dir = Path(tempfile.mkdtemp(prefix=f"chat-e2e-{kind}-"))
         self.redis = redis
         self.own_redis = False
@@ -274,8 +270,7 @@ class Topology:
         if migrate.returncode != 0:
             raise RuntimeError(f"migrate failed:\n{migrate.stdout}\n{migrate.stderr}")
         for i in range(self.processes):
-            server = Server(name=f"{self.kind}-{'ABCDEFGH'[i]}", var_dir=self.var_dir, env=env,
-                            message_cap=self.message_cap)
+            server = Server(name=f"{self.kind}-{'ABCDEFGH'[i]}", var_dir=self.var_dir, env=env)
             self.servers.append(server)
             server.start()
         return self

@@ -16,6 +16,7 @@ Redis Cluster).
 import json
 from collections.abc import Callable
 
+from chat import deadlines
 from chat.redis import get_redis
 
 from .base import PresenceEntry, User, sorted_users
@@ -196,7 +197,7 @@ class RedisPresenceStore:
         if script is None:
             script = self._scripts[source] = client.register_script(source)
         now = "" if self._clock is None else repr(self._clock())
-        return await script(keys=[], args=[self._prefix, now, *args], client=client)
+        return await deadlines.redis(script(keys=[], args=[self._prefix, now, *args], client=client), "presence")
 
 
 def _dump(user: User) -> str:

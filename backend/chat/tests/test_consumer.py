@@ -43,8 +43,8 @@ def login():
 class Socket:
     """A communicator that speaks JSON frames."""
 
-    def __init__(self, session=None, origin=None):
-        headers = []
+    def __init__(self, session=None, origin=None, host="localhost:8000"):
+        headers = [(b"host", host.encode())]
         if session:
             headers.append((b"cookie", f"sessionid={session}".encode()))
         if origin:
@@ -83,8 +83,8 @@ async def sockets():
     """sockets(session, origin=None) -> an open Socket; all closed at the end."""
     opened = []
 
-    async def open_socket(session, origin=None):
-        socket = await Socket(session, origin).open()
+    async def open_socket(session, origin=None, host="localhost:8000"):
+        socket = await Socket(session, origin, host).open()
         opened.append(socket)
         return socket
 
@@ -123,9 +123,18 @@ async def test_foreign_origin_is_refused_at_the_handshake(alice, login):
     assert not connected
 
 
-@pytest.mark.parametrize("origin", [None, "http://localhost:8000", "http://127.0.0.1"])
-async def test_own_origin_or_none_is_let_in(alice, login, sockets, origin):
-    socket = await sockets(await login(alice), origin=origin)
+async def test_another_port_of_our_host_is_refused_at_the_handshake(alice, login):
+    session = await login(alice)
+    connected, _ = await Socket(session, origin="http://localhost:8080", host="localhost:8000").communicator.connect()
+    assert not connected
+
+
+@pytest.mark.parametrize(
+    ("origin", "host"),
+    [(None, "localhost:8000"), ("http://localhost:8000", "localhost:8000"), ("http://127.0.0.1", "127.0.0.1")],
+)
+async def test_own_origin_or_none_is_let_in(alice, login, sockets, origin, host):
+    socket = await sockets(await login(alice), origin=origin, host=host)
     assert await socket.request({"type": "ping", "ref": "p"}) == {"type": "pong", "ref": "p"}
 
 

@@ -56,8 +56,8 @@ export async function startDaphne(port: number, varDir: string, extraEnv: NodeJS
   const logPath = join(varDir, `daphne-${Date.now()}.log`)
   const logFd = openSync(logPath, 'a')
   const child = spawn(
-    join(VENV_BIN, 'daphne'),
-    ['--bind', '127.0.0.1', '--port', String(port), '--websocket-max-message-size', '65536', 'config.asgi:application'],
+    join(VENV_BIN, 'python'),
+    ['-m', 'chat.serve', '--bind', '127.0.0.1', '--port', String(port)],
     { cwd: BACKEND_DIR, env: serverEnv(varDir, extraEnv), stdio: ['ignore', logFd, logFd] },
   )
   if (!child.pid) throw new Error('daphne did not start')

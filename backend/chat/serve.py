@@ -1,0 +1,56 @@
+"""The server's entry point: Daphne's command line with our server class.
+
+    python -m chat.serve --bind 127.0.0.1 --port 8000 [any other daphne option]
+
+`make run`, `make dev`, the compose file and the end-to-end tests all start the
+server this way. Without an application argument it serves
+config.asgi:application. Daphne's frame cap is raised to MESSAGE_CAP because it
+also caps what the server sends (a `joined` with 500 long messages is far over
+64 KiB); the contract's 64 KiB rule for what clients send is the consumer's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+from daphne.cli import CommandLineInterface
+
+from chat.transport import ChatServer
+
+APPLICATION = "config.asgi:application"
+
+# Daphne's --websocket-max-message-size: over any frame the server may send.
+MESSAGE_CAP = 16 * 1024 * 1024
+# Daphne's --websocket-max-frame-size: one frame of a client's message (browsers
+# never fragment); above it autobahn closes with 1009 before reading it all.
+FRAME_CAP = 1024 * 1024
+
+
+class ChatCommandLine(CommandLineInterface):
+    server_class = ChatServer
+
+
+_APPLICATION_ARGUMENT = re.compile(r"^[\w.]+:[\w.]+$")
+
+
+def arguments(argv: list[str]) -> list[str]:
+    """Daphne's arguments with our defaults where the caller gave none."""
+    args = list(argv)
+    if not any(arg.startswith("--websocket-max-message-size") for arg in args):
+        args += ["--websocket-max-message-size", str(MESSAGE_CAP)]
+    if not any(arg.startswith("--websocket-max-frame-size") for arg in args):
+        args += ["--websocket-max-frame-size", str(FRAME_CAP)]
+    if not any(_APPLICATION_ARGUMENT.match(arg) for arg in args):
+        args.append(APPLICATION)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    ChatCommandLine().run(arguments(sys.argv[1:] if argv is None else argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -80,6 +80,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.typing_repeats = Throttle(interval=timing.TYPING_INTERVAL)
         self.typing_changes = MemoryRateLimiter(limit=timing.TYPING_CHANGES, window=1.0)
         self.lanes = Lanes(timing.REQUESTS_IN_FLIGHT)
+        self.pongs: set[asyncio.Task] = set()
         if not await self._claim_socket():
             await self._refuse(TOO_MANY_SOCKETS)
             return
@@ -101,6 +102,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _clean_up(self) -> None:
         await self.lanes.drain(timing.REQUEST_DRAIN_TIMEOUT)
+        for pong in list(self.pongs):
+            pong.cancel()
         for room in list(self.rooms):
             try:
                 await self._forget(room)
@@ -129,13 +132,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not allowed:
             await self.send_frame(self._refused(frame.ref))
         elif isinstance(frame, frames.Ping):
-            await self.send_frame(frames.pong(frame.ref))  # never queued behind a slow request
+            # Answered after the requests before it, as a client expects, unless
+            # those wait on a stalled dependency: then at once.
+            pong = asyncio.create_task(self._pong(frame.ref))
+            self.pongs.add(pong)
+            pong.add_done_callback(self.pongs.discard)
         else:
             # No new request while this socket's answers wait unsent.
             await self.flow.writable()
             await self.lanes.submit(getattr(frame, "room", None), functools.partial(self._handle, frame))
 
     async def _handle(self, frame) -> None:
+        await self.flow.writable()  # queued while the output was fine; it may not be now
         try:
             reply = await self.handlers[type(frame)](self, frame)
         except FrameError as error:
@@ -145,6 +153,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             reply = frames.error(code="server_error", detail="the server could not do that", ref=frame.ref)
         if reply is not None:
             await self.send_frame(reply)
+
+    async def _pong(self, ref: str | None) -> None:
+        await self.lanes.settled(timing.PING_PATIENCE)
+        await self.send_frame(frames.pong(ref))
 
     @staticmethod
     def _error(error: FrameError) -> dict:

@@ -4,8 +4,9 @@ A lane is a room: a `send` never overtakes the `join` before it, while a
 `history` that waits on a stalled database does not hold up another room's
 requests. A request about no room (`rooms`) is a barrier: it waits for every
 request before it, so it sees what a `read` just sent did. Replies carry their
-`ref`, so a client matches them whatever their order across lanes. (`ping` is
-answered by the consumer at once, outside the lanes.)
+`ref`, so a client matches them whatever their order across lanes. (`ping`
+waits for `settled()` outside the lanes: after what came before it, unless that
+waits on a stalled dependency.)
 
 At most `limit` requests of a socket are queued or running; `submit` waits for
 a place, which stops the consumer taking further frames (and so, through the
@@ -51,6 +52,11 @@ class Lanes:
         self._tasks.discard(task)
         if self._tails.get(lane) is task:
             del self._tails[lane]
+
+    async def settled(self, timeout: float) -> None:
+        """Returns once every request queued so far has finished, or after `timeout`."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
 
     async def drain(self, timeout: float) -> None:
         """Lets queued requests finish (a stored `send` still fans out), then cancels

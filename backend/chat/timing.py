@@ -46,6 +46,11 @@ TYPING_INTERVAL = 1.0
 # alternating frames gets no further.
 TYPING_CHANGES = 5
 
+# A `ping` is answered after the socket's earlier requests, or after this long if
+# they still wait on a stalled dependency: well inside any client's heartbeat.
+PING_PATIENCE = 0.5
+
 # When a socket closes, its requests in flight get this long to finish (a stored
-# message still fans out) before they are cancelled.
-REQUEST_DRAIN_TIMEOUT = 10.0
+# message still fans out) before they are cancelled; well inside Daphne's
+# application_close_timeout (10 s), after which Daphne cancels the consumer.
+REQUEST_DRAIN_TIMEOUT = 5.0

@@ -10,10 +10,11 @@ without what is here. What the subclasses add, all per socket:
   (`pauseProducing`) and when all of it went out (`resumeProducing`). While
   paused the socket's frames are not read and the consumer takes no new request
   (it awaits `writable()`), so requests cannot pile up answers. A socket that
-  does not drain within CHAT_SLOW_CLIENT_SECONDS, or takes three times the
-  limit more meanwhile (a busy room's live frames), is closed with 1013; its
-  client reconnects and catches up from the store. Writes never wait, so other
-  sockets of a room never wait for a slow one.
+  does not drain within CHAT_SLOW_CLIENT_SECONDS, or takes the limit once more
+  meanwhile (a busy room's live frames), is closed with 1013; its client
+  reconnects and catches up from the store. Writes never wait, so other
+  sockets of a room never wait for a slow one. The kernel's send buffer of
+  each socket is capped as well (KERNEL_SEND_BUFFER).
 - **Bounded input.** Frames read but not yet taken by the consumer are counted;
   past INPUT_HIGH_WATER the socket is not read until the consumer catches up.
 - **Close codes.** Daphne hands an application's close code to autobahn's
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from importlib.metadata import version
 
 from daphne.server import Server
@@ -53,9 +55,18 @@ PROTOCOL_CLOSE_CODES = {MESSAGE_TOO_BIG: b"message too big", SERVICE_RESTART: b"
 INPUT_HIGH_WATER = 256 * 1024
 INPUT_LOW_WATER = 64 * 1024
 
-# A paused socket that takes this many times its buffer limit more (live frames
-# of its rooms) is closed at once rather than at the end of its grace time.
-OVERFLOW_FACTOR = 3
+# A paused socket that takes its buffer limit once more (live frames of its
+# rooms) is closed at once rather than at the end of its grace time.
+OVERFLOW_FACTOR = 1
+
+# The kernel's send buffer of a socket. Left alone, Linux grows it to 4 MiB per
+# socket, memory that no limit of ours sees; this much still fills a link of
+# 20 MB/s at 100 ms round trip, far beyond what a chat socket needs.
+KERNEL_SEND_BUFFER = 256 * 1024
+
+# How long a slow client closed with 1013 has to read up to the close frame
+# before the connection is dropped.
+SLOW_CLOSE_TIMEOUT = 5.0
 
 FLOW_EXTENSION = "chat.flow"
 
@@ -165,10 +176,12 @@ class SocketFlow:
         if self.closed:
             return
         log.info("closing a slow client (%s): %s", self._protocol.client_addr, why)
-        self._protocol.serverClose(code=TRY_AGAIN_LATER)
-        # No reason to keep its output: autobahn drops the connection when the
-        # close handshake does not complete (closeHandshakeTimeout), and then
+        # The close frame waits behind the unsent output (nothing is added to it
+        # once the socket is closing): a client that reads again soon sees 1013;
+        # one that does not is dropped when the close handshake times out, and
         # Twisted frees the buffer.
+        self._protocol.closeHandshakeTimeout = SLOW_CLOSE_TIMEOUT
+        self._protocol.serverClose(code=TRY_AGAIN_LATER)
         self.close()
 
 
@@ -185,6 +198,9 @@ class ChatWebSocketProtocol(WebSocketProtocol):
         if getattr(transport, "producer", None) is not None:
             transport.unregisterProducer()
         transport.bufferSize = server.socket_buffer_bytes
+        sock = getattr(transport, "socket", None)
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
         transport.registerProducer(self.flow, True)
 
     def onMessage(self, payload, isBinary):  # noqa: N802 - autobahn's interface

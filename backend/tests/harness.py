@@ -49,6 +49,7 @@ GENEROUS_LIMITS = {
     "CHAT_FRAME_RATE": "100000",
     "CHAT_FRAME_BURST": "100000",
     "CHAT_ROOM_CREATE_RATE": "100000/10s",
+    "CHAT_MAX_SOCKETS_PER_USER": "100000",
 }
 
 ERROR_CODES = {"bad_json", "bad_frame", "invalid_room", "invalid_body", "not_joined", "rate_limited", "server_error"}
@@ -532,3 +533,81 @@ async def full_history(sock: Socket, room: str, last_seq: int) -> list[dict]:
         if not page["has_more"] or not page["messages"]:
             return messages
         before = page["messages"][0]["seq"]
+
+
+# ---- a dependency that stalls ----------------------------------------------------
+
+
+class StallProxy:
+    """A TCP proxy on loopback in front of PostgreSQL or Redis that can stall.
+
+    While `stalled`, it accepts connections and never answers, and passes
+    nothing on over the connections it already holds: the dependency looks
+    hung (not crashed). `resume()` passes the held bytes on again. It runs on
+    a thread of its own, so sync and async tests use it alike.
+    """
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1"):
+        import threading
+
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._running = threading.Event()
+        self._flowing: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._serve, name=f"stall-proxy-{self.port}", daemon=True)
+
+    def start(self) -> "StallProxy":
+        self._thread.start()
+        if not self._running.wait(10):
+            raise RuntimeError("the stall proxy did not start")
+        return self
+
+    def stall(self) -> None:
+        self._loop.call_soon_threadsafe(self._flowing.clear)
+
+    def resume(self) -> None:
+        self._loop.call_soon_threadsafe(self._flowing.set)
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    def _serve(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+        server = self._loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", self.port))
+        self._running.set()
+        try:
+            self._loop.run_forever()
+        finally:
+            server.close()
+            self._loop.close()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._flowing.wait()  # a stalled dependency accepts and says nothing
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True)
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                await self._flowing.wait()
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.close()
+
+
+def rss_kib(pid: int) -> int:
+    """A process's resident memory in KiB (/proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")

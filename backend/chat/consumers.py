@@ -314,7 +314,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return self.typing_repeats.allow(frame.room)
         if not frame.active and frame.room in self.typing:
             return True
-        return self.typing_changes.allow(frame.room)
+        if not self.typing_changes.allow(frame.room):
+            return False
+        if frame.active:
+            self.typing_repeats.allow(frame.room)  # its repeats count from now
+        return True
 
     async def _stop_typing(self, room: str) -> None:
         """The server says `active: false` itself when a typist sends, leaves or goes."""

@@ -251,11 +251,11 @@ class Topology:
         self.sockets: list[Socket] = []  # closed after each test
 
     def env(self) -> dict[str, str]:
-        extra = dict(self.extra_env)
+        extra = dict(self.extra_env)  # may point REDIS_URL or DATABASE_URL at a proxy
         if self.redis is not None:
-            extra["REDIS_URL"] = f"{self.redis.url}/{self.redis_db}"
+            extra.setdefault("REDIS_URL", f"{self.redis.url}/{self.redis_db}")
         if self.database is not None:
-            extra["DATABASE_URL"] = self.database.url
+            extra.setdefault("DATABASE_URL", self.database.url)
         return base_env(self.var_dir, extra)
 
     def start(self) -> "Topology":

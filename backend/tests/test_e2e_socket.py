@@ -84,6 +84,20 @@ async def test_foreign_origin_refused_at_handshake(topo, origin):
     assert info.value.response.status_code in (403, 400), info.value.response.status_code
 
 
+@pytest.mark.parametrize("other", ["port", "scheme"])
+async def test_another_port_or_scheme_of_our_host_is_refused(topo, other):
+    """Any program on the host can serve another port: its pages must not ride our cookie."""
+    [alice] = await topo.users(1)
+    server = topo.server(alice.home)
+    origin = f"http://127.0.0.1:{server.port + 1}" if other == "port" else f"https://127.0.0.1:{server.port}"
+    with pytest.raises(InvalidStatus) as info:
+        await alice.ws(origin=origin)
+    assert info.value.response.status_code == 403
+    # Our own page's origin, exactly, still gets in.
+    sock = await alice.ws(origin=server.origin)
+    await sock.ping()
+
+
 async def test_ping_pong_with_and_without_ref(topo):
     [alice] = await topo.users(1)
     sock = await alice.ws()

@@ -113,6 +113,27 @@ describe('Socket', () => {
     expect(fakes.sockets).toHaveLength(1)
   })
 
+  it('on 4429 (too many sockets) waits at least 15 s before trying again', () => {
+    const { fakes, handlers, socket } = setup(() => 0)
+    socket.connect()
+    fakes.last().accept()
+    fakes.last().drop(4429)
+    expect(handlers.onUnauthorized).not.toHaveBeenCalled()
+    expect(socket.connection.getState()).toEqual({ status: 'reconnecting', retryAt: Date.now() + 15_000 })
+    vi.advanceTimersByTime(14_999)
+    expect(fakes.sockets).toHaveLength(1)
+    vi.advanceTimersByTime(1)
+    expect(fakes.sockets).toHaveLength(2)
+  })
+
+  it('on 1013 (fell behind) reconnects after the usual short backoff', () => {
+    const { fakes, socket } = setup(() => 0.999)
+    socket.connect()
+    fakes.last().accept()
+    fakes.last().drop(1013)
+    expect(socket.connection.getState()).toEqual({ status: 'reconnecting', retryAt: Date.now() + 499 })
+  })
+
   it('a request fails on timeout and hands replies to onFrame', async () => {
     const { fakes, handlers, socket } = setup()
     socket.connect()

@@ -7,11 +7,13 @@ import { parseServerFrame, type ClientFrame, type RequestFrame, type ServerFrame
 import { PushTable } from './push'
 import { createStore } from './store'
 import { Timer } from './timer'
-import { CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS } from './timing'
+import { CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, TOO_MANY_SOCKETS_RETRY_MS } from './timing'
 import type { ConnectionState } from './types'
 
 /** The server's close code for a socket without a logged-in user. */
 export const CLOSE_UNAUTHORIZED = 4401
+/** The server's close code for a socket over the person's limit of open sockets. */
+export const CLOSE_TOO_MANY_SOCKETS = 4429
 
 const OPEN = 1
 
@@ -146,7 +148,9 @@ export class Socket {
       this.handlers.onUnauthorized()
       return
     }
-    this.scheduleReconnect()
+    // Any other close (1013 for a socket that fell behind, a restart, the network)
+    // is retried; the rejoin with `since` catches up on what was missed.
+    this.scheduleReconnect(code === CLOSE_TOO_MANY_SOCKETS ? TOO_MANY_SOCKETS_RETRY_MS : 0)
   }
 
   /** The socket is unusable though no close event came: drop it and retry. */
@@ -172,12 +176,12 @@ export class Socket {
     if (wasOpen) this.handlers.onClose()
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(atLeastMs = 0): void {
     if (!this.wanted) {
       this.connection.setState({ status: 'idle', retryAt: null })
       return
     }
-    const retryAt = this.reconnectTimer.scheduleTimeout()
+    const retryAt = this.reconnectTimer.scheduleTimeout(atLeastMs)
     this.connection.setState({ status: 'reconnecting', retryAt })
   }
 

@@ -31,10 +31,10 @@ export class Timer {
     this.handle = null
   }
 
-  /** Schedules the callback after the next delay; returns when it will run (epoch ms). */
-  scheduleTimeout(): number {
+  /** Schedules the callback after the next delay (at least `atLeastMs`); returns when it will run (epoch ms). */
+  scheduleTimeout(atLeastMs = 0): number {
     this.cancel()
-    const delay = backoffDelay(this.tries, this.random)
+    const delay = Math.max(atLeastMs, backoffDelay(this.tries, this.random))
     this.tries += 1
     this.handle = this.clock.setTimeout(() => {
       this.handle = null

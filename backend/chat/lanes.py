@@ -16,7 +16,10 @@ transport's input flow control, stops reading the socket).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
 
 BARRIER = "\0barrier"  # no room name can look like this
 
@@ -52,6 +55,9 @@ class Lanes:
         self._tasks.discard(task)
         if self._tails.get(lane) is task:
             del self._tails[lane]
+        if not task.cancelled() and task.exception() is not None:
+            # A request reports its own errors to its client; this is a bug in that.
+            log.error("a request failed outside its handler", exc_info=task.exception())
 
     async def settled(self, timeout: float) -> None:
         """Returns once every request queued so far has finished, or after `timeout`."""

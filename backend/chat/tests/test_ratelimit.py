@@ -123,3 +123,35 @@ async def test_a_bug_in_the_limiter_is_not_mistaken_for_an_outage():
     limiter = RedisRateLimiter(limit=1, window=10, url="not-a-redis-url")
     with pytest.raises(ValueError):
         await limiter.hit("alice")
+
+
+# ---- per socket ----------------------------------------------------------------
+
+
+def test_token_bucket_allows_a_burst_then_its_rate():
+    from chat.ratelimit import TokenBucket
+    from chat.tests.test_presence import FakeClock as Clock
+
+    clock = Clock()
+    bucket = TokenBucket(rate=2, burst=3, clock=clock)
+    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+    clock.advance(0.5)  # one token back
+    assert [bucket.take() for _ in range(2)] == [True, False]
+    clock.advance(100)  # never more than the burst
+    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+
+
+def test_throttle_allows_one_per_interval_per_key():
+    from chat.ratelimit import Throttle
+    from chat.tests.test_presence import FakeClock as Clock
+
+    clock = Clock()
+    throttle = Throttle(interval=1.0, clock=clock, keys_tracked=2)
+    assert [throttle.allow("a"), throttle.allow("a"), throttle.allow("b")] == [True, False, True]
+    clock.advance(0.99)
+    assert throttle.allow("a") is False
+    clock.advance(0.02)
+    assert throttle.allow("a") is True
+    clock.advance(5)
+    assert throttle.allow("c") is True  # idle keys are forgotten, memory stays bounded
+    assert len(throttle._last) <= 2

@@ -1,0 +1,107 @@
+"""Our Daphne: flow control of one socket, the entry point's arguments, pinned versions."""
+
+import asyncio
+
+import pytest
+
+from chat import serve, transport
+from chat.transport import SocketFlow
+
+
+class FakeTransport:
+    def __init__(self):
+        self.reading = True
+
+    def pauseProducing(self):  # noqa: N802
+        self.reading = False
+
+    def resumeProducing(self):  # noqa: N802
+        self.reading = True
+
+
+class FakeProtocol:
+    client_addr = ["127.0.0.1", 1]
+
+    def __init__(self):
+        self.transport = FakeTransport()
+        self.closed_with = None
+        self.closeHandshakeTimeout = 1
+
+    def serverClose(self, code=None):  # noqa: N802
+        self.closed_with = code
+
+
+def make(limit=1000, slow_after=0.05):
+    protocol = FakeProtocol()
+    return protocol, SocketFlow(protocol, buffer_limit=limit, slow_after=slow_after)
+
+
+async def test_a_full_output_buffer_stops_reading_and_requests_until_it_drains():
+    protocol, flow = make()
+    flow.pauseProducing()
+    flow.pauseProducing()  # Twisted repeats it on every write while full
+    assert not protocol.transport.reading
+    waiter = asyncio.create_task(flow.writable())
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    flow.resumeProducing()
+    await asyncio.wait_for(waiter, 1)
+    assert protocol.transport.reading
+    await asyncio.sleep(0.1)
+    assert protocol.closed_with is None  # drained in time: not closed
+
+
+async def test_a_socket_that_does_not_drain_in_time_is_closed_with_1013():
+    protocol, flow = make(slow_after=0.05)
+    flow.pauseProducing()
+    await asyncio.sleep(0.1)
+    assert protocol.closed_with == transport.TRY_AGAIN_LATER
+    assert protocol.closeHandshakeTimeout == transport.SLOW_CLOSE_TIMEOUT
+    await asyncio.wait_for(flow.writable(), 1)  # nobody is left waiting on it
+
+
+async def test_a_paused_socket_that_keeps_taking_frames_is_closed_at_once():
+    protocol, flow = make(limit=1000, slow_after=60)
+    flow.pauseProducing()
+    flow.sent(600)
+    assert protocol.closed_with is None
+    flow.sent(600)
+    assert protocol.closed_with == transport.TRY_AGAIN_LATER
+
+
+async def test_unread_input_past_the_high_mark_stops_reading_until_the_consumer_catches_up():
+    protocol, flow = make()
+    flow.received(transport.INPUT_HIGH_WATER + 1)
+    assert not protocol.transport.reading
+    flow.consumed(transport.INPUT_HIGH_WATER // 2)
+    assert not protocol.transport.reading  # above the low mark still
+    flow.consumed(transport.INPUT_HIGH_WATER // 2)
+    assert protocol.transport.reading
+
+
+async def test_reading_resumes_only_when_neither_input_nor_output_holds_it():
+    protocol, flow = make(slow_after=60)
+    flow.pauseProducing()
+    flow.received(transport.INPUT_HIGH_WATER + 1)
+    flow.resumeProducing()
+    assert not protocol.transport.reading
+    flow.consumed(transport.INPUT_HIGH_WATER + 1)
+    assert protocol.transport.reading
+
+
+def test_the_entry_point_fills_in_our_defaults_and_keeps_the_callers():
+    assert serve.arguments(["--bind", "::1", "--port", "8000"]) == [
+        "--bind", "::1", "--port", "8000",
+        "--websocket-max-message-size", str(serve.MESSAGE_CAP),
+        "--websocket-max-frame-size", str(serve.FRAME_CAP),
+        "config.asgi:application",
+    ]
+    given = ["--websocket-max-message-size", "99", "--websocket-max-frame-size", "9", "bench.tutorial_asgi:application"]
+    assert serve.arguments(given) == given
+
+
+def test_a_daphne_we_were_not_written_against_stops_the_server(monkeypatch):
+    transport.check_versions()  # what is installed is what is pinned
+    monkeypatch.setitem(transport.TESTED_VERSIONS, "daphne", "0.0.1")
+    with pytest.raises(RuntimeError, match="daphne 0.0.1"):
+        transport.check_versions()

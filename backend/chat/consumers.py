@@ -224,7 +224,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             else:
                 messages, has_more = await db(selectors.messages_since)(room=room, since=frame.since)
             await self.hub.enter(room, self)
-            present = await self.hub.presence.users(room=room)
+            present = await self.hub.present_users(room)
             self.rooms.add(room)
             await self.send_frame(
                 frames.joined(room=room, presence=present, messages=messages, has_more=has_more, ref=frame.ref)

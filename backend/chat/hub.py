@@ -29,6 +29,7 @@ from chat import deadlines, events, timing
 from chat.announce import PresenceAnnouncer
 from chat.events import log_failure, room_group, user_group
 from chat.presence import get_presence_store
+from chat.presence.base import sorted_users
 from chat.sockets import get_socket_registry
 
 log = logging.getLogger(__name__)
@@ -191,8 +192,18 @@ class Hub:
     # ---- presence --------------------------------------------------------------
 
     async def enter(self, room: str, sub: Subscriber) -> None:
-        """Counts the socket in the room's presence; the user's first socket is announced."""
-        first = await self.presence.add(room=room, conn=sub.conn, user=sub.user)
+        """Counts the socket in the room's presence; the user's first socket is announced.
+
+        With Redis away the socket is counted here only: the next heartbeat that
+        reaches Redis puts it in and announces the join (see _refresh_presence)."""
+        try:
+            first = await self.presence.add(room=room, conn=sub.conn, user=sub.user)
+        except Exception as error:
+            if not events.is_outage(error):
+                raise
+            log_failure(log, f"presence of {sub.conn} in {room} left to the heartbeat", error)
+            self._present.setdefault(room, set()).add(sub)
+            return
         # Marked only after the add: a heartbeat in between would otherwise
         # create the entry first and the add would not see the user as new.
         self._present.setdefault(room, set()).add(sub)
@@ -211,6 +222,16 @@ class Hub:
         user = await self.presence.remove(room=room, conn=sub.conn)
         if user is not None:
             await self.announcer.announce(room=room, leaves=[user], exclude_conn=sub.conn)
+
+    async def present_users(self, room: str) -> list[dict]:
+        """Who is in the room; with Redis away, who is in it on this process."""
+        try:
+            return await self.presence.users(room=room)
+        except Exception as error:
+            if not events.is_outage(error):
+                raise
+            log_failure(log, f"presence of {room} unavailable; answering with this process's", error)
+            return sorted_users({sub.user["id"]: sub.user for sub in self._present.get(room, ())}.values())
 
     def socket_entries(self) -> list[tuple[int, str]]:
         """(user id, conn) of every socket of this process."""

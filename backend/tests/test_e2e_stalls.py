@@ -125,6 +125,10 @@ async def test_a_hung_redis_costs_a_send_one_short_wait_at_most(stalling):
         assert sum(took_each) < 2 * REDIS_TIMEOUT + 3, took_each
         _, took = await timed(a.ping(timeout=3))
         assert took < 1.5
+        # A room can still be joined: presence catches up once Redis answers.
+        other_room = unique_room("joined-while-hung")
+        joined, took = await timed(a.join(other_room))
+        assert took < REDIS_TIMEOUT + 2 and joined["presence"] == [alice.wire]
         status, parts, took = await health(topology)
         assert (status, parts) == (503, {"database": "ok", "channel_layer": "error"})
         assert took < 3.5, f"/healthz took {took:.1f} s"
@@ -138,3 +142,6 @@ async def test_a_hung_redis_costs_a_send_one_short_wait_at_most(stalling):
     assert live["message"]["seq"] == 5 + 1
     history = await b.ok({"type": "history", "room": room, "before": after["seq"]}, "history")
     assert [m["body"] for m in history["messages"]] == [f"through a hung redis {i}" for i in range(5)]
+    # The socket that joined while Redis hung is in that room's presence now.
+    joined = await b.join(other_room)
+    assert alice.wire in joined["presence"]

@@ -29,9 +29,11 @@ def test_compose_runs_the_scale_out_shape():
     env = services["app"]["environment"]
     assert env["REDIS_URL"].startswith("redis://redis:")
     assert env["DATABASE_URL"].startswith("postgres://")
-    # Daphne closes frames over 64 KiB with 1009 (chat.transport keeps its cap
-    # off what the server sends).
+    # The server's own entry point (our Daphne subclass: flow control, close codes),
+    # trusting the proxy's headers for the client's address.
     recipe = services["migrate"]["build"]["dockerfile_inline"]
-    assert '"--websocket-max-message-size", "65536"' in recipe
+    assert '"python", "-m", "chat.serve"' in recipe and '"--proxy-headers"' in recipe
     nginx = compose["configs"]["nginx"]["content"]
     assert "proxy_set_header Upgrade $$http_upgrade" in nginx
+    # Host with its port: the socket's origin check compares whole origins.
+    assert "proxy_set_header Host $$http_host" in nginx and "Host $$host;" not in nginx

@@ -3,9 +3,11 @@
 Rooms, live frames and presence go through the process's hub; every group send
 through events.py; reads and writes through selectors/services in a thread, each
 with a deadline (chat/deadlines.py). What one socket may cost is bounded here:
-a token per frame, at most one `typing` per room a second, a bounded number of
-requests in flight (chat/lanes.py; `ping` is answered at once), no new request
-while its output waits unsent (chat/transport.py), a bounded number of rooms.
+a token per frame, repeated `typing` at most once a second per room, a bounded
+number of requests in flight (chat/lanes.py; `ping` answers after the requests
+before it, or within half a second while they wait on a stalled dependency), no
+new request while its output waits unsent (chat/transport.py), a bounded number
+of rooms per socket and of sockets per user.
 """
 
 from __future__ import annotations
@@ -84,10 +86,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not await self._claim_socket():
             await self._refuse(TOO_MANY_SOCKETS)
             return
-        self.hub = get_hub()
+        hub = get_hub()
         # In the user's group before the handshake completes: a client may log
         # out as soon as it sees the socket open, and that must close it.
-        await self.hub.register(self)
+        try:
+            await hub.register(self)
+        except BaseException:
+            await get_socket_registry().release(user_id=self.user["id"], conn=self.conn)
+            raise
+        self.hub = hub
         await self.accept()
         self.accepted = True
         if self.logged_out:  # during the handshake
@@ -204,7 +211,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_rooms(self, frame: frames.Rooms):
         rooms = await db(selectors.room_list)(user=self.account)
-        online = await self.hub.presence.counts(rooms=[room["name"] for room in rooms])
+        online = await self.hub.online_counts([room["name"] for room in rooms])
         return frames.rooms([{**room, "online": online.get(room["name"], 0)} for room in rooms], frame.ref)
 
     async def on_join(self, frame: frames.Join):

@@ -223,6 +223,16 @@ class Hub:
         if user is not None:
             await self.announcer.announce(room=room, leaves=[user], exclude_conn=sub.conn)
 
+    async def online_counts(self, rooms: list[str]) -> dict[str, int]:
+        """Distinct users present per room; with Redis away, this process's."""
+        try:
+            return await self.presence.counts(rooms=rooms)
+        except Exception as error:
+            if not events.is_outage(error):
+                raise
+            log_failure(log, "presence counts unavailable; answering with this process's", error)
+            return {room: len({sub.user["id"] for sub in self._present.get(room, ())}) for room in rooms}
+
     async def present_users(self, room: str) -> list[dict]:
         """Who is in the room; with Redis away, who is in it on this process."""
         try:

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
@@ -26,6 +27,11 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def websocket_origin(origin: str) -> str:
+    """http://host -> ws://host, https://host -> wss://host."""
+    return "ws" + origin[len("http"):] if origin.startswith("http") else origin
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -49,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.staticfiles",
     "corsheaders",
+    "csp",
     "channels",
     "django_vite",
     "accounts",
@@ -59,6 +66,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: the bundle's files need no policy, only documents and /api/ answers.
+    "web.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -145,6 +154,10 @@ CORS_URLS_REGEX = r"^/api/.*$"
 if env_bool("SECURE_COOKIES", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # HTTPS-only cookies mean the site is HTTPS-only: browsers remember that for
+    # a year, subdomains included. SecurityMiddleware sends it on HTTPS answers.
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
@@ -178,12 +191,44 @@ def _vite_hashed(path: str, url: str) -> bool:
 
 WHITENOISE_IMMUTABLE_FILE_TEST = _vite_hashed
 
+VITE_DEV_MODE = env_bool("VITE_DEV_MODE", False)
+VITE_DEV_SERVER_HOST = os.environ.get("VITE_DEV_SERVER_HOST", "localhost")
+VITE_DEV_SERVER_PORT = int(os.environ.get("VITE_DEV_SERVER_PORT", "5173"))
 DJANGO_VITE = {
     "default": {
-        "dev_mode": env_bool("VITE_DEV_MODE", False),
-        "dev_server_host": os.environ.get("VITE_DEV_SERVER_HOST", "localhost"),
-        "dev_server_port": int(os.environ.get("VITE_DEV_SERVER_PORT", "5173")),
+        "dev_mode": VITE_DEV_MODE,
+        "dev_server_host": VITE_DEV_SERVER_HOST,
+        "dev_server_port": VITE_DEV_SERVER_PORT,
         "manifest_path": FRONTEND_DIST / ".vite" / "manifest.json",
+    }
+}
+
+# Content-Security-Policy (django-csp): the page runs its own bundle and nothing
+# else, no inline script or style. web.csp adds the socket's own ws:/wss: origin
+# per request. DEV_ORIGINS may call the API (npm run dev).
+_VITE_DEV_SERVER = f"http://{VITE_DEV_SERVER_HOST}:{VITE_DEV_SERVER_PORT}"
+# django-vite's dev mode loads the app from the Vite dev server, with one inline
+# script (the React refresh preamble) and the <style> tags Vite's client injects:
+# those carry this response's nonce. Only in dev mode.
+_DEV_SERVER = [_VITE_DEV_SERVER] if VITE_DEV_MODE else []
+_DEV_INLINE = [NONCE] if VITE_DEV_MODE else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF, *_DEV_SERVER],
+        "script-src": [SELF, *_DEV_SERVER, *_DEV_INLINE],
+        "style-src": [SELF, *_DEV_SERVER, *_DEV_INLINE],
+        # The page's favicon is a data: URI.
+        "img-src": [SELF, "data:", *_DEV_SERVER],
+        "connect-src": [
+            SELF,
+            *DEV_ORIGINS,
+            *(websocket_origin(origin) for origin in DEV_ORIGINS),
+            *(origin for server in _DEV_SERVER for origin in (server, websocket_origin(server))),
+        ],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
     }
 }
 

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import math
 
 from asgiref.sync import async_to_sync
 from django.contrib.auth import authenticate, login, logout
@@ -9,6 +10,7 @@ from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from . import limits
 from .services import user_create, user_wire
 
 logger = logging.getLogger(__name__)
@@ -20,6 +22,13 @@ class BadRequest(Exception):
 
 def error(text: str, status: int, **extra) -> JsonResponse:
     return JsonResponse({"error": text, **extra}, status=status)
+
+
+def too_many(text: str, *, retry_after: float) -> JsonResponse:
+    """429 with Retry-After in whole seconds, never 0: the client waits at least that."""
+    response = error(text, 429)
+    response["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return response
 
 
 def json_fields(request, *names: str) -> dict[str, str]:
@@ -101,6 +110,11 @@ session = methods(get=session_get, post=session_post, delete=session_delete)
 
 def users_post(request):
     fields = json_fields(request, "username", "password")
+    # Every well-formed attempt counts, created or not: it also limits asking
+    # which usernames are taken.
+    wait = limits.signup_wait(request)
+    if wait is not None:
+        return too_many("Too many sign-ups from this address. Try again later.", retry_after=wait)
     try:
         user = user_create(username=fields["username"], password=fields["password"])
     except ValidationError as invalid:

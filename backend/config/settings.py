@@ -127,6 +127,8 @@ else:
 
 # "N/Ws": at most N sends per user in any W seconds.
 CHAT_SEND_RATE = os.environ.get("CHAT_SEND_RATE", "20/10s")
+# "N/Ws": at most N sign-ups (POST /api/users) per client address in any W seconds.
+CHAT_SIGNUP_RATE = os.environ.get("CHAT_SIGNUP_RATE", "5/3600s")
 # Seconds a presence entry lives without a heartbeat; a dead process's users
 # leave once it passes and the sweeper runs.
 CHAT_PRESENCE_TTL = float(os.environ.get("CHAT_PRESENCE_TTL", "30"))

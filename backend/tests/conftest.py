@@ -1,17 +1,19 @@
 """Fixtures for the end-to-end suites: topologies started once per run, lazily.
 
-The shared topologies run with a generous CHAT_SEND_RATE (an operator setting)
-so tests can store hundreds of messages; the rate limit itself is tested on
-dedicated servers.
+The shared topologies run with generous limits (operator settings): a
+CHAT_SEND_RATE so tests can store hundreds of messages, and a CHAT_SIGNUP_RATE
+so every test can sign up the users it needs from 127.0.0.1. The limits
+themselves are tested on dedicated servers.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from .harness import RedisServer, Topology
+from .harness import GENEROUS_SIGNUP_RATE, RedisServer, Topology
 
 GENEROUS_RATE = "100000/10s"
+GENEROUS = {"CHAT_SEND_RATE": GENEROUS_RATE, "CHAT_SIGNUP_RATE": GENEROUS_SIGNUP_RATE}
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +35,7 @@ def _started(topology: Topology):
 
 @pytest.fixture(scope="session")
 def embedded():
-    topology = _started(Topology(kind="embedded", extra_env={"CHAT_SEND_RATE": GENEROUS_RATE}))
+    topology = _started(Topology(kind="embedded", extra_env=GENEROUS))
     yield topology
     topology.stop()
 
@@ -41,7 +43,7 @@ def embedded():
 @pytest.fixture(scope="session")
 def scaleout(shared_redis):
     topology = _started(Topology(kind="scaleout", processes=2, redis=shared_redis, redis_db=1, postgres=True,
-                                 extra_env={"CHAT_SEND_RATE": GENEROUS_RATE}))
+                                 extra_env=GENEROUS))
     yield topology
     topology.stop()
 
@@ -50,7 +52,7 @@ def scaleout(shared_redis):
 def embedded_16m():
     """Daphne with a 16 MiB cap instead of make run's 64 KiB: the consumer itself
     must then close an oversized frame with 1009 (chat.transport, consumers)."""
-    topology = _started(Topology(kind="embedded-16m", extra_env={"CHAT_SEND_RATE": GENEROUS_RATE}, message_cap=16 * 1024 * 1024))
+    topology = _started(Topology(kind="embedded-16m", extra_env=GENEROUS, message_cap=16 * 1024 * 1024))
     yield topology
     topology.stop()
 

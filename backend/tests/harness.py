@@ -51,6 +51,9 @@ DAPHNE_MESSAGE_CAP = makefile_message_cap()
 STARTUP_DEADLINE = 45.0
 # How long a test waits for a frame it expects before failing.
 FRAME_DEADLINE = 10.0
+# For topologies whose tests sign up many users from 127.0.0.1; the limit
+# itself is tested on servers of its own (test_e2e_limits.py).
+GENEROUS_SIGNUP_RATE = "100000/3600s"
 
 ERROR_CODES = {"bad_json", "bad_frame", "invalid_room", "invalid_body", "not_joined", "rate_limited", "server_error"}
 ROOM_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -221,8 +224,8 @@ class Server(Endpoint):
 
 def base_env(var_dir: Path, extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if k not in {"DEBUG", "REDIS_URL", "DATABASE_URL", "CHAT_SEND_RATE", "CHAT_PRESENCE_TTL",
-                        "DEV_ORIGINS", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST"}}
+           if k not in {"DEBUG", "REDIS_URL", "DATABASE_URL", "CHAT_SEND_RATE", "CHAT_SIGNUP_RATE",
+                        "CHAT_PRESENCE_TTL", "DEV_ORIGINS", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST"}}
     env.update({
         "DJANGO_SECRET_KEY": "e2e-" + secrets.token_urlsafe(32),
         "CHAT_VAR_DIR": str(var_dir),

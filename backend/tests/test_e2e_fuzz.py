@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from .harness import ERROR_CODES, Topology
+from .harness import ERROR_CODES, GENEROUS_SIGNUP_RATE, Topology
 
 pytestmark = pytest.mark.e2e
 
@@ -194,7 +194,7 @@ raw_frames = st.one_of(
 
 @pytest.fixture(scope="module")
 def fuzz_server():
-    topology = Topology(kind="fuzz", extra_env={"CHAT_SEND_RATE": "1000000/10s"})
+    topology = Topology(kind="fuzz", extra_env={"CHAT_SEND_RATE": "1000000/10s", "CHAT_SIGNUP_RATE": GENEROUS_SIGNUP_RATE})
     try:
         topology.start()
         yield topology

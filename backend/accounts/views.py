@@ -15,6 +15,8 @@ from .services import user_create, user_wire
 
 logger = logging.getLogger(__name__)
 
+_PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
 
 class BadRequest(Exception):
     """A body the API cannot use; its text goes to the client."""
@@ -89,6 +91,8 @@ def session_post(request):
     fields = json_fields(request, "username", "password")
     user = authenticate(request, username=fields["username"], password=fields["password"])
     if user is None:
+        # Also a locked-out login, or the failure that reached the limit:
+        # AxesMiddleware answers those with accounts.lockout's 429 instead.
         return error("Wrong username or password.", 400)
     _login(request, user)
     return JsonResponse({"user": user_wire(user)})
@@ -144,7 +148,8 @@ def csrf_failure(request, reason: str = ""):
 def _login(request, user) -> None:
     # Logging in as someone else ends the previous user's session and its sockets.
     previous_id, previous_key = request.user.pk, request.session.session_key
-    login(request, user)
+    # A new account comes from user_create, not authenticate(): name the backend.
+    login(request, user, backend=getattr(user, "backend", _PASSWORD_BACKEND))
     if previous_id is not None and previous_id != user.pk and previous_key:
         _close_sockets(user_id=previous_id, session_key=previous_key)
 

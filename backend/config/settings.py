@@ -7,6 +7,7 @@ to PostgreSQL. The README lists every variable.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -27,6 +28,17 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_positive_int(name: str, default: int) -> int:
+    value = os.environ.get(name) or str(default)
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number above 0, not {value!r}")
+    return number
 
 
 def websocket_origin(origin: str) -> str:
@@ -56,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "csp",
+    "axes",
     "channels",
     "django_vite",
     "accounts",
@@ -74,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a locked-out login's answer into the 429 of accounts.lockout.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -132,6 +147,34 @@ CHAT_SIGNUP_RATE = os.environ.get("CHAT_SIGNUP_RATE", "5/3600s")
 # Seconds a presence entry lives without a heartbeat; a dead process's users
 # leave once it passes and the sweeper runs.
 CHAT_PRESENCE_TTL = float(os.environ.get("CHAT_PRESENCE_TTL", "30"))
+
+# ---- login lock-out (django-axes; accounts/lockout.py) ----
+# CHAT_LOGIN_FAILURE_LIMIT failed logins for one username, or from one client
+# address, lock logins out; the lock lifts CHAT_LOGIN_LOCKOUT seconds after the
+# failures stop. Counted in the database, so every process sees one count.
+CHAT_LOGIN_FAILURE_LIMIT = env_positive_int("CHAT_LOGIN_FAILURE_LIMIT", 10)
+CHAT_LOGIN_LOCKOUT = env_positive_int("CHAT_LOGIN_LOCKOUT", 900)
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = CHAT_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=CHAT_LOGIN_LOCKOUT)
+# Separately: by username, and by address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.limits.client_address"
+AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Tries during a lock-out neither count nor extend it: an attacker who keeps
+# trying cannot keep the owner out for good.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# accounts.lockout resets a username's failures on its login, and only those.
+AXES_RESET_ON_SUCCESS = False
+# No row per successful login: nobody reads them, and they would grow forever.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -9,6 +9,7 @@ never fails the account change itself.
 import logging
 
 from asgiref.sync import async_to_sync
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,29 @@ def close_sessions(*, user_id: int, keep_session_key: str | None = None) -> None
     from chat import events
 
     _send(events.user_sessions_closed, user_id=user_id, keep_session_key=keep_session_key)
+
+
+# ---- receivers of the user model's signals (connected in apps.py) ----------------
+
+
+def user_saved(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
+    """post_save: an account that is (now) inactive keeps no socket open.
+    New sockets of an inactive user are refused at the handshake already."""
+    if created or instance.is_active:
+        return
+    if update_fields is not None and "is_active" not in update_fields:
+        return
+    _close_all_after_commit(instance.pk)
+
+
+def user_deleted(sender, instance, **kwargs) -> None:
+    """post_delete: a deleted account keeps no socket open."""
+    _close_all_after_commit(instance.pk)
+
+
+def _close_all_after_commit(user_id: int) -> None:
+    # Not before the commit: a rolled-back deactivation must close nothing.
+    transaction.on_commit(lambda: close_sessions(user_id=user_id))
 
 
 def _send(event, **kwargs) -> None:

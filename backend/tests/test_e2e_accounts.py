@@ -95,3 +95,49 @@ async def test_a_password_change_without_a_session_is_401(topo):
                             headers={"X-CSRFToken": http.cookies["csrftoken"]})
         assert r.status_code == 401
         assert set(r.json()) == {"error"}
+
+
+# ---- deactivation and deletion, from another process ----------------------------------
+
+
+def manage_shell(topo: Topology, code: str) -> float:
+    """Runs `code` in `manage.py shell` with the topology's settings, as an admin
+    would change an account from a process that serves no socket; when it committed."""
+    script = f"import time\n{code}\nprint('committed', repr(time.time()))"
+    result = subprocess.run([str(PYTHON), "manage.py", "shell", "-c", script], cwd=BACKEND_DIR, env=topo.env(),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return float(result.stdout.split("committed")[-1])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "u = get_user_model().objects.get(pk={id}); u.is_active = False; u.save()",
+        "get_user_model().objects.get(pk={id}).delete()",
+    ],
+    ids=["deactivated", "deleted"],
+)
+async def test_deactivating_or_deleting_a_user_elsewhere_closes_their_sockets_on_every_process(scaleout_topo, change):
+    topo = scaleout_topo
+    user = await topo.new_user()
+    other_session = await second_session(user)
+    bystander = (await topo.users(1))[0]
+    socks = [await open_socket(topo, s, cookies, f"{user.username}@{s}")
+             for s in range(len(topo.servers)) for cookies in (user.cookies, other_session)]
+    untouched = await bystander.ws(1)
+    waits = [asyncio.create_task(closes(sock)) for sock in socks]
+
+    committed_at = await asyncio.to_thread(
+        manage_shell, topo, "from django.contrib.auth import get_user_model\n" + change.format(id=user.id))
+
+    for code, closed_at in await asyncio.gather(*waits):
+        assert code == 4401
+        assert closed_at - committed_at <= CLOSE_WITHIN
+    await untouched.ping()
+    # Neither session logs them in any more, and a new socket is closed at once.
+    for cookies in (user.cookies, other_session):
+        assert await session_user(topo, cookies) is None
+    sock = await Socket.open(topo.server(1), cookie=user.cookie_header(), name="after")
+    topo.sockets.append(sock)
+    assert await sock.closed(5) == 4401

@@ -10,9 +10,11 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete, post_save
 
-        from . import lockout, sockets
+        from . import lockout, services, sockets
 
         user_logged_in.connect(lockout.reset_username_failures, dispatch_uid="accounts.reset_username_failures")
         User = get_user_model()
+        # First: a failed skeleton insert stops a sign-up before anything else happens.
+        post_save.connect(services.user_saved, sender=User, dispatch_uid="accounts.services.user_saved")
         post_save.connect(sockets.user_saved, sender=User, dispatch_uid="accounts.sockets.user_saved")
         post_delete.connect(sockets.user_deleted, sender=User, dispatch_uid="accounts.sockets.user_deleted")

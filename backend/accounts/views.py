@@ -1,17 +1,17 @@
-"""JSON session auth: /api/session and /api/users. CSRF protection stays on."""
+"""JSON session auth: /api/session, /api/users and /api/password. CSRF protection stays on."""
 
 import json
-import logging
+import math
 
-from asgiref.sync import async_to_sync
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from .services import user_create, user_wire
+from . import limits, sockets
+from .services import password_change, user_create, user_wire
 
-logger = logging.getLogger(__name__)
+_PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 class BadRequest(Exception):
@@ -20,6 +20,13 @@ class BadRequest(Exception):
 
 def error(text: str, status: int, **extra) -> JsonResponse:
     return JsonResponse({"error": text, **extra}, status=status)
+
+
+def too_many(text: str, *, retry_after: float) -> JsonResponse:
+    """429 with Retry-After in whole seconds, never 0: the client waits at least that."""
+    response = error(text, 429)
+    response["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return response
 
 
 def json_fields(request, *names: str) -> dict[str, str]:
@@ -80,6 +87,8 @@ def session_post(request):
     fields = json_fields(request, "username", "password")
     user = authenticate(request, username=fields["username"], password=fields["password"])
     if user is None:
+        # Also a locked-out login, or the failure that reached the limit:
+        # AxesMiddleware answers those with accounts.lockout's 429 instead.
         return error("Wrong username or password.", 400)
     _login(request, user)
     return JsonResponse({"user": user_wire(user)})
@@ -89,7 +98,7 @@ def session_delete(request):
     user_id, session_key = request.user.pk, request.session.session_key
     logout(request)
     if user_id is not None and session_key:
-        _close_sockets(user_id=user_id, session_key=session_key)
+        sockets.close_session(user_id=user_id, session_key=session_key)
     return HttpResponse(status=204)
 
 
@@ -101,6 +110,11 @@ session = methods(get=session_get, post=session_post, delete=session_delete)
 
 def users_post(request):
     fields = json_fields(request, "username", "password")
+    # Every well-formed attempt counts, created or not: it also limits asking
+    # which usernames are taken.
+    wait = limits.signup_wait(request)
+    if wait is not None:
+        return too_many("Too many sign-ups from this address. Try again later.", retry_after=wait)
     try:
         user = user_create(username=fields["username"], password=fields["password"])
     except ValidationError as invalid:
@@ -110,6 +124,31 @@ def users_post(request):
 
 
 users = methods(post=users_post)
+
+
+# ---- /api/password ------------------------------------------------------------
+
+
+def password_post(request):
+    if not request.user.is_authenticated:
+        return error("Log in to change your password.", 401)
+    fields = json_fields(request, "old_password", "new_password")
+    # The key the session's sockets were opened with; the change cycles it.
+    session_key = request.session.session_key
+    try:
+        user = password_change(user=request.user, old_password=fields["old_password"],
+                               new_password=fields["new_password"], request=request)
+    except ValidationError as invalid:
+        # A wrong old password that reaches the lock-out limit becomes a 429 (AxesMiddleware).
+        return error("The password could not be changed.", 400, fields=invalid.message_dict)
+    # This session stays logged in; every other one no longer matches the
+    # password and is anonymous from its next request on. Their sockets close now.
+    update_session_auth_hash(request, user)
+    sockets.close_sessions(user_id=user.pk, keep_session_key=session_key)
+    return JsonResponse({"user": user_wire(user)})
+
+
+password = methods(post=password_post)
 
 
 # ---- the rest of /api/ --------------------------------------------------------
@@ -130,16 +169,7 @@ def csrf_failure(request, reason: str = ""):
 def _login(request, user) -> None:
     # Logging in as someone else ends the previous user's session and its sockets.
     previous_id, previous_key = request.user.pk, request.session.session_key
-    login(request, user)
+    # A new account comes from user_create, not authenticate(): name the backend.
+    login(request, user, backend=getattr(user, "backend", _PASSWORD_BACKEND))
     if previous_id is not None and previous_id != user.pk and previous_key:
-        _close_sockets(user_id=previous_id, session_key=previous_key)
-
-
-def _close_sockets(*, user_id: int, session_key: str) -> None:
-    from chat import events  # the realtime path; imported late so accounts loads alone
-
-    try:
-        async_to_sync(events.session_closed)(user_id=user_id, session_key=session_key)
-    except Exception:
-        # Logging out must not fail because the channel layer did; the log says why.
-        logger.exception("could not close the sockets of a closed session")
+        sockets.close_session(user_id=previous_id, session_key=previous_key)

@@ -62,6 +62,15 @@ async def session_closed(*, user_id: int, session_key: str) -> None:
     await _group_send(user_group(user_id), {"type": "user.close", "user": user_id, "session_key": session_key})
 
 
+async def user_sessions_closed(*, user_id: int, keep_session_key: str | None = None) -> None:
+    """Every socket of the user closes with 4401, except those opened with
+    `keep_session_key` (a password change keeps its own session's)."""
+    await _group_send(
+        user_group(user_id),
+        {"type": "user.close", "user": user_id, "session_key": None, "keep_session_key": keep_session_key},
+    )
+
+
 async def _to_room(
     room: str, frame: dict, *, exclude_user: int | None = None, exclude_conn: str | None = None
 ) -> None:

@@ -304,9 +304,11 @@ class Hub:
                 log_failure(log, f"delivery to {sub.conn} failed", error)
 
     async def _close_sessions(self, message: dict) -> None:
-        session_key = message.get("session_key")
+        session_key, keep = message.get("session_key"), message.get("keep_session_key")
         for sub in list(self._members.get(user_group(message["user"]), ())):
-            # No session_key means every session of the user.
+            # No session_key means every session of the user but `keep`.
+            if session_key is None and keep is not None and sub.session_key == keep:
+                continue
             if session_key is None or sub.session_key == session_key:
                 try:
                     await sub.close_session()

@@ -26,7 +26,7 @@ _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$")
 
 
 # Every rate setting; check_settings validates them all at startup.
-RATE_SETTINGS = ("CHAT_SEND_RATE", "CHAT_ROOM_CREATE_RATE")
+RATE_SETTINGS = ("CHAT_SEND_RATE", "CHAT_ROOM_CREATE_RATE", "CHAT_SIGNUP_RATE")
 
 
 def parse_rate(text: str, name: str = "CHAT_SEND_RATE") -> tuple[int, float]:
@@ -97,6 +97,15 @@ class MemoryRateLimiter:
         self._forget_idle(now)
         return True
 
+    async def retry_after(self, key: str) -> float:
+        """Seconds until a hit on `key` would be allowed; 0 if it would be now."""
+        now = self._clock()
+        live = [t for t in self._hits.get(key, ()) if t > now - self.window]
+        if len(live) < self.limit:
+            return 0.0
+        # The hit that must age out before the count drops below the limit.
+        return live[len(live) - self.limit] + self.window - now
+
     def record(self, key: str) -> None:
         """Counts a hit that happens whether or not the limit allows it."""
         self._hits.setdefault(key, deque()).append(self._clock())
@@ -129,6 +138,26 @@ return 1
 """
 
 
+# KEYS[1], ARGV: limit, window, now (as _HIT). A string: Redis would cut a Lua
+# number to an integer.
+_RETRY_AFTER = """
+local now = tonumber(ARGV[3])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local window = tonumber(ARGV[2])
+local limit = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count < limit then
+  return '0'
+end
+local oldest = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
+return tostring(tonumber(oldest[2]) + window - now)
+"""
+
+
 class RedisRateLimiter:
     prefix = "chat:ratelimit:"
 
@@ -138,6 +167,7 @@ class RedisRateLimiter:
         self._url = url
         self._clock = clock
         self._script = None
+        self._retry_script = None
 
     async def hit(self, key: str) -> bool:
         try:
@@ -160,6 +190,25 @@ class RedisRateLimiter:
             keys=[self.prefix + key], args=[self.limit, repr(self.window), uuid.uuid4().hex, now]
         )
         return bool(allowed)
+
+    async def retry_after(self, key: str) -> float:
+        """Seconds until a hit on `key` would be allowed; 0 if it would be now
+        (or if Redis is away, since hits are then let through)."""
+        try:
+            return await deadlines.redis(self._retry_after(key), "rate limit retry time")
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            log_failure(log, "rate limit unavailable; no retry time", error)
+            return 0.0
+
+    async def _retry_after(self, key: str) -> float:
+        client = get_redis(self._url)
+        if self._retry_script is None:
+            self._retry_script = client.register_script(_RETRY_AFTER)
+        now = "" if self._clock is None else repr(self._clock())
+        seconds = await self._retry_script(keys=[self.prefix + key], args=[self.limit, repr(self.window), now])
+        return max(0.0, float(seconds))
 
 
 # ---- per socket ----------------------------------------------------------------

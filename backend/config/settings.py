@@ -7,9 +7,11 @@ to PostgreSQL. The README lists every variable.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
@@ -26,6 +28,22 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_positive_int(name: str, default: int) -> int:
+    value = os.environ.get(name) or str(default)
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number above 0, not {value!r}")
+    return number
+
+
+def websocket_origin(origin: str) -> str:
+    """http://host -> ws://host, https://host -> wss://host."""
+    return "ws" + origin[len("http"):] if origin.startswith("http") else origin
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -49,6 +67,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.staticfiles",
     "corsheaders",
+    "csp",
+    "axes",
     "channels",
     "django_vite",
     "accounts",
@@ -59,12 +79,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: the bundle's files need no policy, only documents and /api/ answers.
+    "web.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a locked-out login's answer into the 429 of accounts.lockout.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -145,9 +169,39 @@ CHAT_SLOW_CLIENT_SECONDS = float(os.environ.get("CHAT_SLOW_CLIENT_SECONDS", "5")
 # Seconds any Redis call outside the channel layer's blocking receive may take
 # before it counts as failed (and Redis as away for a moment).
 CHAT_REDIS_TIMEOUT = float(os.environ.get("CHAT_REDIS_TIMEOUT", "2"))
+# "N/Ws": at most N sign-ups (POST /api/users) per client address in any W seconds.
+CHAT_SIGNUP_RATE = os.environ.get("CHAT_SIGNUP_RATE", "5/3600s")
 # Seconds a presence entry lives without a heartbeat; a dead process's users
 # leave once it passes and the sweeper runs.
 CHAT_PRESENCE_TTL = float(os.environ.get("CHAT_PRESENCE_TTL", "30"))
+
+# ---- login lock-out (django-axes; accounts/lockout.py) ----
+# CHAT_LOGIN_FAILURE_LIMIT failed logins for one username, or from one client
+# address, lock logins out; the lock lifts CHAT_LOGIN_LOCKOUT seconds after the
+# failures stop. Counted in the database, so every process sees one count.
+CHAT_LOGIN_FAILURE_LIMIT = env_positive_int("CHAT_LOGIN_FAILURE_LIMIT", 10)
+CHAT_LOGIN_LOCKOUT = env_positive_int("CHAT_LOGIN_LOCKOUT", 900)
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = CHAT_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=CHAT_LOGIN_LOCKOUT)
+# Separately: by username, and by address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.limits.client_address"
+AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Tries during a lock-out neither count nor extend it: an attacker who keeps
+# trying cannot keep the owner out for good.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# accounts.lockout resets a username's failures on its login, and only those.
+AXES_RESET_ON_SUCCESS = False
+# No row per successful login: nobody reads them, and they would grow forever.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -172,6 +226,10 @@ CORS_URLS_REGEX = r"^/api/.*$"
 if env_bool("SECURE_COOKIES", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # HTTPS-only cookies mean the site is HTTPS-only: browsers remember that for
+    # a year, subdomains included. SecurityMiddleware sends it on HTTPS answers.
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
@@ -205,12 +263,44 @@ def _vite_hashed(path: str, url: str) -> bool:
 
 WHITENOISE_IMMUTABLE_FILE_TEST = _vite_hashed
 
+VITE_DEV_MODE = env_bool("VITE_DEV_MODE", False)
+VITE_DEV_SERVER_HOST = os.environ.get("VITE_DEV_SERVER_HOST", "localhost")
+VITE_DEV_SERVER_PORT = int(os.environ.get("VITE_DEV_SERVER_PORT", "5173"))
 DJANGO_VITE = {
     "default": {
-        "dev_mode": env_bool("VITE_DEV_MODE", False),
-        "dev_server_host": os.environ.get("VITE_DEV_SERVER_HOST", "localhost"),
-        "dev_server_port": int(os.environ.get("VITE_DEV_SERVER_PORT", "5173")),
+        "dev_mode": VITE_DEV_MODE,
+        "dev_server_host": VITE_DEV_SERVER_HOST,
+        "dev_server_port": VITE_DEV_SERVER_PORT,
         "manifest_path": FRONTEND_DIST / ".vite" / "manifest.json",
+    }
+}
+
+# Content-Security-Policy (django-csp): the page runs its own bundle and nothing
+# else, no inline script or style. web.csp adds the socket's own ws:/wss: origin
+# per request. DEV_ORIGINS may call the API (npm run dev).
+_VITE_DEV_SERVER = f"http://{VITE_DEV_SERVER_HOST}:{VITE_DEV_SERVER_PORT}"
+# django-vite's dev mode loads the app from the Vite dev server, with one inline
+# script (the React refresh preamble) and the <style> tags Vite's client injects:
+# those carry this response's nonce. Only in dev mode.
+_DEV_SERVER = [_VITE_DEV_SERVER] if VITE_DEV_MODE else []
+_DEV_INLINE = [NONCE] if VITE_DEV_MODE else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF, *_DEV_SERVER],
+        "script-src": [SELF, *_DEV_SERVER, *_DEV_INLINE],
+        "style-src": [SELF, *_DEV_SERVER, *_DEV_INLINE],
+        # The page's favicon is a data: URI.
+        "img-src": [SELF, "data:", *_DEV_SERVER],
+        "connect-src": [
+            SELF,
+            *DEV_ORIGINS,
+            *(websocket_origin(origin) for origin in DEV_ORIGINS),
+            *(origin for server in _DEV_SERVER for origin in (server, websocket_origin(server))),
+        ],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
     }
 }
 

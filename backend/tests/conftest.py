@@ -1,8 +1,8 @@
 """Fixtures for the end-to-end suites: topologies started once per run, lazily.
 
 The shared topologies run with generous limits (GENEROUS_LIMITS, operator
-settings) so tests can store hundreds of messages; each limit itself is tested
-on dedicated servers.
+settings) so tests can store hundreds of messages and sign up the users they
+need from 127.0.0.1; each limit itself is tested on dedicated servers.
 """
 
 from __future__ import annotations

@@ -41,6 +41,9 @@ PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 STARTUP_DEADLINE = 45.0
 # How long a test waits for a frame it expects before failing.
 FRAME_DEADLINE = 10.0
+# For topologies whose tests sign up many users from 127.0.0.1; the limit
+# itself is tested on servers of its own (test_e2e_limits.py).
+GENEROUS_SIGNUP_RATE = "100000/3600s"
 
 # The operator's limits opened wide, for the suites that store hundreds of
 # messages and open many rooms quickly; each limit is tested on servers of its own.
@@ -50,6 +53,7 @@ GENEROUS_LIMITS = {
     "CHAT_FRAME_BURST": "100000",
     "CHAT_ROOM_CREATE_RATE": "100000/10s",
     "CHAT_MAX_SOCKETS_PER_USER": "100000",
+    "CHAT_SIGNUP_RATE": GENEROUS_SIGNUP_RATE,
 }
 
 ERROR_CODES = {"bad_json", "bad_frame", "invalid_room", "invalid_body", "not_joined", "rate_limited", "server_error"}
@@ -220,8 +224,8 @@ class Server(Endpoint):
 
 def base_env(var_dir: Path, extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if k not in {"DEBUG", "REDIS_URL", "DATABASE_URL", "CHAT_SEND_RATE", "CHAT_PRESENCE_TTL",
-                        "DEV_ORIGINS", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST"}}
+           if k not in {"DEBUG", "REDIS_URL", "DATABASE_URL", "CHAT_SEND_RATE", "CHAT_SIGNUP_RATE",
+                        "CHAT_PRESENCE_TTL", "DEV_ORIGINS", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST"}}
     env.update({
         "DJANGO_SECRET_KEY": "e2e-" + secrets.token_urlsafe(32),
         "CHAT_VAR_DIR": str(var_dir),

@@ -27,7 +27,7 @@ import uuid
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from .harness import Socket, Topology, rss_kib, send_many, unique_room
+from .harness import GENEROUS_SIGNUP_RATE, Socket, Topology, rss_kib, send_many, unique_room
 
 pytestmark = pytest.mark.e2e
 
@@ -194,11 +194,12 @@ class Bystander:
 
 @pytest.fixture(scope="module")
 def flow_topology():
-    # The shipped per-socket limits, but for the send rate (the bystander sends
+    # The shipped per-socket limits, but for sign-ups, the send rate (the bystander sends
     # ten a second for the length of every attack) and a quarter of the default
     # output buffer, so that a busy room fills a silent socket's within seconds.
     topology = Topology(kind="backpressure",
-                        extra_env={"CHAT_SEND_RATE": "100000/10s", "CHAT_SOCKET_BUFFER_BYTES": str(256 * 1024)})
+                        extra_env={"CHAT_SEND_RATE": "100000/10s", "CHAT_SOCKET_BUFFER_BYTES": str(256 * 1024),
+                                   "CHAT_SIGNUP_RATE": GENEROUS_SIGNUP_RATE})
     try:
         topology.start()
         yield topology

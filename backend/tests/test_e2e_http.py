@@ -164,3 +164,14 @@ async def test_unknown_api_path_is_json_404(topo, path):
         assert r.status_code == 404
         assert r.headers["content-type"].startswith("application/json")
         assert isinstance(r.json().get("error"), str)
+
+
+@pytest.mark.parametrize("path", ["/", "/r/x", "/api/session", "/api/nope"])
+async def test_page_and_api_answers_carry_the_content_security_policy(topo, path):
+    async with anon(topo) as http:
+        r = await http.get(path)
+    policy = r.headers["content-security-policy"]
+    assert "script-src 'self';" in policy + ";" and "unsafe-inline" not in policy
+    # The socket's origin is the one this browser reached, port included.
+    assert f"connect-src 'self' ws://127.0.0.1:{topo.server(0).port}" in policy
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from .harness import Topology, unique_room
+from .harness import GENEROUS_SIGNUP_RATE, Topology, unique_room
 
 pytestmark = pytest.mark.e2e
 
@@ -28,6 +28,7 @@ SOCKETS_PER_USER = 3
 def limited(shared_redis):
     topology = Topology(kind="limits", processes=2, redis=shared_redis, redis_db=3, postgres=True, extra_env={
         "CHAT_SEND_RATE": "100000/10s",
+        "CHAT_SIGNUP_RATE": GENEROUS_SIGNUP_RATE,
         "CHAT_FRAME_RATE": "5",
         "CHAT_FRAME_BURST": str(FRAME_BURST),
         "CHAT_ROOM_CREATE_RATE": "3/60s",

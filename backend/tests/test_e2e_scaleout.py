@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from .harness import Topology, full_history, send_many, unique_room
+from .harness import GENEROUS_SIGNUP_RATE, Topology, full_history, send_many, unique_room
 from .test_e2e_socket import assert_error, rooms_entry, wait_rooms_entry
 
 pytestmark = pytest.mark.e2e
@@ -90,7 +90,8 @@ async def test_200_sockets_connect_at_once(scaleout_topo):
 
 @pytest.fixture(scope="module")
 def crash_topology():
-    topology = Topology(kind="crash", processes=2, postgres=True, extra_env={"CHAT_PRESENCE_TTL": str(PRESENCE_TTL)})
+    topology = Topology(kind="crash", processes=2, postgres=True, extra_env={"CHAT_PRESENCE_TTL": str(PRESENCE_TTL),
+                                                                                "CHAT_SIGNUP_RATE": GENEROUS_SIGNUP_RATE})
     try:
         topology.start()
         yield topology
@@ -129,7 +130,8 @@ async def test_killed_process_users_leave_presence(crash_topology):
 
 @pytest.fixture(scope="module")
 def restart_topology():
-    topology = Topology(kind="restart", processes=2, postgres=True, extra_env={"CHAT_PRESENCE_TTL": str(PRESENCE_TTL)})
+    topology = Topology(kind="restart", processes=2, postgres=True, extra_env={"CHAT_PRESENCE_TTL": str(PRESENCE_TTL),
+                                                                                "CHAT_SIGNUP_RATE": GENEROUS_SIGNUP_RATE})
     try:
         topology.start()
         yield topology
@@ -219,10 +221,10 @@ async def test_redis_restart(restart_topology):
 @pytest.fixture(scope="module", params=["embedded", "scaleout"])
 def limited_topology(request, shared_redis):
     if request.param == "embedded":
-        topology = Topology(kind="limited", extra_env={"CHAT_SEND_RATE": "5/10s"})
+        topology = Topology(kind="limited", extra_env={"CHAT_SEND_RATE": "5/10s", "CHAT_SIGNUP_RATE": GENEROUS_SIGNUP_RATE})
     else:
         topology = Topology(kind="limited-scaleout", processes=2, redis=shared_redis, redis_db=2, postgres=True,
-                            extra_env={"CHAT_SEND_RATE": "5/10s"})
+                            extra_env={"CHAT_SEND_RATE": "5/10s", "CHAT_SIGNUP_RATE": GENEROUS_SIGNUP_RATE})
     try:
         topology.start()
         yield topology

@@ -5,7 +5,7 @@ class WebConfig(AppConfig):
     name = "web"
 
     def ready(self) -> None:
-        # A bad CHAT_SEND_RATE stops the server at startup, not at the first send.
+        # A bad rate setting (CHAT_SEND_RATE, CHAT_SIGNUP_RATE) stops the server at startup, not at the first send.
         from chat.ratelimit import check_settings
 
         check_settings()

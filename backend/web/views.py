@@ -5,6 +5,7 @@ import logging
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -18,7 +19,10 @@ HEALTH_TIMEOUT = 2.0
 
 # The shell is tiny and names the current bundle, so it is never cached; the
 # hashed bundle files themselves are cached forever (see WHITENOISE_IMMUTABLE_FILE_TEST).
-shell = never_cache(ensure_csrf_cookie(TemplateView.as_view(template_name="web/index.html")))
+# In Vite's dev mode the page tells Vite's client the nonce for the styles it injects.
+shell = never_cache(ensure_csrf_cookie(TemplateView.as_view(
+    template_name="web/index.html", extra_context={"vite_dev_mode": settings.VITE_DEV_MODE},
+)))
 
 
 async def healthz(request):

@@ -228,6 +228,34 @@ async def test_logout_closes_only_that_sessions_sockets(make_layer, hubs, door):
     assert not laptop.closed.is_set() and not stranger.closed.is_set()
 
 
+async def test_a_password_change_closes_every_other_session_on_every_hub(make_layer, hubs, door):
+    # Two "processes": the user's sessions are spread over both.
+    layer_a, layer_b = make_layer(), make_layer()
+    door(layer_a)
+    here, there = hubs(layer_a), hubs(layer_b)
+    kept_here, kept_there = Sink(1, "current"), Sink(1, "current")
+    phone, tablet, stranger = Sink(1, "phone"), Sink(1, "tablet"), Sink(2, "phone")
+    for hub, sink in ((here, kept_here), (there, kept_there), (here, phone), (there, tablet), (there, stranger)):
+        await hub.register(sink)
+    await events.user_sessions_closed(user_id=1, keep_session_key="current")
+    await asyncio.wait_for(asyncio.gather(phone.closed.wait(), tablet.closed.wait()), 5)
+    await asyncio.sleep(QUIET)
+    assert not any(sink.closed.is_set() for sink in (kept_here, kept_there, stranger))
+
+
+async def test_closing_every_session_of_a_user(make_layer, hubs, door):
+    layer = make_layer()
+    door(layer)
+    hub = hubs(layer)
+    phone, laptop, stranger = Sink(1, "phone"), Sink(1, "laptop"), Sink(2, "phone")
+    for sink in (phone, laptop, stranger):
+        await hub.register(sink)
+    await events.user_sessions_closed(user_id=1)
+    await asyncio.wait_for(asyncio.gather(phone.closed.wait(), laptop.closed.wait()), 5)
+    await asyncio.sleep(QUIET)
+    assert not stranger.closed.is_set()
+
+
 async def test_a_failing_socket_does_not_cost_the_others_their_frame(hubs, door):
     layer = InMemoryChannelLayer()
     door(layer)

@@ -60,6 +60,23 @@ async def test_refused_hits_are_not_counted(make_limiter):
     assert await limiter.hit("u1") is True
 
 
+async def test_retry_after_is_when_the_oldest_counted_hit_ages_out(make_limiter):
+    limiter, clock = make_limiter(2, 10), make_limiter.clock
+    assert await limiter.retry_after("u1") == 0  # never hit
+    await limiter.hit("u1")  # t=0
+    assert await limiter.retry_after("u1") == 0  # one slot left
+    clock.advance(4)
+    await limiter.hit("u1")  # t=4
+    clock.advance(2.5)
+    assert await limiter.hit("u1") is False  # t=6.5
+    assert await limiter.retry_after("u1") == pytest.approx(3.5)  # the t=0 hit ages out at 10
+    assert await limiter.retry_after("u2") == 0
+    clock.advance(3.5)
+    assert await limiter.retry_after("u1") == 0
+    assert await limiter.hit("u1") is True  # t=10
+    assert await limiter.retry_after("u1") == pytest.approx(4)  # now the t=4 hit is the oldest
+
+
 async def test_concurrent_hits_never_exceed_the_limit(make_limiter):
     limiter = make_limiter(20, 10)
     results = await asyncio.gather(*(limiter.hit("u1") for _ in range(50)))
@@ -117,6 +134,7 @@ async def test_redis_away_lets_the_send_through_and_says_so(caplog):
     assert await limiter.hit("alice") is True
     assert await limiter.hit("alice") is True  # no limit can be kept without Redis
     assert "rate limit unavailable" in caplog.text
+    assert await limiter.retry_after("alice") == 0
 
 
 async def test_a_bug_in_the_limiter_is_not_mistaken_for_an_outage():

@@ -24,12 +24,13 @@ export function launchChromium(): Promise<Browser> {
   })
 }
 
-/** Console errors, uncaught exceptions and dialogs (an alert means HTML ran). */
+/** Console errors, uncaught exceptions, dialogs (an alert means HTML ran) and
+ * Content-Security-Policy violations, which the page hears as DOM events. */
 export class PageProblems {
   readonly problems: string[] = []
   private allowed: RegExp[] = []
 
-  watch(page: Page): Page {
+  async watch(page: Page): Promise<Page> {
     page.on('console', (message) => {
       if (message.type() !== 'error') return
       const text = message.text()
@@ -40,6 +41,17 @@ export class PageProblems {
     page.on('dialog', (dialog) => {
       this.problems.push(`dialog on ${page.url()}: ${dialog.type()} ${dialog.message()}`)
       void dialog.dismiss()
+    })
+    // Never allowed, even while the server is down: the console line may be
+    // worded differently, the event is not.
+    await page.exposeFunction('__cspViolation', (violation: string) => {
+      this.problems.push(`CSP violation on ${page.url()}: ${violation}`)
+    })
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (event) => {
+        const report = (window as unknown as { __cspViolation(text: string): void }).__cspViolation
+        report(`${event.effectiveDirective} refused ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber})`)
+      })
     })
     return page
   }
@@ -67,7 +79,7 @@ export class Person {
   ) {}
 
   static async open(context: BrowserContext, problems: PageProblems, baseUrl: string, path: string, username: string) {
-    const page = problems.watch(await context.newPage())
+    const page = await problems.watch(await context.newPage())
     await page.goto(`${baseUrl}${path}`)
     return new Person(page, username, `${username}-Passw0rd-long!`)
   }

@@ -61,6 +61,36 @@ describe('chat in the browser', () => {
     problems.expectNone()
   })
 
+  it('runs under the Content-Security-Policy, which refuses inline script', async () => {
+    const header = (await fetch(`${baseUrl}/`)).headers.get('content-security-policy') ?? ''
+    expect(header).toMatch(/script-src 'self'(;|$)/)
+    expect(header).toContain(`connect-src 'self' ws://127.0.0.1:${port}`)
+    expect(header).not.toContain('unsafe-inline')
+
+    // The whole app under the policy: sign-up, the socket, a room, a message, a reload.
+    const problems = new PageProblems()
+    const quinn = await person(problems, '/r/policy', 'quinn')
+    await quinn.signUp()
+    await eventually(() => quinn.onlineNames()).toEqual(['quinn'])
+    await quinn.say('under the policy')
+    await eventually(() => quinn.messagesExactly('under the policy').count()).toBe(1)
+    await quinn.page.reload()
+    await eventually(() => quinn.messagesExactly('under the policy').count()).toBe(1)
+    problems.expectNone()
+
+    // The policy is enforced, and a violation is seen: an injected inline script does not run.
+    await problems.allowWhile([/Content Security Policy/], async () => {
+      await quinn.page.evaluate(() => {
+        const script = document.createElement('script')
+        script.textContent = 'window.__inlineRan = true'
+        document.head.append(script)
+      })
+      await eventually(async () => problems.problems.length).toBe(1)
+    })
+    expect(problems.problems[0]).toMatch(/CSP violation .*script-src-elem refused inline/)
+    expect(await quinn.page.evaluate(() => (window as unknown as { __inlineRan?: boolean }).__inlineRan)).toBeUndefined()
+  })
+
   it('lets two people chat: presence, typing, plain-text bodies, reload', async () => {
     const problems = new PageProblems()
     const alice = await person(problems, '/r/general', 'alice')
@@ -170,7 +200,7 @@ describe('chat in the browser', () => {
     const context = await newContext()
     const erin = await Person.open(context, problems, baseUrl, '/r/lobby', 'erin')
     await erin.signUp()
-    const secondTab = problems.watch(await context.newPage())
+    const secondTab = await problems.watch(await context.newPage())
     await secondTab.goto(`${baseUrl}/r/lobby`)
     await secondTab.getByRole('log', { name: 'Messages' }).waitFor()
 

@@ -70,7 +70,7 @@ describe('development servers', () => {
   it("serves Django's page with the bundle from the Vite dev server (django-vite dev mode)", async () => {
     const problems = new PageProblems()
     const context = await browser.newContext()
-    const page = problems.watch(await context.newPage())
+    const page = await problems.watch(await context.newPage())
     const html = await (await fetch(`http://127.0.0.1:${daphnePort}/`)).text()
     expect(html).toContain(`http://127.0.0.1:${vitePort}/static/@vite/client`)
     await page.goto(`http://127.0.0.1:${daphnePort}/`)

@@ -18,6 +18,8 @@ export function serverEnv(varDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS
     DJANGO_SECRET_KEY: 'browser-tests-only-secret-key-0123456789-abcdefghijklmnop',
     CHAT_VAR_DIR: varDir,
     DEBUG: '0',
+    // Every test signs people up from 127.0.0.1; the limit itself has backend tests.
+    CHAT_SIGNUP_RATE: '100000/3600s',
   }
   // The shared machine's Redis and PostgreSQL stay untouched: SQLite and in-memory layers.
   for (const name of ['REDIS_URL', 'DATABASE_URL', 'DEV_ORIGINS', 'VITE_DEV_MODE']) delete env[name]

@@ -69,18 +69,18 @@ describe('chat in the browser', () => {
 
     // The whole app under the policy: sign-up, the socket, a room, a message, a reload.
     const problems = new PageProblems()
-    const quinn = await person(problems, '/r/policy', 'quinn')
-    await quinn.signUp()
-    await eventually(() => quinn.onlineNames()).toEqual(['quinn'])
-    await quinn.say('under the policy')
-    await eventually(() => quinn.messagesExactly('under the policy').count()).toBe(1)
-    await quinn.page.reload()
-    await eventually(() => quinn.messagesExactly('under the policy').count()).toBe(1)
+    const vera = await person(problems, '/r/policy', 'vera')
+    await vera.signUp()
+    await eventually(() => vera.onlineNames()).toEqual(['vera'])
+    await vera.say('under the policy')
+    await eventually(() => vera.messagesExactly('under the policy').count()).toBe(1)
+    await vera.page.reload()
+    await eventually(() => vera.messagesExactly('under the policy').count()).toBe(1)
     problems.expectNone()
 
     // The policy is enforced, and a violation is seen: an injected inline script does not run.
     await problems.allowWhile([/Content Security Policy/], async () => {
-      await quinn.page.evaluate(() => {
+      await vera.page.evaluate(() => {
         const script = document.createElement('script')
         script.textContent = 'window.__inlineRan = true'
         document.head.append(script)
@@ -88,7 +88,7 @@ describe('chat in the browser', () => {
       await eventually(async () => problems.problems.length).toBe(1)
     })
     expect(problems.problems[0]).toMatch(/CSP violation .*script-src-elem refused inline/)
-    expect(await quinn.page.evaluate(() => (window as unknown as { __inlineRan?: boolean }).__inlineRan)).toBeUndefined()
+    expect(await vera.page.evaluate(() => (window as unknown as { __inlineRan?: boolean }).__inlineRan)).toBeUndefined()
   })
 
   it('lets two people chat: presence, typing, plain-text bodies, reload', async () => {

@@ -18,7 +18,6 @@ import logging
 import uuid
 
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
 from accounts.services import user_wire
 from chat import events, frames, selectors, services, timing
@@ -26,8 +25,9 @@ from chat.deadlines import db
 from chat.frames import FrameError
 from chat.hub import get_hub
 from chat.lanes import Lanes
-from chat.ratelimit import MemoryRateLimiter, Throttle, TokenBucket, get_limiter, get_send_limiter
-from chat.sockets import get_socket_registry
+from chat.limits import SocketLimits
+from chat.ratelimit import get_limiter, get_send_limiter
+from chat.sockets import claim_socket, get_socket_registry
 from chat.transport import FLOW_EXTENSION, MESSAGE_TOO_BIG, TRY_AGAIN_LATER
 
 log = logging.getLogger(__name__)
@@ -78,12 +78,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.typing: set[str] = set()  # rooms where this socket's user is typing
         self.buffers: dict[str, list[str]] = {}  # live frames held back while joining
         self.flow = self.scope.get("extensions", {}).get(FLOW_EXTENSION) or _NoFlow()
-        self.bucket = TokenBucket(rate=settings.CHAT_FRAME_RATE, burst=settings.CHAT_FRAME_BURST)
-        self.typing_repeats = Throttle(interval=timing.TYPING_INTERVAL)
-        self.typing_changes = MemoryRateLimiter(limit=timing.TYPING_CHANGES, window=1.0)
+        self.limits = SocketLimits()
         self.lanes = Lanes(timing.REQUESTS_IN_FLIGHT)
         self.pongs: set[asyncio.Task] = set()
-        if not await self._claim_socket():
+        if not await claim_socket(user_id=self.user["id"], conn=self.conn):
             await self._refuse(TOO_MANY_SOCKETS)
             return
         hub = get_hub()
@@ -130,7 +128,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if size > frames.MAX_FRAME_BYTES:
             await self.close(code=MESSAGE_TOO_BIG)
             return
-        allowed = self.bucket.take()
+        allowed = self.limits.take_frame()
         try:
             frame = frames.parse(text_data if text_data is not None else bytes_data)
         except FrameError as error:
@@ -177,16 +175,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.accept()
         await self.close(code=code)
 
-    async def _claim_socket(self) -> bool:
-        try:
-            return await get_socket_registry().claim(
-                user_id=self.user["id"], conn=self.conn, limit=settings.CHAT_MAX_SOCKETS_PER_USER
-            )
-        except Exception as error:
-            # Redis away: let the socket in rather than shut everybody out.
-            events.log_failure(log, "socket registry unavailable; letting a socket in", error)
-            return True
-
     async def send_frame(self, frame: dict) -> None:
         await self.send(text_data=frames.dumps(frame))
 
@@ -216,10 +204,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_join(self, frame: frames.Join):
         room = frame.room
-        if room not in self.rooms and len(self.rooms | self.buffers.keys()) >= settings.CHAT_MAX_ROOMS_PER_SOCKET:
-            raise FrameError(
-                "rate_limited", f"a socket may be in at most {settings.CHAT_MAX_ROOMS_PER_SOCKET} rooms", frame.ref
-            )
+        if room not in self.rooms and not self.limits.may_join(rooms_held=len(self.rooms | self.buffers.keys())):
+            raise FrameError("rate_limited", f"a socket may be in at most {self.limits.max_rooms} rooms", frame.ref)
         await self._become_member(frame)
         # Subscribe before querying and hold live frames back until `joined` is
         # out: a message stored meanwhile arrives in `messages`, live, or both.
@@ -275,7 +261,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_typing(self, frame: frames.Typing):
         self._require_joined(frame)
-        if not self._typing_passes(frame):
+        if not self.limits.typing_passes(room=frame.room, active=frame.active, typing=frame.room in self.typing):
             return
         if frame.active:
             self.typing.add(frame.room)
@@ -312,20 +298,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
     def _require_joined(self, frame) -> None:
         if frame.room not in self.rooms:
             raise FrameError("not_joined", f"join '{frame.room}' first", frame.ref)
-
-    def _typing_passes(self, frame: frames.Typing) -> bool:
-        """A repeated `active: true` is passed on at most once a second per room; a
-        change (start, stop) at most TYPING_CHANGES a second, but a stop after a
-        start always, so no indicator is left on. The rest is dropped silently."""
-        if frame.active and frame.room in self.typing:
-            return self.typing_repeats.allow(frame.room)
-        if not frame.active and frame.room in self.typing:
-            return True
-        if not self.typing_changes.allow(frame.room):
-            return False
-        if frame.active:
-            self.typing_repeats.allow(frame.room)  # its repeats count from now
-        return True
 
     async def _stop_typing(self, room: str) -> None:
         """The server says `active: false` itself when a typist sends, leaves or goes."""

@@ -8,14 +8,28 @@ presence TTL), so a crash never locks a user out for long.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
 
 from chat import deadlines
+from chat.events import log_failure
 from chat.redis import get_redis, per_loop_cache
 
+log = logging.getLogger(__name__)
+
 SocketEntry = tuple[int, str]  # (user id, conn)
+
+
+async def claim_socket(*, user_id: int, conn: str) -> bool:
+    """Whether a new socket of the user may stay (CHAT_MAX_SOCKETS_PER_USER); with
+    Redis away it may: better than shutting everybody out."""
+    try:
+        return await get_socket_registry().claim(user_id=user_id, conn=conn, limit=settings.CHAT_MAX_SOCKETS_PER_USER)
+    except Exception as error:
+        log_failure(log, "socket registry unavailable; letting a socket in", error)
+        return True
 
 
 def get_socket_registry():

@@ -11,7 +11,7 @@ VAR := var
 SECRET_FILE := $(VAR)/secret-key
 FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html -type f 2>/dev/null) vite.config.js tsconfig.json
 
-.PHONY: run test install build migrate test-backend test-frontend test-browser chromium test-packages dev clean
+.PHONY: run test install build migrate test-backend test-frontend test-browser chromium test-packages dev clean bench
 
 # ---- install ---------------------------------------------------------------
 
@@ -81,6 +81,16 @@ test-browser: install build chromium
 	npm run test:browser
 
 test: test-backend test-frontend test-browser
+
+# ---- bench -----------------------------------------------------------------
+
+# bench/README.md's harness: ours against the Channels tutorial design and
+# python-socketio, interleaved, two repetitions (about half an hour); keep other
+# load off the machine meanwhile. Prints the tables; raw lines in bench/results/raw/.
+BENCH_ARGS ?= --targets tutorial,socketio,project --scenarios s1,s2,s4,s3 --reps 2
+bench: install build
+	bash bench/setup.sh
+	cd bench && BENCH_PROJECT=$(CURDIR) bash run.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules frontend/dist $(VAR)/staticfiles

@@ -16,6 +16,7 @@ from django.contrib import auth
 from django.http.cookie import parse_cookie
 
 from chat import deadlines
+from chat.events import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class SessionAuthMiddleware:
             # deadline: a stalled database must not hold every other handshake up.
             scope["user"] = await deadlines.db(_session_user)(scope["session"])
         except Exception as error:
-            log.warning("could not read the session of a socket: %s: %s", type(error).__name__, error)
+            # The consumer closes such a socket with 1013 (try again later).
+            log_failure(log, "could not read the session of a socket", error)
             scope["user"], scope["user_unavailable"] = None, True
         return await self.app(scope, receive, send)

@@ -21,11 +21,12 @@ def close_session(*, user_id: int, session_key: str) -> None:
     _send(events.session_closed, user_id=user_id, session_key=session_key)
 
 
-def close_sessions(*, user_id: int, keep_session_key: str | None = None) -> None:
-    """Every socket of the user, but those opened with `keep_session_key`."""
+def close_sessions(*, user_id: int, keep_session_key: str | None = None, kept_key_now: str | None = None) -> None:
+    """Every socket of the user, but those opened with `keep_session_key`, which
+    from now on go by `kept_key_now` when the session's key changed."""
     from chat import events
 
-    _send(events.user_sessions_closed, user_id=user_id, keep_session_key=keep_session_key)
+    _send(events.user_sessions_closed, user_id=user_id, keep_session_key=keep_session_key, kept_key_now=kept_key_now)
 
 
 # ---- receivers of the user model's signals (connected in apps.py) ----------------

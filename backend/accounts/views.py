@@ -144,7 +144,7 @@ def password_post(request):
     # This session stays logged in; every other one no longer matches the
     # password and is anonymous from its next request on. Their sockets close now.
     update_session_auth_hash(request, user)
-    sockets.close_sessions(user_id=user.pk, keep_session_key=session_key)
+    sockets.close_sessions(user_id=user.pk, keep_session_key=session_key, kept_key_now=request.session.session_key)
     return JsonResponse({"user": user_wire(user)})
 
 

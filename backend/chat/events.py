@@ -62,12 +62,17 @@ async def session_closed(*, user_id: int, session_key: str) -> None:
     await _group_send(user_group(user_id), {"type": "user.close", "user": user_id, "session_key": session_key})
 
 
-async def user_sessions_closed(*, user_id: int, keep_session_key: str | None = None) -> None:
+async def user_sessions_closed(
+    *, user_id: int, keep_session_key: str | None = None, kept_key_now: str | None = None
+) -> None:
     """Every socket of the user closes with 4401, except those opened with
-    `keep_session_key` (a password change keeps its own session's)."""
+    `keep_session_key` (a password change keeps its own session's). When that
+    session's key changed (`kept_key_now`), its sockets go by the new key, so a
+    later logout of the session still finds them."""
     await _group_send(
         user_group(user_id),
-        {"type": "user.close", "user": user_id, "session_key": None, "keep_session_key": keep_session_key},
+        {"type": "user.close", "user": user_id, "session_key": None, "keep_session_key": keep_session_key,
+         "kept_key_now": kept_key_now},
     )
 
 

@@ -308,6 +308,7 @@ class Hub:
         for sub in list(self._members.get(user_group(message["user"]), ())):
             # No session_key means every session of the user but `keep`.
             if session_key is None and keep is not None and sub.session_key == keep:
+                sub.session_key = message.get("kept_key_now") or keep
                 continue
             if session_key is None or sub.session_key == session_key:
                 try:

@@ -79,6 +79,12 @@ async def test_a_password_change_closes_the_other_sessions_sockets_on_every_proc
         assert await session_user(topo, this, server) == user.wire
     sock = await open_socket(topo, len(topo.servers) - 1, this, "this-again")
     await sock.ping()
+    # Logging this session out closes all of its sockets, those opened before the change too.
+    waits = [asyncio.create_task(closes(s)) for s in (*kept, sock)]
+    async with httpx.AsyncClient(base_url=topo.server(0).url, cookies=this, timeout=30) as http:
+        r = await http.delete("/api/session", headers={"X-CSRFToken": this["csrftoken"]})
+        assert r.status_code == 204
+    assert [code for code, _ in await asyncio.gather(*waits)] == [4401] * (len(kept) + 1)
     # The new password logs in; the old one does not.
     async with httpx.AsyncClient(base_url=topo.server(0).url, timeout=30) as http:
         await http.get("/api/session")

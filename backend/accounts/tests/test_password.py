@@ -75,7 +75,8 @@ def test_changes_the_password_keeps_this_session_and_ends_the_others(alice, clos
     # sockets opened with the key they had.
     assert laptop.cookies["sessionid"].value != laptop_key
     order = close_orders()
-    assert order == {"type": "user.close", "user": alice.pk, "session_key": None, "keep_session_key": laptop_key}
+    assert order == {"type": "user.close", "user": alice.pk, "session_key": None, "keep_session_key": laptop_key,
+                     "kept_key_now": laptop.cookies["sessionid"].value}
     alice.refresh_from_db()
     assert alice.check_password(NEW_PASSWORD) and not alice.check_password(PASSWORD)
 

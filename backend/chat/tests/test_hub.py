@@ -237,10 +237,13 @@ async def test_a_password_change_closes_every_other_session_on_every_hub(make_la
     phone, tablet, stranger = Sink(1, "phone"), Sink(1, "tablet"), Sink(2, "phone")
     for hub, sink in ((here, kept_here), (there, kept_there), (here, phone), (there, tablet), (there, stranger)):
         await hub.register(sink)
-    await events.user_sessions_closed(user_id=1, keep_session_key="current")
+    await events.user_sessions_closed(user_id=1, keep_session_key="current", kept_key_now="cycled")
     await asyncio.wait_for(asyncio.gather(phone.closed.wait(), tablet.closed.wait()), 5)
     await asyncio.sleep(QUIET)
     assert not any(sink.closed.is_set() for sink in (kept_here, kept_there, stranger))
+    # The kept sockets go by the session's new key: its logout still closes them.
+    await events.session_closed(user_id=1, session_key="cycled")
+    await asyncio.wait_for(asyncio.gather(kept_here.closed.wait(), kept_there.closed.wait()), 5)
 
 
 async def test_closing_every_session_of_a_user(make_layer, hubs, door):

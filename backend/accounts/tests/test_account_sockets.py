@@ -38,7 +38,7 @@ def close_orders(alice):
 
 
 def every_socket_of(user) -> dict:
-    return {"type": "user.close", "user": user.pk, "session_key": None, "keep_session_key": None}
+    return {"type": "user.close", "user": user.pk, "session_key": None, "keep_session_key": None, "kept_key_now": None}
 
 
 def test_deactivating_closes_every_socket_after_commit(alice, close_orders, django_capture_on_commit_callbacks):

@@ -11,6 +11,8 @@ import weakref
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from chat import deadlines
+
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, aioredis.Redis]]" = (
     weakref.WeakKeyDictionary()
 )
@@ -48,3 +50,27 @@ def per_loop_cache(name: str) -> dict:
 _loop_caches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, dict]]" = (
     weakref.WeakKeyDictionary()
 )
+
+
+class PrefixedScripts:
+    """Lua scripts that build their keys from a prefix (one Redis, not a cluster):
+    each registered once, run with ARGV = prefix, now, *args and a deadline.
+
+    `now` is the caller's clock (tests) or "" for the Redis server's own TIME,
+    so every process shares one clock. Presence and the socket registry use it.
+    """
+
+    def __init__(self, *, url: str | None, prefix: str, clock=None, what: str):
+        self.url = url
+        self.prefix = prefix
+        self.clock = clock
+        self.what = what
+        self._scripts: dict[str, object] = {}
+
+    async def run(self, source: str, *args):
+        client = get_redis(self.url)
+        script = self._scripts.get(source)
+        if script is None:
+            script = self._scripts[source] = client.register_script(source)
+        now = "" if self.clock is None else repr(self.clock())
+        return await deadlines.redis(script(keys=[], args=[self.prefix, now, *args], client=client), self.what)

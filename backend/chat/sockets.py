@@ -13,9 +13,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from chat import deadlines
 from chat.events import log_failure
-from chat.redis import get_redis, per_loop_cache
+from chat.redis import PrefixedScripts, per_loop_cache
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +110,7 @@ class RedisSocketRegistry:
     def __init__(self, *, ttl: float, url: str | None = None, prefix: str = "chat:sockets:",
                  clock: Callable[[], float] | None = None):
         self.ttl = ttl
-        self._url = url
-        self._prefix = prefix
-        self._clock = clock
-        self._scripts: dict[str, object] = {}
+        self._scripts = PrefixedScripts(url=url, prefix=prefix, clock=clock, what="socket registry")
 
     async def claim(self, *, user_id: int, conn: str, limit: int) -> bool:
         return bool(await self._run(_CLAIM, user_id, conn, limit))
@@ -127,11 +123,4 @@ class RedisSocketRegistry:
             await self._run(_REFRESH, *(part for entry in entries for part in entry))
 
     async def _run(self, source: str, *args):
-        client = get_redis(self._url)
-        script = self._scripts.get(source)
-        if script is None:
-            script = self._scripts[source] = client.register_script(source)
-        now = "" if self._clock is None else repr(self._clock())
-        return await deadlines.redis(
-            script(keys=[], args=[self._prefix, now, repr(self.ttl), *args], client=client), "socket registry"
-        )
+        return await self._scripts.run(source, repr(self.ttl), *args)

@@ -16,8 +16,7 @@ Redis Cluster).
 import json
 from collections.abc import Callable
 
-from chat import deadlines
-from chat.redis import get_redis
+from chat.redis import PrefixedScripts
 
 from .base import PresenceEntry, User, sorted_users
 
@@ -157,10 +156,7 @@ class RedisPresenceStore:
         clock: Callable[[], float] | None = None,
     ):
         self.ttl = ttl
-        self._url = url
-        self._prefix = prefix
-        self._clock = clock
-        self._scripts: dict[str, object] = {}
+        self._run = PrefixedScripts(url=url, prefix=prefix, clock=clock, what="presence").run
 
     async def add(self, *, room: str, conn: str, user: User) -> bool:
         first = await self._run(_ADD, repr(self.ttl), room, conn, user["id"], _dump(user))
@@ -190,14 +186,6 @@ class RedisPresenceStore:
     async def expire(self) -> list[tuple[str, User]]:
         flat = await self._run(_EXPIRE)
         return [(flat[i], json.loads(flat[i + 1])) for i in range(0, len(flat), 2)]
-
-    async def _run(self, source: str, *args):
-        client = get_redis(self._url)
-        script = self._scripts.get(source)
-        if script is None:
-            script = self._scripts[source] = client.register_script(source)
-        now = "" if self._clock is None else repr(self._clock())
-        return await deadlines.redis(script(keys=[], args=[self._prefix, now, *args], client=client), "presence")
 
 
 def _dump(user: User) -> str:

@@ -225,32 +225,38 @@ class Hub:
 
     async def online_counts(self, rooms: list[str]) -> dict[str, int]:
         """Distinct users present per room; with Redis away, this process's."""
-        try:
-            return await self.presence.counts(rooms=rooms)
-        except Exception as error:
-            if not events.is_outage(error):
-                raise
-            log_failure(log, "presence counts unavailable; answering with this process's", error)
-            return {room: len({sub.user["id"] for sub in self._present.get(room, ())}) for room in rooms}
+        return await self._shared_or_local(
+            self.presence.counts(rooms=rooms), "presence counts",
+            lambda: {room: len(self._local_users(room)) for room in rooms},
+        )
 
     async def present_users(self, room: str) -> list[dict]:
         """Who is in the room; with Redis away, who is in it on this process."""
+        return await self._shared_or_local(
+            self.presence.users(room=room), f"presence of {room}",
+            lambda: sorted_users(self._local_users(room).values()),
+        )
+
+    def _local_users(self, room: str) -> dict[int, dict]:
+        return {sub.user["id"]: sub.user for sub in self._present.get(room, ())}
+
+    @staticmethod
+    async def _shared_or_local(shared: Awaitable[Any], what: str, local: Callable[[], Any]) -> Any:
+        # Presence is a nicety beside the store: a Redis outage answers with what
+        # this process knows rather than failing the request.
         try:
-            return await self.presence.users(room=room)
+            return await shared
         except Exception as error:
             if not events.is_outage(error):
                 raise
-            log_failure(log, f"presence of {room} unavailable; answering with this process's", error)
-            return sorted_users({sub.user["id"]: sub.user for sub in self._present.get(room, ())}.values())
+            log_failure(log, f"{what} unavailable; answering with this process's", error)
+            return local()
 
     def socket_entries(self) -> list[tuple[int, str]]:
         """(user id, conn) of every socket of this process."""
-        return [
-            (sub.user["id"], sub.conn)
-            for group, subs in self._members.items()
-            if group.startswith("user.")
-            for sub in subs
-        ]
+        users = user_group("")  # the prefix of every user's group
+        return [(sub.user["id"], sub.conn) for group, subs in self._members.items() if group.startswith(users)
+                for sub in subs]
 
     def presence_entries(self) -> list[tuple[str, str, dict]]:
         return [(room, sub.conn, sub.user) for room, subs in self._present.items() for sub in subs]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import GENEROUS_LIMITS, RedisServer, Topology
+from .harness import GENEROUS_LIMITS, RedisServer, Topology, running
 
 
 @pytest.fixture(scope="session")
@@ -20,28 +20,17 @@ def shared_redis(tmp_path_factory):
     redis.stop()
 
 
-def _started(topology: Topology):
-    try:
-        topology.start()
-    except BaseException:
-        topology.stop()
-        raise
-    return topology
-
-
 @pytest.fixture(scope="session")
 def embedded():
-    topology = _started(Topology(kind="embedded", extra_env=GENEROUS_LIMITS))
-    yield topology
-    topology.stop()
+    with running(Topology(kind="embedded", extra_env=GENEROUS_LIMITS)) as topology:
+        yield topology
 
 
 @pytest.fixture(scope="session")
 def scaleout(shared_redis):
-    topology = _started(Topology(kind="scaleout", processes=2, redis=shared_redis, redis_db=1, postgres=True,
-                                 extra_env=GENEROUS_LIMITS))
-    yield topology
-    topology.stop()
+    with running(Topology(kind="scaleout", processes=2, redis=shared_redis, redis_db=1, postgres=True,
+                          extra_env=GENEROUS_LIMITS)) as topology:
+        yield topology
 
 
 async def _in_test(topology: Topology):

@@ -10,6 +10,7 @@ test waits for the frame it means, whatever arrives in between.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -346,6 +347,15 @@ class Topology:
 
     def log_offsets(self) -> dict[str, int]:
         return {server.name: server.log_size() for server in self.servers}
+
+
+@contextlib.contextmanager
+def running(topology: Topology):
+    """The topology started, and stopped afterwards however the start or the tests went."""
+    try:
+        yield topology.start()
+    finally:
+        topology.stop()
 
 
 def traceback_exceptions(text: str) -> list[str]:

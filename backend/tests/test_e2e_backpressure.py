@@ -27,7 +27,7 @@ import uuid
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from .harness import GENEROUS_SIGNUP_RATE, Socket, Topology, rss_kib, send_many, unique_room
+from .harness import GENEROUS_SIGNUP_RATE, Socket, Topology, rss_kib, running, send_many, unique_room
 
 pytestmark = pytest.mark.e2e
 
@@ -200,11 +200,8 @@ def flow_topology():
     topology = Topology(kind="backpressure",
                         extra_env={"CHAT_SEND_RATE": "100000/10s", "CHAT_SOCKET_BUFFER_BYTES": str(256 * 1024),
                                    "CHAT_SIGNUP_RATE": GENEROUS_SIGNUP_RATE})
-    try:
-        topology.start()
+    with running(topology):
         yield topology
-    finally:
-        topology.stop()
 
 
 @pytest.fixture

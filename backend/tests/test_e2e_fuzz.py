@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from .harness import ERROR_CODES, GENEROUS_LIMITS, Topology
+from .harness import ERROR_CODES, GENEROUS_LIMITS, Topology, running
 
 pytestmark = pytest.mark.e2e
 
@@ -195,11 +195,8 @@ raw_frames = st.one_of(
 @pytest.fixture(scope="module")
 def fuzz_server():
     topology = Topology(kind="fuzz", extra_env=GENEROUS_LIMITS)
-    try:
-        topology.start()
+    with running(topology):
         yield topology
-    finally:
-        topology.stop()
 
 
 def sign_up(server) -> str:

@@ -17,7 +17,7 @@ import secrets
 import httpx
 import pytest
 
-from .harness import Topology
+from .harness import Topology, running
 
 pytestmark = pytest.mark.e2e
 
@@ -34,11 +34,8 @@ def limits_topology(request, shared_redis):
         topology = Topology(kind="limits")
     else:
         topology = Topology(kind="limits-scaleout", processes=2, redis=shared_redis, redis_db=3, postgres=True)
-    try:
-        topology.start()
+    with running(topology):
         yield topology
-    finally:
-        topology.stop()
 
 
 @pytest.fixture

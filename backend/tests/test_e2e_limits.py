@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from .harness import GENEROUS_SIGNUP_RATE, Topology, unique_room
+from .harness import GENEROUS_SIGNUP_RATE, Topology, running, unique_room
 
 pytestmark = pytest.mark.e2e
 
@@ -35,11 +35,8 @@ def limited(shared_redis):
         "CHAT_MAX_ROOMS_PER_SOCKET": str(ROOMS_PER_SOCKET),
         "CHAT_MAX_SOCKETS_PER_USER": str(SOCKETS_PER_USER),
     })
-    try:
-        topology.start()
+    with running(topology):
         yield topology
-    finally:
-        topology.stop()
 
 
 @pytest.fixture

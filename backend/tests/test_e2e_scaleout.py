@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from .harness import GENEROUS_SIGNUP_RATE, Topology, full_history, send_many, unique_room
+from .harness import GENEROUS_SIGNUP_RATE, Topology, full_history, running, send_many, unique_room
 from .test_e2e_socket import assert_error, rooms_entry, wait_rooms_entry
 
 pytestmark = pytest.mark.e2e
@@ -92,11 +92,8 @@ async def test_200_sockets_connect_at_once(scaleout_topo):
 def crash_topology():
     topology = Topology(kind="crash", processes=2, postgres=True, extra_env={"CHAT_PRESENCE_TTL": str(PRESENCE_TTL),
                                                                                 "CHAT_SIGNUP_RATE": GENEROUS_SIGNUP_RATE})
-    try:
-        topology.start()
+    with running(topology):
         yield topology
-    finally:
-        topology.stop()
 
 
 async def test_killed_process_users_leave_presence(crash_topology):
@@ -132,11 +129,8 @@ async def test_killed_process_users_leave_presence(crash_topology):
 def restart_topology():
     topology = Topology(kind="restart", processes=2, postgres=True, extra_env={"CHAT_PRESENCE_TTL": str(PRESENCE_TTL),
                                                                                 "CHAT_SIGNUP_RATE": GENEROUS_SIGNUP_RATE})
-    try:
-        topology.start()
+    with running(topology):
         yield topology
-    finally:
-        topology.stop()
 
 
 async def send_until_stored(sock, room: str, body: str, deadline: float = 30) -> dict:
@@ -225,11 +219,8 @@ def limited_topology(request, shared_redis):
     else:
         topology = Topology(kind="limited-scaleout", processes=2, redis=shared_redis, redis_db=2, postgres=True,
                             extra_env={"CHAT_SEND_RATE": "5/10s", "CHAT_SIGNUP_RATE": GENEROUS_SIGNUP_RATE})
-    try:
-        topology.start()
+    with running(topology):
         yield topology
-    finally:
-        topology.stop()
 
 
 async def test_rate_limited_excess_not_stored(limited_topology):

@@ -20,13 +20,13 @@ import uuid
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.services import user_wire
-from chat import events, frames, selectors, services, timing
+from chat import events, frames, selectors, services, store, timing
 from chat.deadlines import db
 from chat.frames import FrameError
 from chat.hub import get_hub
 from chat.lanes import Lanes
 from chat.limits import SocketLimits
-from chat.ratelimit import get_limiter, get_send_limiter
+from chat.ratelimit import get_limiter, get_send_rate
 from chat.sockets import claim_socket, get_socket_registry
 from chat.transport import FLOW_EXTENSION, MESSAGE_TOO_BIG, TRY_AGAIN_LATER
 
@@ -238,15 +238,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_send(self, frame: frames.Send):
         self._require_joined(frame)
-        # A resend is answered with the stored message and does not count against the limit.
-        message = await db(selectors.message_by_client_id)(user=self.account, client_id=frame.client_id)
-        if message is not None:
-            return frames.sent(message=message, ref=frame.ref)
-        if not await get_send_limiter().hit(f"send:{self.user['id']}"):
-            raise FrameError("rate_limited", "too many messages; wait a few seconds", frame.ref)
-        message, created = await db(services.message_insert)(
-            user=self.account, room=frame.room, body=frame.body, client_id=frame.client_id
-        )
+        try:
+            message, created = await store.message_create(
+                user=self.account, room=frame.room, body=frame.body, client_id=frame.client_id,
+                rate=get_send_rate(),
+            )
+        except services.SendLimited:
+            # A resend is answered with the stored message whatever the rate says.
+            message = await db(selectors.message_by_client_id)(user=self.account, client_id=frame.client_id)
+            if message is None:
+                raise FrameError("rate_limited", "too many messages; wait a few seconds", frame.ref) from None
+            created = False
         await self.send_frame(frames.sent(message=message, ref=frame.ref))
         if created:
             await events.message_created(message)

@@ -121,7 +121,7 @@ class Hub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.announcer.close()
         for group in list(self._added):
-            await self._layer_call(self.layer.group_discard, group)
+            await self._layer_call("group_discard", group)
         self._added.clear()
 
     # ---- membership ------------------------------------------------------------
@@ -161,11 +161,11 @@ class Hub:
         async with self._group_lock(group):
             wanted = bool(self._members.get(group))
             if wanted and group not in self._added:
-                if await self._layer_call(self.layer.group_add, group):
+                if await self._layer_call("group_add", group):
                     self._added.add(group)
             elif not wanted and group in self._added:
                 self._added.discard(group)
-                await self._layer_call(self.layer.group_discard, group)
+                await self._layer_call("group_discard", group)
 
     @contextlib.asynccontextmanager
     async def _group_lock(self, group: str):
@@ -179,13 +179,14 @@ class Hub:
             if users[0] == 0:  # nobody holds or waits for it: forget it
                 del self._locks[group]
 
-    async def _layer_call(self, operation: Callable[[str, str], Awaitable[None]], group: str) -> bool:
+    async def _layer_call(self, operation: str, group: str) -> bool:
+        """`group_add` or `group_discard` of our channel; False if it failed."""
         try:
-            await deadlines.redis(operation(group, self.channel), f"channel layer {operation.__name__}")
+            await deadlines.redis(getattr(self.layer, operation)(group, self.channel), f"channel layer {operation}")
             return True
         except Exception as error:
             # The heartbeat re-adds every wanted group, so this heals by itself.
-            log_failure(log, f"channel layer {operation.__name__}({group}) failed", error)
+            log_failure(log, f"channel layer {operation}({group}) failed", error)
             self._wake.set()
             return False
 
@@ -339,7 +340,7 @@ class Hub:
         for group in list(self._members):
             async with self._group_lock(group):
                 if self._members.get(group):
-                    added = await self._layer_call(self.layer.group_add, group)
+                    added = await self._layer_call("group_add", group)
                     healthy = healthy and added
                     if added:
                         self._added.add(group)

@@ -39,6 +39,10 @@ class Message(models.Model):
             # Makes a resent `send` idempotent, across sockets and processes.
             models.UniqueConstraint(fields=["author", "client_id"], name="chat_message_author_client_id_unique"),
         ]
+        indexes = [
+            # The send rate counts a user's messages of the last few seconds.
+            models.Index(fields=["author", "created_at"], name="chat_message_author_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.room_id}#{self.seq}"

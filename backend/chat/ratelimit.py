@@ -6,6 +6,7 @@ that keeps hammering gets through again once its old hits age out. Each limit
 is a setting (RATE_SETTINGS); callers namespace their keys ("send:42").
 """
 
+import functools
 import logging
 import re
 import time
@@ -19,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from chat import deadlines
 from chat.events import is_outage, log_failure
 from chat.redis import get_redis, per_loop_cache
+from chat.services import SendRate
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +61,18 @@ def get_limiter(name: str):
     return limiter
 
 
-def get_send_limiter():
-    """The limiter of `send` frames per user (CHAT_SEND_RATE)."""
-    return get_limiter("CHAT_SEND_RATE")
+def get_send_rate() -> SendRate:
+    """CHAT_SEND_RATE. Not a limiter: the store counts a user's recent messages
+    in the send's own statement (chat/services.py), so the limit holds across
+    processes without a Redis round trip, and a resend, storing nothing, is
+    not counted."""
+    return _send_rate(settings.CHAT_SEND_RATE)
+
+
+@functools.cache
+def _send_rate(text: str) -> SendRate:
+    limit, window = parse_rate(text, "CHAT_SEND_RATE")
+    return SendRate(limit=limit, window=window)
 
 
 # ---- in memory ---------------------------------------------------------------

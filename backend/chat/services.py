@@ -3,13 +3,18 @@
 The room row is the lock that orders a room's messages: incrementing
 `Room.last_seq` with one UPDATE takes the row lock until commit, so concurrent
 writers (threads or processes) get consecutive seqs, and a rolled-back insert
-gives its seq back. PostgreSQL and SQLite >= 3.35 both support UPDATE ...
-RETURNING.
+gives its seq back. On PostgreSQL a send is one statement (a data-modifying
+WITH); SQLite >= 3.35 has UPDATE ... RETURNING but no such WITH, so there it is
+a short transaction.
 """
 
+import contextlib
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from chat.models import Membership, Message, Room
 from chat.selectors import MessageDict, message_by_client_id, message_to_dict
@@ -62,41 +67,137 @@ def _marker_raise(*, user: Any, room_id: int, seq: int) -> None:
         Membership.objects.get_or_create(user_id=user.pk, room_id=room_id, defaults={"last_read_seq": seq})
 
 
-def message_create(*, user: Any, room: str, body: str, client_id: str) -> tuple[MessageDict, bool]:
+class SendLimited(Exception):
+    """The user has stored as many messages as the send rate allows just now."""
+
+
+@dataclass(frozen=True)
+class SendRate:
+    """At most `limit` messages stored per user in any `window` seconds."""
+
+    limit: int
+    window: float
+
+
+def message_create(
+    *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None = None
+) -> tuple[MessageDict, bool]:
     """Stores the message with the room's next seq; returns (message, created).
 
     If this user already sent client_id, stores nothing and returns (that
     message, False). Two sockets racing with the same client_id both reach the
-    insert; the loser's unique-constraint error rolls its savepoint back, seq
-    increment included, so seq stays gapless, and it returns the winner's row.
-    Moves the sender's read marker to the new seq. body is already trimmed.
-    Raises RoomNotFound when the room does not exist.
+    insert; the loser's unique-constraint error rolls its whole statement (or
+    savepoint) back, seq increment included, so seq stays gapless, and it
+    returns the winner's row. Moves the sender's read marker to the new seq.
+    body is already trimmed. Raises RoomNotFound when the room does not exist,
+    and SendLimited when the user has stored `rate.limit` messages in the last
+    `rate.window` seconds; a resend may be refused so too, and the caller, who
+    answers a resend whatever the rate, looks it up then.
     """
-    existing = message_by_client_id(user=user, client_id=client_id)
-    if existing is not None:
-        return existing, False
-    return message_insert(user=user, room=room, body=body, client_id=client_id)
-
-
-def message_insert(*, user: Any, room: str, body: str, client_id: str) -> tuple[MessageDict, bool]:
-    """`message_create` for a caller that has just looked client_id up itself.
-
-    The consumer must know of a resend before it counts the send against the
-    rate limit; it does not need the same query again here. A resend that
-    arrives meanwhile still ends at the unique constraint, as in a race.
-    """
+    statement = SendStatement(user=user, room=room, body=body, client_id=client_id, rate=rate)
     try:
-        with transaction.atomic():
-            room_id, seq = _next_seq(room)
-            message = Message.objects.create(room_id=room_id, seq=seq, author=user, body=body, client_id=client_id)
-            _marker_raise(user=user, room_id=room_id, seq=seq)
+        if connection.vendor == "postgresql":
+            # Outside a transaction the statement commits by itself. Inside one
+            # (tests, a caller's atomic block) a savepoint keeps a duplicate's
+            # error from breaking the caller's transaction.
+            with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+                with connection.cursor() as cursor:
+                    cursor.execute(statement.sql, statement.params)
+                    row = cursor.fetchone()
+        else:
+            row = _insert_in_a_transaction(statement)
     except IntegrityError:
         existing = message_by_client_id(user=user, client_id=client_id)
         if existing is None:
             raise
         return existing, False
-    message.room = Room(pk=room_id, name=room, last_seq=seq)
-    return message_to_dict(message), True
+    return statement.result(row), True
+
+
+# The rate check, the seq increment, the insert and the sender's read marker in
+# one statement: one round trip, atomic on its own. The rate counts what the
+# user stored in the window (an index walk of at most `limit` rows). It always
+# returns one row: the new message's id, seq and time, all NULL when nothing
+# was stored (the room does not exist, or the rate said no), and the count. A
+# repeated (author, client_id) fails the whole statement, so the increment is
+# undone with it. The marker is an upsert, so a sender whose membership row is
+# missing gets it back instead of losing the marker.
+_INSERT_SQL = f"""
+WITH recent AS (
+    SELECT count(*) AS sent FROM (
+        SELECT 1 FROM {Message._meta.db_table}
+        WHERE author_id = %(author)s AND created_at > %(window_start)s LIMIT %(limit)s
+    ) AS window_rows
+), room AS (
+    UPDATE {Room._meta.db_table} SET last_seq = last_seq + 1
+    WHERE name = %(room)s AND (SELECT sent FROM recent) < %(limit)s
+    RETURNING id, last_seq
+), message AS (
+    INSERT INTO {Message._meta.db_table} (room_id, seq, author_id, body, client_id, created_at)
+    SELECT id, last_seq, %(author)s, %(body)s, %(client_id)s, %(now)s FROM room
+    RETURNING id, room_id, seq, created_at
+), marker AS (
+    INSERT INTO {Membership._meta.db_table} (user_id, room_id, last_read_seq, joined_at)
+    SELECT %(author)s, room_id, seq, %(now)s FROM message
+    ON CONFLICT (user_id, room_id)
+    DO UPDATE SET last_read_seq = GREATEST({Membership._meta.db_table}.last_read_seq, EXCLUDED.last_read_seq)
+)
+SELECT message.id, message.seq, message.created_at, recent.sent FROM recent LEFT JOIN message ON true
+"""
+
+# Without a rate, a limit no count reaches.
+_UNLIMITED = SendRate(limit=2**62, window=0.0)
+
+
+class SendStatement:
+    """One `send` as PostgreSQL's single statement (`sql`, `params`), and what
+    its row means (`result`); chat/store.py runs the same statement on the
+    event loop."""
+
+    sql = _INSERT_SQL
+
+    def __init__(self, *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None):
+        self.user, self.room, self.body, self.client_id = user, room, body, client_id
+        self.rate = rate or _UNLIMITED
+        self.now = timezone.now()
+        self.params = {
+            "room": room, "author": user.pk, "body": body, "client_id": client_id, "now": self.now,
+            "limit": self.rate.limit, "window_start": self.now - timedelta(seconds=self.rate.window),
+        }
+
+    def result(self, row: tuple) -> MessageDict:
+        """The stored message; RoomNotFound or SendLimited when nothing was stored."""
+        message_id, seq, created_at, sent = row
+        if message_id is None:
+            if sent >= self.rate.limit:
+                raise SendLimited()
+            raise RoomNotFound(self.room)
+        message = Message(
+            pk=message_id, room=Room(name=self.room), seq=seq, author=self.user, body=self.body,
+            client_id=self.client_id, created_at=created_at,
+        )
+        return message_to_dict(message)
+
+
+def _insert_in_a_transaction(statement: SendStatement) -> tuple:
+    # SQLite has no data-modifying WITH: the same steps, one transaction.
+    params = statement.params
+    with transaction.atomic():
+        sent = Message.objects.filter(
+            author_id=params["author"], created_at__gt=params["window_start"]
+        )[: statement.rate.limit].count()
+        if sent >= statement.rate.limit:
+            return None, None, None, sent
+        try:
+            room_id, seq = _next_seq(statement.room)
+        except RoomNotFound:
+            return None, None, None, sent
+        message = Message.objects.create(
+            room_id=room_id, seq=seq, author=statement.user, body=statement.body,
+            client_id=statement.client_id, created_at=statement.now,
+        )
+        _marker_raise(user=statement.user, room_id=room_id, seq=seq)
+    return message.pk, seq, message.created_at, sent
 
 
 def read_marker_move(*, user: Any, room: str, seq: int) -> None:

@@ -6,7 +6,8 @@ import asyncio
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from chat.ratelimit import MemoryRateLimiter, RedisRateLimiter, get_send_limiter, parse_rate
+from chat.ratelimit import MemoryRateLimiter, RedisRateLimiter, get_send_rate, parse_rate
+from chat.services import SendRate
 from chat.tests.test_presence import FakeClock, redis_server, redis_url  # noqa: F401 (fixtures)
 
 
@@ -104,23 +105,15 @@ def test_parse_rate_refuses_nonsense(text):
         parse_rate(text)
 
 
-async def test_get_send_limiter_follows_settings(settings, redis_url):  # noqa: F811
-    settings.REDIS_URL = ""
+def test_get_send_rate_follows_settings(settings):
     settings.CHAT_SEND_RATE = "2/10s"
-    limiter = get_send_limiter()
-    assert isinstance(limiter, MemoryRateLimiter)
-    assert get_send_limiter() is limiter
-    assert [await limiter.hit("u1") for _ in range(3)] == [True, True, False]
-
-    settings.REDIS_URL = redis_url
-    limiter = get_send_limiter()
-    assert isinstance(limiter, RedisRateLimiter)
-    assert (limiter.limit, limiter.window) == (2, 10.0)
-    assert [await limiter.hit("u1") for _ in range(3)] == [True, True, False]
+    assert get_send_rate() == SendRate(limit=2, window=10.0)
+    settings.CHAT_SEND_RATE = "5/1.5s"
+    assert get_send_rate() == SendRate(limit=5, window=1.5)
 
     settings.CHAT_SEND_RATE = "nonsense"
     with pytest.raises(ImproperlyConfigured):
-        get_send_limiter()
+        get_send_rate()
 
 
 async def test_redis_away_lets_the_send_through_and_says_so(caplog):

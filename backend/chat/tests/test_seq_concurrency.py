@@ -55,9 +55,10 @@ CHECK = """
 import json
 import django
 django.setup()
-from chat.models import Message, Room
+from chat.models import Membership, Message, Room
 rows = list(Message.objects.filter(room__name="race").order_by("seq").values_list("seq", "author__username", "client_id"))
-print(json.dumps({"last_seq": Room.objects.get(name="race").last_seq, "rows": rows}))
+markers = dict(Membership.objects.filter(room__name="race").values_list("user__username", "last_read_seq"))
+print(json.dumps({"last_seq": Room.objects.get(name="race").last_seq, "rows": rows, "markers": markers}))
 """
 
 
@@ -172,3 +173,8 @@ def test_concurrent_writers_get_gapless_unique_seqs(django_env, tmp_path):
     for (username, _), worker_results in zip(plan, results):
         for client_id, seq, _, _ in worker_results:
             assert seq_of[(username, client_id)] == seq
+    # Each sender's read marker stands at its newest message, never behind it.
+    newest = {}
+    for seq, author, _ in state["rows"]:
+        newest[author] = seq
+    assert state["markers"] == newest

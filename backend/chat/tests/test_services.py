@@ -1,14 +1,16 @@
 """Writes against a real database: seq numbering, idempotent sends, read markers."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from chat.models import Membership, Message, Room
 from chat.selectors import room_list
-from chat.services import RoomNotFound, message_create, read_marker_move, room_join
+from chat.services import RoomNotFound, SendLimited, SendRate, message_create, read_marker_move, room_join
 
 pytestmark = pytest.mark.django_db
 
@@ -84,29 +86,14 @@ def test_repeated_client_id_stores_nothing_and_returns_the_first(user):
     assert Room.objects.get(name="lobby").last_seq == 1
 
 
-def test_duplicate_that_slips_past_the_lookup_keeps_seq_gapless(user, monkeypatch):
-    """The race of two sockets: both miss the lookup, the second insert hits the constraint."""
+def test_a_send_whose_membership_row_is_missing_gets_it_back_with_the_marker(user, other_user):
     room_join(user=user, name="lobby")
-    first, _ = message_create(user=user, room="lobby", body="once", client_id="c1")
-    import chat.services
+    Membership.objects.filter(user=user).delete()
 
-    real_lookup = chat.services.message_by_client_id
-    calls = []
+    message, created = message_create(user=user, room="lobby", body="hi", client_id="c1")
 
-    def lookup_missing_once(**kwargs):
-        calls.append(kwargs)
-        return None if len(calls) == 1 else real_lookup(**kwargs)
-
-    monkeypatch.setattr(chat.services, "message_by_client_id", lookup_missing_once)
-
-    again, created = message_create(user=user, room="lobby", body="twice", client_id="c1")
-
-    assert created is False
-    assert again == first
-    assert Room.objects.get(name="lobby").last_seq == 1
-    monkeypatch.undo()
-    nxt, _ = message_create(user=user, room="lobby", body="next", client_id="c2")
-    assert nxt["seq"] == 2
+    assert created and message["seq"] == 1
+    assert marker(user, "lobby") == 1
 
 
 def test_same_client_id_from_another_user_is_a_new_message(user, other_user):
@@ -174,7 +161,7 @@ def test_message_create_is_a_bounded_number_of_queries(user):
     with CaptureQueriesContext(connection) as queries:
         message_create(user=user, room="lobby", body="x", client_id="c1")
 
-    # lookup, savepoint, seq, insert, marker, release
+    # SQLite: savepoint, rate, seq, insert, marker, release (PostgreSQL: one statement)
     assert len(queries) <= 6
 
 
@@ -188,3 +175,33 @@ def test_accepts_the_lazy_user_a_socket_scope_carries(user):
 
     assert created and message["author"] == {"id": user.pk, "username": "alice"}
     assert marker(user, "lobby") == 1
+
+
+def test_the_send_rate_counts_what_the_user_stored_in_the_window(user, other_user):
+    room_join(user=user, name="lobby")
+    room_join(user=other_user, name="lobby")
+    rate = SendRate(limit=2, window=10)
+    message_create(user=user, room="lobby", body="1", client_id="c1", rate=rate)
+    message_create(user=user, room="lobby", body="2", client_id="c2", rate=rate)
+
+    with pytest.raises(SendLimited):
+        message_create(user=user, room="lobby", body="3", client_id="c3", rate=rate)
+    # Someone else's messages are theirs; an older message is out of the window.
+    assert message_create(user=other_user, room="lobby", body="x", client_id="o1", rate=rate)[1] is True
+    Message.objects.filter(author=user, client_id="c1").update(created_at=timezone.now() - timedelta(seconds=11))
+    message, created = message_create(user=user, room="lobby", body="3", client_id="c3", rate=rate)
+
+    assert created and message["seq"] == 4
+    assert Room.objects.get(name="lobby").last_seq == 4  # the refused send took no seq
+
+
+def test_a_resend_under_the_rate_is_answered_and_not_counted(user):
+    room_join(user=user, name="lobby")
+    rate = SendRate(limit=2, window=10)
+    first, _ = message_create(user=user, room="lobby", body="1", client_id="c1", rate=rate)
+
+    again, created = message_create(user=user, room="lobby", body="1", client_id="c1", rate=rate)
+    second, created_second = message_create(user=user, room="lobby", body="2", client_id="c2", rate=rate)
+
+    assert (again, created) == (first, False)
+    assert created_second and second["seq"] == 2

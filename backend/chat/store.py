@@ -1,0 +1,126 @@
+"""A `send`'s write: one statement, with a deadline, announced even when late.
+
+On PostgreSQL the send's single statement (services.SendStatement) runs on the
+event loop through psycopg's async driver and a small pool of this process's
+own connections: no thread hop and no ORM per message. A thread hop per send
+(`database_sync_to_async`) cost about a third of the server's CPU in small
+rooms (issue 7, bench/README.md). Elsewhere (SQLite) it is
+services.message_create in a database thread, as every other database call.
+
+Either way a write may outlive its deadline: the socket is answered
+`server_error`, yet the statement may still commit once the database answers.
+Whatever such a late write stored is announced to the room then, so the room
+sees it live and the client's resend (same client_id) finds it stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+from psycopg import AsyncConnection, IntegrityError
+from psycopg_pool import AsyncConnectionPool
+
+from chat import events, selectors, services
+from chat.deadlines import DependencyTimeout, db
+from chat.selectors import MessageDict
+
+log = logging.getLogger(__name__)
+
+# Connections per process for sends: each holds a statement for about a
+# millisecond, and PostgreSQL orders a room's sends by its row lock anyway.
+POOL_SIZE = 4
+
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future] = weakref.WeakKeyDictionary()
+_late: set[asyncio.Task] = set()
+
+
+async def message_create(
+    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None
+) -> tuple[MessageDict, bool]:
+    """services.message_create within CHAT_DB_TIMEOUT, as DependencyTimeout past it."""
+    if connections["default"].vendor != "postgresql":
+        return await db(services.message_create)(user=user, room=room, body=body, client_id=client_id, rate=rate)
+    statement = services.SendStatement(user=user, room=room, body=body, client_id=client_id, rate=rate)
+    write = asyncio.ensure_future(_execute(statement))
+    try:
+        # Shielded: a write cut off by the deadline (or by the socket closing)
+        # goes on, so that what it stores is announced.
+        row = await asyncio.wait_for(asyncio.shield(write), settings.CHAT_DB_TIMEOUT)
+    except TimeoutError:
+        _announce_when_done(write, statement)
+        raise DependencyTimeout("the database did not answer a send in time") from None
+    except asyncio.CancelledError:
+        _announce_when_done(write, statement)
+        raise
+    except IntegrityError:
+        existing = await db(selectors.message_by_client_id)(user=user, client_id=client_id)
+        if existing is None:
+            raise
+        return existing, False
+    return statement.result(row), True
+
+
+async def _execute(statement: services.SendStatement) -> tuple:
+    async with (await _pool()).connection() as connection:
+        cursor = await connection.execute(statement.sql, statement.params)
+        return await cursor.fetchone()
+
+
+def _announce_when_done(write: asyncio.Future, statement: services.SendStatement) -> None:
+    def done(write: asyncio.Future) -> None:
+        if write.cancelled() or write.exception() is not None:
+            return  # nothing was stored
+        try:
+            message = statement.result(write.result())
+        except (services.RoomNotFound, services.SendLimited):
+            return
+        task = asyncio.ensure_future(events.message_created(message))
+        _late.add(task)
+        task.add_done_callback(_late.discard)
+        log.info("a send stored after its deadline was announced (%s #%s)", message["room"], message["seq"])
+
+    write.add_done_callback(done)
+
+
+async def _pool() -> AsyncConnectionPool:
+    loop = asyncio.get_running_loop()
+    opening = _pools.get(loop)
+    if opening is None:
+        opening = _pools[loop] = asyncio.ensure_future(_open_pool())
+    # Shielded: a caller cancelled meanwhile must not cancel every other caller's pool.
+    return await asyncio.shield(opening)
+
+
+async def _open_pool() -> AsyncConnectionPool:
+    pool = AsyncConnectionPool(
+        kwargs=_connection_params(), min_size=1, max_size=POOL_SIZE, open=False, configure=_configure,
+        name="chat-sends",
+    )
+    await pool.open()
+    return pool
+
+
+def _connection_params() -> dict:
+    # Django's own parameters for this database (host, name, user, options,
+    # its type adapters); the cursor class is the sync one, not ours.
+    params = connections["default"].get_connection_params()
+    params.pop("cursor_factory", None)
+    return params
+
+
+async def _configure(connection: AsyncConnection) -> None:
+    # Like every connection of the serving process (deadlines.limit_statements).
+    await connection.set_autocommit(True)
+    await connection.execute("SELECT set_config('statement_timeout', %s, false)", [f"{settings.CHAT_DB_TIMEOUT:g}s"])
+
+
+async def close_pool() -> None:
+    """Closes the running loop's pool, if it has one (tests, shutdown)."""
+    opening = _pools.pop(asyncio.get_running_loop(), None)
+    if opening is not None:
+        await (await opening).close()

@@ -352,7 +352,8 @@ async def test_a_race_of_joins_gives_each_socket_its_snapshot_and_only_diffs_aft
     racers = [await sockets(await login(person)) for person in people[1:]]
     everyone = [room, *racers]
     joined = await asyncio.gather(*(racer.join("general") for racer in racers))
-    lists = {id(room): {people[0].pk}} | {id(racer): {user["id"] for user in j["presence"]} for racer, j in zip(racers, joined)}
+    lists = {id(room): {people[0].pk}}
+    lists |= {id(racer): {user["id"] for user in reply["presence"]} for racer, reply in zip(racers, joined)}
     for socket in everyone:  # each socket's frames after its joined, until the room is quiet
         while not await socket.quiet():
             frame = await socket.recv()

@@ -7,8 +7,11 @@ n²/2 frames announced one by one: 125,000 for 500 people. Past a small burst,
 this process holds a room's changes for a short window and sends them as one
 frame, netted per user, to the same group through the same door (events.py).
 
-A merged frame goes to the whole room, the joiners' own sockets included (a
-join of yourself changes nothing in a presence list that holds each user once).
+A merged frame goes to the whole room, the joiners' own sockets included: each
+socket passes on only what its roster (chat/roster.py) does not say yet, so a
+joiner is not told of itself, and a user who came and went within the window
+reaches only the sockets that were told of the coming (those that joined in
+between, whose `joined` listed them).
 """
 
 from __future__ import annotations
@@ -27,19 +30,18 @@ Change = tuple[str, dict]  # ("join" | "leave", USER)
 
 
 def net_changes(changes: Iterable[Change]) -> tuple[list[dict], list[dict]]:
-    """(joins, leaves) a list of changes in order comes to, each user at most once.
+    """(joins, leaves) a list of changes in order comes to, each user once: where
+    each user ended, in the order first seen.
 
-    A user's changes alternate (present, absent, present...), so the first and
-    the last decide: join...join is a join, leave...leave a leave, and join...
-    leave or leave...join is where the user started, which needs no frame.
+    join...leave is a leave, not nothing: for the room's earlier sockets it is
+    where the user started, and their rosters drop it, but a socket that joined
+    in between was told of the join in its `joined` and must hear of the leave.
     """
-    first: dict[int, str] = {}
     last: dict[int, Change] = {}
     for kind, user in changes:
-        first.setdefault(user["id"], kind)
         last[user["id"]] = (kind, user)
-    joins = [user for uid, (kind, user) in last.items() if kind == first[uid] == "join"]
-    leaves = [user for uid, (kind, user) in last.items() if kind == first[uid] == "leave"]
+    joins = [user for kind, user in last.values() if kind == "join"]
+    leaves = [user for kind, user in last.values() if kind == "leave"]
     return joins, leaves
 
 

@@ -27,6 +27,7 @@ from chat.hub import get_hub
 from chat.lanes import Lanes
 from chat.limits import SocketLimits
 from chat.ratelimit import get_limiter, get_send_rate
+from chat.roster import Roster
 from chat.sockets import claim_socket, get_socket_registry
 from chat.transport import FLOW_EXTENSION, MESSAGE_TOO_BIG, TRY_AGAIN_LATER
 
@@ -76,7 +77,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.session_key = session.session_key if session is not None else None
         self.rooms: set[str] = set()  # joined on this socket
         self.typing: set[str] = set()  # rooms where this socket's user is typing
-        self.buffers: dict[str, list[str]] = {}  # live frames held back while joining
+        self.buffers: dict[str, list] = {}  # live frames held back while joining
+        self.rosters: dict[str, Roster] = {}  # per joined room, who this socket was told is present
         self.flow = self.scope.get("extensions", {}).get(FLOW_EXTENSION) or _NoFlow()
         self.limits = SocketLimits()
         self.lanes = Lanes(timing.REQUESTS_IN_FLIGHT)
@@ -187,6 +189,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         elif room in self.rooms:
             await self.send(text_data=text)
 
+    async def deliver_presence(self, room: str, text: str, joins: list[dict], leaves: list[dict]) -> None:
+        buffered = self.buffers.get(room)
+        if buffered is not None:
+            buffered.append((text, joins, leaves))  # judged against the snapshot `joined` will carry
+        elif room in self.rooms:
+            await self._send_presence(room, text, joins, leaves)
+
     async def close_session(self) -> None:
         self.logged_out = True
         if self.accepted:  # else connect closes it once accepted: a close before accept is a 403
@@ -206,18 +215,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         room = frame.room
         if room not in self.rooms and not self.limits.may_join(rooms_held=len(self.rooms | self.buffers.keys())):
             raise FrameError("rate_limited", f"a socket may be in at most {self.limits.max_rooms} rooms", frame.ref)
-        await self._become_member(frame)
         # Subscribe before querying and hold live frames back until `joined` is
         # out: a message stored meanwhile arrives in `messages`, live, or both.
         self.buffers[room] = []
         try:
             await self.hub.subscribe(room, self)
-            if frame.since is None:
-                messages, has_more = await db(selectors.messages_latest)(room=room)
-            else:
-                messages, has_more = await db(selectors.messages_since)(room=room, since=frame.since)
-            await self.hub.enter(room, self)
-            present = await self.hub.present_users(room)
+            messages, has_more = await self._enter_room(frame)
+            present = await self.hub.enter(room, self)
+            self.rosters[room] = Roster(present)
             self.rooms.add(room)
             await self.send_frame(
                 frames.joined(room=room, presence=present, messages=messages, has_more=has_more, ref=frame.ref)
@@ -288,14 +293,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # ---- helpers ---------------------------------------------------------------------
 
-    async def _become_member(self, frame: frames.Join) -> None:
+    async def _enter_room(self, frame: frames.Join) -> tuple[list[dict], bool]:
+        """Membership and the join's messages, in one database call."""
+        enter = db(services.room_enter)
         try:
-            await db(services.room_join)(user=self.account, name=frame.room, create=False)
+            return await enter(user=self.account, name=frame.room, since=frame.since, create=False)
         except services.RoomNotFound:
             # Making a room is limited per user (CHAT_ROOM_CREATE_RATE); joining one is not.
             if not await get_limiter("CHAT_ROOM_CREATE_RATE").hit(f"rooms:{self.user['id']}"):
                 raise FrameError("rate_limited", "too many new rooms; wait a minute", frame.ref) from None
-            await db(services.room_join)(user=self.account, name=frame.room)
+            return await enter(user=self.account, name=frame.room, since=frame.since)
 
     def _require_joined(self, frame) -> None:
         if frame.room not in self.rooms:
@@ -311,12 +318,26 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Sends the live frames held back during a join, after `joined`."""
         buffered = self.buffers.get(room, [])
         while buffered:
-            await self.send(text_data=buffered.pop(0))
+            frame = buffered.pop(0)
+            if isinstance(frame, str):
+                await self.send(text_data=frame)
+            else:
+                await self._send_presence(room, *frame)
         # No await between the emptiness check and the pop, so nothing is lost.
         self.buffers.pop(room, None)
 
+    async def _send_presence(self, room: str, text: str, joins: list[dict], leaves: list[dict]) -> None:
+        """Only what this socket's roster does not say yet: mostly the whole frame, as
+        serialized once for everyone; nothing when it was all in `joined` already."""
+        new_joins, new_leaves = self.rosters[room].news(joins, leaves)
+        if len(new_joins) == len(joins) and len(new_leaves) == len(leaves):
+            await self.send(text_data=text)
+        elif new_joins or new_leaves:
+            await self.send_frame(frames.presence(room=room, joins=new_joins, leaves=new_leaves))
+
     async def _forget(self, room: str) -> None:
         self.rooms.discard(room)
+        self.rosters.pop(room, None)
         await self._stop_typing(room)
         await self.hub.unsubscribe(room, self)
         await self.hub.exit(room, self)

@@ -54,7 +54,12 @@ async def typing_changed(*, room: str, user: dict, active: bool) -> None:
 async def presence_changed(
     *, room: str, joins: list[dict], leaves: list[dict], exclude_conn: str | None = None
 ) -> None:
-    await _to_room(room, frames.presence(room=room, joins=joins, leaves=leaves), exclude_conn=exclude_conn)
+    """The frame's text, and its users beside it: each socket passes on only what
+    its roster (chat/roster.py) does not already say, mostly the text as it is."""
+    await _to_room(
+        room, frames.presence(room=room, joins=joins, leaves=leaves), exclude_conn=exclude_conn,
+        kind="room.presence", joins=joins, leaves=leaves,
+    )
 
 
 async def session_closed(*, user_id: int, session_key: str) -> None:
@@ -77,14 +82,16 @@ async def user_sessions_closed(
 
 
 async def _to_room(
-    room: str, frame: dict, *, exclude_user: int | None = None, exclude_conn: str | None = None
+    room: str, frame: dict, *, exclude_user: int | None = None, exclude_conn: str | None = None,
+    kind: str = "room.frame", **extra,
 ) -> None:
     message = {
-        "type": "room.frame",
+        "type": kind,
         "room": room,
         "text": frames.dumps(frame),
         "exclude_user": exclude_user,
         "exclude_conn": exclude_conn,
+        **extra,
     }
     await _group_send(room_group(room), message)
 

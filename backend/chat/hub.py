@@ -45,6 +45,9 @@ class Subscriber(Protocol):
     async def deliver(self, room: str, text: str) -> None:
         """Send one serialized frame of `room` to the client."""
 
+    async def deliver_presence(self, room: str, text: str, joins: list[dict], leaves: list[dict]) -> None:
+        """A presence frame of `room`: send what the client has not been told yet."""
+
     async def close_session(self) -> None:
         """The session was logged out: close the socket with 4401."""
 
@@ -192,24 +195,28 @@ class Hub:
 
     # ---- presence --------------------------------------------------------------
 
-    async def enter(self, room: str, sub: Subscriber) -> None:
-        """Counts the socket in the room's presence; the user's first socket is announced.
+    async def enter(self, room: str, sub: Subscriber) -> list[dict]:
+        """Counts the socket in the room's presence and returns who is present, its
+        own user included (the snapshot for `joined`, read in the same step as
+        the add); the user's first socket is announced.
 
         With Redis away the socket is counted here only: the next heartbeat that
-        reaches Redis puts it in and announces the join (see _refresh_presence)."""
+        reaches Redis puts it in and announces the join (see _refresh_presence),
+        and the snapshot is this process's."""
         try:
-            first = await self.presence.add(room=room, conn=sub.conn, user=sub.user)
+            first, present = await self.presence.enter(room=room, conn=sub.conn, user=sub.user)
         except Exception as error:
             if not events.is_outage(error):
                 raise
             log_failure(log, f"presence of {sub.conn} in {room} left to the heartbeat", error)
             self._present.setdefault(room, set()).add(sub)
-            return
+            return sorted_users(self._local_users(room).values())
         # Marked only after the add: a heartbeat in between would otherwise
         # create the entry first and the add would not see the user as new.
         self._present.setdefault(room, set()).add(sub)
         if first:
             await self.announcer.announce(room=room, joins=[sub.user], exclude_conn=sub.conn)
+        return present
 
     async def exit(self, room: str, sub: Subscriber) -> None:
         """Uncounts the socket; the user's last socket leaving is announced."""
@@ -229,13 +236,6 @@ class Hub:
         return await self._shared_or_local(
             self.presence.counts(rooms=rooms), "presence counts",
             lambda: {room: len(self._local_users(room)) for room in rooms},
-        )
-
-    async def present_users(self, room: str) -> list[dict]:
-        """Who is in the room; with Redis away, who is in it on this process."""
-        return await self._shared_or_local(
-            self.presence.users(room=room), f"presence of {room}",
-            lambda: sorted_users(self._local_users(room).values()),
         )
 
     def _local_users(self, room: str) -> dict[int, dict]:
@@ -290,7 +290,7 @@ class Hub:
 
     async def _dispatch(self, message: dict) -> None:
         kind = message.get("type")
-        if kind == "room.frame":
+        if kind == "room.frame" or kind == "room.presence":
             await self._fan_out(message)
         elif kind == "user.close":
             await self._close_sessions(message)
@@ -300,12 +300,17 @@ class Hub:
     async def _fan_out(self, message: dict) -> None:
         room, text = message["room"], message["text"]
         exclude_user, exclude_conn = message.get("exclude_user"), message.get("exclude_conn")
+        # Presence carries its users too: each socket keeps back what it already knows.
+        presence = message["type"] == "room.presence"
         # A copy: a delivery may await, and sockets join and leave meanwhile.
         for sub in list(self._members.get(room_group(room), ())):
             if sub.conn == exclude_conn or sub.user["id"] == exclude_user:
                 continue
             try:
-                await sub.deliver(room, text)
+                if presence:
+                    await sub.deliver_presence(room, text, message["joins"], message["leaves"])
+                else:
+                    await sub.deliver(room, text)
             except Exception as error:
                 # One broken socket must not cost the others their frame.
                 log_failure(log, f"delivery to {sub.conn} failed", error)

@@ -17,7 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from chat.models import Membership, Message, Room
-from chat.selectors import MessageDict, message_by_client_id, message_to_dict
+from chat.selectors import MessageDict, message_by_client_id, message_to_dict, messages_latest, messages_since
 
 
 class RoomNotFound(Exception):
@@ -32,18 +32,31 @@ def room_join(*, user: Any, name: str, create: bool = True) -> None:
     """Makes the user a member of the room (read marker 0), creating the room if
     needed and allowed; a missing room that may not be created is RoomNotFound.
 
-    get_or_create inserts inside a savepoint and re-reads on IntegrityError, so
-    two processes creating the same room or membership at once both succeed.
+    Two statements when the room exists, whether or not the user is a member
+    already: every join of every socket comes here. The membership is one
+    INSERT that does nothing on the unique (user, room) constraint, so an
+    existing marker stays and two processes joining at once both succeed; a
+    new room comes from get_or_create, which re-reads on IntegrityError.
     The caller has already checked the name against the room-name pattern.
     """
-    with transaction.atomic():
-        if create:
-            room, _ = Room.objects.get_or_create(name=name)
-        else:
-            room = Room.objects.filter(name=name).first()
-            if room is None:
-                raise RoomNotFound(name)
-        Membership.objects.get_or_create(user_id=user.pk, room=room)
+    room_id = Room.objects.filter(name=name).values_list("pk", flat=True).first()
+    if room_id is None:
+        if not create:
+            raise RoomNotFound(name)
+        room_id = Room.objects.get_or_create(name=name)[0].pk
+    Membership.objects.bulk_create([Membership(user_id=user.pk, room_id=room_id)], ignore_conflicts=True)
+
+
+def room_enter(
+    *, user: Any, name: str, since: int | None = None, create: bool = True
+) -> tuple[list[MessageDict], bool]:
+    """`room_join`, then the join's messages: the newest 50 (`messages_latest`)
+    or those after `since` (`messages_since`). One call, so a socket's join
+    costs the consumer one trip to a database thread, not two."""
+    room_join(user=user, name=name, create=create)
+    if since is None:
+        return messages_latest(room=name)
+    return messages_since(room=name, since=since)
 
 
 def _next_seq(room: str) -> tuple[int, int]:

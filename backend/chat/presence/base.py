@@ -23,6 +23,10 @@ class PresenceStore(Protocol):
     async def add(self, *, room: str, conn: str, user: User) -> bool:
         """True when this is the user's first live connection in the room."""
 
+    async def enter(self, *, room: str, conn: str, user: User) -> tuple[bool, list[User]]:
+        """`add`, and the room's users after it (`users`) in the same step: a
+        joining socket's snapshot, taken where its own entry was made."""
+
     async def remove(self, *, room: str, conn: str) -> User | None:
         """The user, when that was their last live connection in the room."""
 

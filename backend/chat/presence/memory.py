@@ -26,6 +26,10 @@ class MemoryPresenceStore:
     async def add(self, *, room: str, conn: str, user: User) -> bool:
         return self._put(room, conn, user, self._clock() + self.ttl)
 
+    async def enter(self, *, room: str, conn: str, user: User) -> tuple[bool, list[User]]:
+        first = self._put(room, conn, user, self._clock() + self.ttl)
+        return first, await self.users(room=room)
+
     async def remove(self, *, room: str, conn: str) -> User | None:
         return self._take(room, conn)
 

@@ -75,6 +75,16 @@ local function live_users(room)
   end
   return users
 end
+
+-- The live users' JSON, appended to out.
+local function live_users_json(room, out)
+  local h = hkey(room)
+  for _, uid in ipairs(live_users(room)) do
+    local user_json = redis.call('HGET', h, 'u:' .. uid)
+    if user_json then out[#out + 1] = user_json end
+  end
+  return out
+end
 """
 
 # ARGV: prefix, now, ttl, room, conn, uid, user_json
@@ -83,19 +93,14 @@ _ADD = _NOW + "return put(ARGV[4], ARGV[5], ARGV[6], ARGV[7], now + tonumber(ARG
 # ARGV: prefix, now, room, conn
 _REMOVE = _NOW + "return take(ARGV[3], ARGV[4])"
 
-# ARGV: prefix, now, room
-_USERS = (
-    _NOW
-    + """
-local h = hkey(ARGV[3])
-local out = {}
-for _, uid in ipairs(live_users(ARGV[3])) do
-  local user_json = redis.call('HGET', h, 'u:' .. uid)
-  if user_json then out[#out + 1] = user_json end
-end
-return out
+# ARGV: prefix, now, ttl, room, conn, uid, user_json. Returns first (1 or 0), then the users' JSON.
+_ENTER = _NOW + """
+local first = put(ARGV[4], ARGV[5], ARGV[6], ARGV[7], now + tonumber(ARGV[3]))
+return live_users_json(ARGV[4], {first})
 """
-)
+
+# ARGV: prefix, now, room
+_USERS = _NOW + "return live_users_json(ARGV[3], {})"
 
 # ARGV: prefix, now, room...
 _COUNTS = (
@@ -161,6 +166,10 @@ class RedisPresenceStore:
     async def add(self, *, room: str, conn: str, user: User) -> bool:
         first = await self._run(_ADD, repr(self.ttl), room, conn, user["id"], _dump(user))
         return bool(first)
+
+    async def enter(self, *, room: str, conn: str, user: User) -> tuple[bool, list[User]]:
+        first, *users = await self._run(_ENTER, repr(self.ttl), room, conn, user["id"], _dump(user))
+        return bool(first), sorted_users(json.loads(text) for text in users)
 
     async def remove(self, *, room: str, conn: str) -> User | None:
         user_json = await self._run(_REMOVE, room, conn)

@@ -3,6 +3,7 @@ auth, the consumer, the hub and the in-memory channel layer, against the real
 test database."""
 
 import asyncio
+import functools
 import json
 import time
 
@@ -12,7 +13,8 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from chat import consumers, events, selectors, services
+from chat import consumers, events, hub, selectors, services
+from chat.announce import PresenceAnnouncer
 from chat.hub import close_hub
 from config.asgi import application
 
@@ -323,6 +325,49 @@ async def test_presence_counts_a_user_once_however_many_sockets(alice, bob, logi
     assert await b.recv() == {"type": "presence", "room": "general", "joins": [], "leaves": [user_dict(alice)]}
 
 
+async def test_presence_a_socket_was_told_in_joined_is_not_told_again(alice, bob, login, sockets):
+    a = await sockets(await login(alice))
+    b = await sockets(await login(bob))
+    await a.join("general")
+    await b.join("general")
+    assert await a.recv() == {"type": "presence", "room": "general", "joins": [user_dict(bob)], "leaves": []}
+    # A change announced late (a merged window, a queue) that both already know.
+    await events.presence_changed(room="general", joins=[user_dict(alice), user_dict(bob)], leaves=[])
+    assert await a.quiet() and await b.quiet()
+    # Only the news of a partly known frame, re-serialized for this socket.
+    await events.presence_changed(room="general", joins=[user_dict(bob)], leaves=[user_dict(alice)])
+    assert await a.recv() == {"type": "presence", "room": "general", "joins": [], "leaves": [user_dict(alice)]}
+    assert await b.recv() == {"type": "presence", "room": "general", "joins": [], "leaves": [user_dict(alice)]}
+
+
+async def test_a_race_of_joins_gives_each_socket_its_snapshot_and_only_diffs_after_it(
+    user_factory, login, sockets, monkeypatch
+):
+    # Every change past the first of a window merged and sent to the whole room,
+    # the joiners included, as in a room filling after a restart.
+    monkeypatch.setattr(hub, "PresenceAnnouncer", functools.partial(PresenceAnnouncer, burst=1, window=0.05))
+    people = [await database_sync_to_async(user_factory)() for _ in range(8)]
+    room = await sockets(await login(people[0]))
+    await room.join("general")  # the room exists: no creation limit in the race
+    racers = [await sockets(await login(person)) for person in people[1:]]
+    everyone = [room, *racers]
+    joined = await asyncio.gather(*(racer.join("general") for racer in racers))
+    lists = {id(room): {people[0].pk}}
+    lists |= {id(racer): {user["id"] for user in reply["presence"]} for racer, reply in zip(racers, joined)}
+    for socket in everyone:  # each socket's frames after its joined, until the room is quiet
+        while not await socket.quiet():
+            frame = await socket.recv()
+            assert frame["type"] == "presence", frame
+            listed = lists[id(socket)]
+            for user in frame["joins"]:
+                assert user["id"] not in listed, f"a join of someone listed: {frame}"
+                listed.add(user["id"])
+            for user in frame["leaves"]:
+                assert user["id"] in listed, f"a leave of someone not listed: {frame}"
+                listed.remove(user["id"])
+        assert listed == {person.pk for person in people}
+
+
 async def test_typing_goes_to_others_not_to_the_typists_other_socket(alice, bob, login, sockets):
     b = await sockets(await login(bob))
     a1 = await sockets(await login(alice))
@@ -366,7 +411,7 @@ async def test_message_stored_during_join_arrives_after_joined(alice, bob, login
         return result
 
     await database_sync_to_async(services.room_join)(user=bob, name="general")
-    monkeypatch.setattr(consumers.selectors, "messages_latest", query_then_someone_sends)
+    monkeypatch.setattr(services, "messages_latest", query_then_someone_sends)
     a = await sockets(await login(alice))
     joined = await a.join("general")
     assert joined["messages"] == []

@@ -130,6 +130,9 @@ class Sink:
     async def deliver(self, room, text):
         self.frames.put_nowait((room, json.loads(text)))
 
+    async def deliver_presence(self, room, text, joins, leaves):
+        await self.deliver(room, text)  # the hub's side only: what each socket keeps back is the consumer's
+
     async def close_session(self):
         self.closed.set()
 

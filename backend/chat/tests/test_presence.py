@@ -120,6 +120,15 @@ async def test_first_conn_joins_and_last_conn_leaves(store):
     assert await store.users(room="lobby") == []
 
 
+async def test_enter_adds_and_lists_the_room_in_one_step(store):
+    await store.add(room="lobby", conn="b1", user=BOB)
+    assert await store.enter(room="lobby", conn="a1", user=ALICE) == (True, [ALICE, BOB])
+    assert await store.enter(room="lobby", conn="a2", user=ALICE) == (False, [ALICE, BOB])
+    assert await store.enter(room="lobby", conn="a2", user=ALICE) == (False, [ALICE, BOB])  # again: a refresh
+    assert await store.remove(room="lobby", conn="a1") is None
+    assert await store.remove(room="lobby", conn="a2") == ALICE
+
+
 async def test_two_conns_of_one_user_count_once(store):
     assert await store.add(room="lobby", conn="a1", user=ALICE) is True
     assert await store.add(room="lobby", conn="a2", user=ALICE) is False

@@ -6,8 +6,10 @@
 set -euo pipefail
 PORT=${1:-8011}
 PROJECT=${BENCH_PROJECT:?set BENCH_PROJECT to a checkout of the project built with make install build}
+# BENCH_KEEP_DB=1 keeps the directory and its database (the runner's restart in S5).
 export CHAT_VAR_DIR=/tmp/bench-project-mem/$PORT
-rm -rf "$CHAT_VAR_DIR"; mkdir -p "$CHAT_VAR_DIR"
+[ "${BENCH_KEEP_DB:-}" = 1 ] || rm -rf "$CHAT_VAR_DIR"
+mkdir -p "$CHAT_VAR_DIR"
 export CHAT_SEND_RATE=${BENCH_CHAT_SEND_RATE:-1000000/1s}
 # The load generator signs up 20 users from one address and shares each one's
 # session among many sockets (25 a user in S2, 100 in S4), which the

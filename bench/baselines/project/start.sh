@@ -7,6 +7,8 @@
 # migrated on every start). Storage, presence and seq stay on; the send rate limit is
 # raised so it never refuses a send (it is still checked, in Redis, on every send).
 # usage: start.sh PORT   (exec's Daphne so its PID is the server PID)
+# BENCH_KEEP_DB=1 keeps the database as it is (the runner's restart in S5; migrate still runs,
+# as in `make run`).
 set -euo pipefail
 PORT=${1:-8010}
 PROJECT=${BENCH_PROJECT:?set BENCH_PROJECT to a checkout of the project built with make install build}
@@ -24,8 +26,10 @@ export CHAT_MAX_SOCKETS_PER_USER=${BENCH_CHAT_MAX_SOCKETS_PER_USER:-1000000}
 export CHAT_ROOM_CREATE_RATE=${BENCH_CHAT_ROOM_CREATE_RATE:-1000000/1s}
 export DJANGO_SECRET_KEY=${DJANGO_SECRET_KEY:-bench-only-not-a-secret-0b7c1e9a4f2d6e8a3c5b7d9f1e3a5c7b}
 unset DEBUG DEV_ORIGINS CHAT_VAR_DIR VITE_DEV_MODE
-PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -qX -v ON_ERROR_STOP=1 \
-  -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
+if [ "${BENCH_KEEP_DB:-}" != 1 ]; then
+  PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -qX -v ON_ERROR_STOP=1 \
+    -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >/dev/null
+fi
 cd "$PROJECT/backend"
 ../.venv/bin/python manage.py migrate --noinput --verbosity 0
 exec ../.venv/bin/python -m chat.serve --bind 127.0.0.1 --port "$PORT"

@@ -17,6 +17,7 @@ import functools
 import logging
 import uuid
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.services import user_wire
@@ -50,6 +51,9 @@ class _NoFlow:
     def consumed(self, size: int) -> None:
         pass
 
+    def send_shared(self, text: str) -> bool:
+        return False
+
     async def writable(self) -> None:
         pass
 
@@ -61,6 +65,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
     hub = None  # set once the socket is authenticated
     accepted = False
     logged_out = False
+
+    async def dispatch(self, message):
+        # Channels' own dispatch first closes the thread's stale database
+        # connections, a thread hop for every frame in and out of the socket.
+        # This consumer touches the database only in deadlines.db's threads,
+        # which do that themselves, and in chat/store.py's pool.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self):
         account = self.scope.get("user")
@@ -186,7 +200,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         buffered = self.buffers.get(room)
         if buffered is not None:
             buffered.append(text)
-        elif room in self.rooms:
+        elif room in self.rooms and not self.flow.send_shared(text):
             await self.send(text_data=text)
 
     async def deliver_presence(self, room: str, text: str, joins: list[dict], leaves: list[dict]) -> None:

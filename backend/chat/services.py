@@ -16,8 +16,9 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from accounts.services import user_wire
 from chat.models import Membership, Message, Room
-from chat.selectors import MessageDict, message_by_client_id, message_to_dict, messages_latest, messages_since
+from chat.selectors import MessageDict, message_by_client_id, messages_latest, messages_since, timestamp_to_wire
 
 
 class RoomNotFound(Exception):
@@ -185,11 +186,15 @@ class SendStatement:
             if sent >= self.rate.limit:
                 raise SendLimited()
             raise RoomNotFound(self.room)
-        message = Message(
-            pk=message_id, room=Room(name=self.room), seq=seq, author=self.user, body=self.body,
-            client_id=self.client_id, created_at=created_at,
-        )
-        return message_to_dict(message)
+        return {
+            "id": message_id,
+            "room": self.room,
+            "seq": seq,
+            "author": user_wire(self.user),
+            "body": self.body,
+            "created_at": timestamp_to_wire(created_at),
+            "client_id": self.client_id,
+        }
 
 
 def _insert_in_a_transaction(statement: SendStatement) -> tuple:

@@ -113,6 +113,23 @@ class SocketFlow:
         if "input" in self._paused and self._inbound <= INPUT_LOW_WATER:
             self._resume_reading("input")
 
+    def send_shared(self, text: str) -> bool:
+        """Sends `text`, which the hub hands to many sockets, straight to this
+        socket's protocol; False where there is no such path (the caller sends
+        it the ASGI way).
+
+        Past the ASGI send (Channels, then Daphne's reply dispatch) and with
+        the WebSocket frame built once for all of a fan-out's sockets
+        (autobahn's prepared message, the one it has for broadcasts): a
+        delivery is one transport write.
+        """
+        protocol = self._protocol
+        if protocol.state != protocol.STATE_OPEN:
+            return True  # going or gone: as serverSend, nothing to send
+        protocol.sendPreparedMessage(_prepared(protocol, text))
+        self.sent(len(text))
+        return True
+
     # ---- the protocol's side ----------------------------------------------------
 
     def received(self, size: int) -> None:
@@ -183,6 +200,19 @@ class SocketFlow:
         self._protocol.closeHandshakeTimeout = SLOW_CLOSE_TIMEOUT
         self._protocol.serverClose(code=TRY_AGAIN_LATER)
         self.close()
+
+
+# The frame of the text being fanned out: the hub hands one str object to every
+# local socket of a room in turn, so its identity tells the next delivery of
+# the same frame from a new one.
+_last_prepared: tuple[str, object] | None = None
+
+
+def _prepared(protocol: ChatWebSocketProtocol, text: str):
+    global _last_prepared
+    if _last_prepared is None or _last_prepared[0] is not text:
+        _last_prepared = (text, protocol.factory.prepareMessage(text.encode("utf-8")))
+    return _last_prepared[1]
 
 
 class ChatWebSocketProtocol(WebSocketProtocol):

@@ -145,7 +145,7 @@ if REDIS_URL:
             # quarter less server CPU per delivery, half the Redis CPU). It keeps
             # nothing for a process that is away; the store does (see
             # docs/architecture.md, "Live delivery").
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "chat.layers.PubSubChannelLayer",
             "CONFIG": {
                 # socket_timeout None: an idle read must never time out (see stack notes).
                 "hosts": [{"address": REDIS_URL, "socket_timeout": None}],

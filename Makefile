@@ -87,7 +87,7 @@ test: test-backend test-frontend test-browser
 # bench/README.md's harness: ours against the Channels tutorial design and
 # python-socketio, interleaved, two repetitions (about half an hour); keep other
 # load off the machine meanwhile. Prints the tables; raw lines in bench/results/raw/.
-BENCH_ARGS ?= --targets tutorial,socketio,project --scenarios s1,s2,s4,s3 --reps 2
+BENCH_ARGS ?= --targets tutorial,socketio,project --scenarios s1,s2,s4,s3,s5 --reps 2
 bench: install build
 	bash bench/setup.sh
 	cd bench && BENCH_PROJECT=$(CURDIR) bash run.sh $(BENCH_ARGS)

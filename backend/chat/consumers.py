@@ -309,14 +309,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _enter_room(self, frame: frames.Join) -> tuple[list[dict], bool]:
         """Membership and the join's messages, in one database call."""
-        enter = db(services.room_enter)
         try:
-            return await enter(user=self.account, name=frame.room, since=frame.since, create=False)
+            return await store.room_enter(user=self.account, name=frame.room, since=frame.since, create=False)
         except services.RoomNotFound:
             # Making a room is limited per user (CHAT_ROOM_CREATE_RATE); joining one is not.
             if not await get_limiter("CHAT_ROOM_CREATE_RATE").hit(f"rooms:{self.user['id']}"):
                 raise FrameError("rate_limited", "too many new rooms; wait a minute", frame.ref) from None
-            return await enter(user=self.account, name=frame.room, since=frame.since)
+            return await store.room_enter(user=self.account, name=frame.room, since=frame.since, create=True)
 
     def _require_joined(self, frame) -> None:
         if frame.room not in self.rooms:

@@ -83,13 +83,18 @@ def message_by_client_id(*, user: Any, client_id: str) -> MessageDict | None:
     return None if message is None else message_to_dict(message)
 
 
-def messages_latest(*, room: str, limit: int = 50) -> tuple[list[MessageDict], bool]:
+# A join's page: the newest messages, or those after `since`.
+LATEST_PAGE = 50
+SINCE_PAGE = 500
+
+
+def messages_latest(*, room: str, limit: int = LATEST_PAGE) -> tuple[list[MessageDict], bool]:
     """The newest `limit` messages, ascending; has_more when older ones exist."""
     rows = list(_messages().filter(room__name=room).order_by("-seq")[: max(limit, 0) + 1])
     return _page(rows, limit, newest_first=True)
 
 
-def messages_since(*, room: str, since: int, limit: int = 500) -> tuple[list[MessageDict], bool]:
+def messages_since(*, room: str, since: int, limit: int = SINCE_PAGE) -> tuple[list[MessageDict], bool]:
     """The oldest `limit` messages with seq > since, ascending; has_more when the
     page was cut short, so the client asks again from its last seq."""
     rows = list(_messages().filter(room__name=room, seq__gt=since).order_by("seq")[: max(limit, 0) + 1])

@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from accounts.services import user_wire
 from chat.models import Membership, Message, Room
-from chat.selectors import MessageDict, message_by_client_id, messages_latest, messages_since, timestamp_to_wire
+from chat.selectors import (
+    LATEST_PAGE, SINCE_PAGE, MessageDict, message_by_client_id, messages_latest, messages_since, timestamp_to_wire,
+)
 
 
 class RoomNotFound(Exception):
@@ -58,6 +60,73 @@ def room_enter(
     if since is None:
         return messages_latest(room=name)
     return messages_since(room=name, since=since)
+
+
+# A join of an existing room as one statement (PostgreSQL): the membership
+# (an INSERT that leaves an existing one and its marker alone) and a page of
+# messages with their authors. Always at least one row: the room's id (NULL
+# when there is no such room) and a message, or NULLs when the page is empty.
+# `since` pages go up from it; the latest page goes down from the newest.
+_ENTER_SQL = """
+WITH room AS (
+    SELECT id FROM {room} WHERE name = %(room)s
+), member AS (
+    INSERT INTO {membership} (user_id, room_id, last_read_seq, joined_at)
+    SELECT %(user)s, id, 0, %(now)s FROM room
+    ON CONFLICT (user_id, room_id) DO NOTHING
+), page AS (
+    SELECT m.id, m.seq, m.body, m.client_id, m.created_at, u.id AS author_id, u.{username} AS username
+    FROM {message} m JOIN {user} u ON u.id = m.author_id
+    WHERE m.room_id = (SELECT id FROM room) AND m.seq > %(since)s
+    ORDER BY m.seq {order} LIMIT %(limit)s
+)
+SELECT (SELECT id FROM room), page.id, page.seq, page.body, page.client_id, page.created_at, page.author_id,
+       page.username
+FROM (SELECT 1) AS one LEFT JOIN page ON true
+ORDER BY page.seq {order}
+"""
+
+
+class EnterStatement:
+    """`room_enter` of an existing room as PostgreSQL's single statement (`sql`,
+    `params`), and what its rows mean (`result`); chat/store.py runs it on the
+    event loop. The same pages as messages_latest and messages_since."""
+
+    def __init__(self, *, user: Any, name: str, since: int | None):
+        from django.contrib.auth import get_user_model
+
+        user_model = get_user_model()
+        tables = {
+            "room": Room._meta.db_table, "membership": Membership._meta.db_table,
+            "message": Message._meta.db_table, "user": user_model._meta.db_table,
+            "username": user_model.USERNAME_FIELD,
+        }
+        self.name, self.latest = name, since is None
+        self.limit = LATEST_PAGE if self.latest else SINCE_PAGE
+        self.sql = _ENTER_SQL.format(**tables, order="DESC" if self.latest else "ASC")
+        self.params = {
+            "room": name, "user": user.pk, "now": timezone.now(), "since": -1 if self.latest else since,
+            "limit": self.limit + 1,
+        }
+
+    def result(self, rows: list[tuple]) -> tuple[list[MessageDict], bool]:
+        """(messages ascending, has_more); RoomNotFound when there is no such room."""
+        if rows[0][0] is None:
+            raise RoomNotFound(self.name)
+        messages: list[MessageDict] = [
+            {
+                "id": message_id, "room": self.name, "seq": seq,
+                "author": {"id": author_id, "username": username},
+                "body": body, "created_at": timestamp_to_wire(created_at), "client_id": client_id,
+            }
+            for _, message_id, seq, body, client_id, created_at, author_id, username in rows
+            if message_id is not None
+        ]
+        has_more = len(messages) > self.limit
+        messages = messages[: self.limit]
+        if self.latest:
+            messages.reverse()
+        return messages, has_more
 
 
 def _next_seq(room: str) -> tuple[int, int]:

@@ -1,11 +1,13 @@
-"""A `send`'s write: one statement, with a deadline, announced even when late.
+"""The two statements of every socket's everyday traffic, on the event loop.
 
-On PostgreSQL the send's single statement (services.SendStatement) runs on the
-event loop through psycopg's async driver and a small pool of this process's
-own connections: no thread hop and no ORM per message. A thread hop per send
-(`database_sync_to_async`) cost about a third of the server's CPU in small
-rooms (issue 7, bench/README.md). Elsewhere (SQLite) it is
-services.message_create in a database thread, as every other database call.
+On PostgreSQL a `send` (services.SendStatement) and a `join` of an existing
+room (services.EnterStatement) are one statement each, run through psycopg's
+async driver and a small pool of this process's own connections: no thread
+hop and no ORM. A thread hop per send (`database_sync_to_async`) cost about a
+third of the server's CPU in small rooms, and the join's ORM queries in a
+thread a third of a connect storm's (issue 7, README "Speed"). Elsewhere
+(SQLite), and for a join that makes a room, they are services functions in a
+database thread, as every other database call.
 
 Either way a write may outlive its deadline: the socket is answered
 `server_error`, yet the statement may still commit once the database answers.
@@ -65,10 +67,22 @@ async def message_create(
     return statement.result(row), True
 
 
-async def _execute(statement: services.SendStatement) -> tuple:
+async def room_enter(*, user: Any, name: str, since: int | None, create: bool) -> tuple[list[MessageDict], bool]:
+    """services.room_enter within CHAT_DB_TIMEOUT, as DependencyTimeout past it."""
+    if connections["default"].vendor != "postgresql" or create:
+        return await db(services.room_enter)(user=user, name=name, since=since, create=create)
+    statement = services.EnterStatement(user=user, name=name, since=since)
+    try:
+        rows = await asyncio.wait_for(_execute(statement, all_rows=True), settings.CHAT_DB_TIMEOUT)
+    except TimeoutError:
+        raise DependencyTimeout("the database did not answer a join in time") from None
+    return statement.result(rows)
+
+
+async def _execute(statement: services.SendStatement | services.EnterStatement, *, all_rows: bool = False):
     async with (await _pool()).connection() as connection:
         cursor = await connection.execute(statement.sql, statement.params)
-        return await cursor.fetchone()
+        return await (cursor.fetchall() if all_rows else cursor.fetchone())
 
 
 def _announce_when_done(write: asyncio.Future, statement: services.SendStatement) -> None:

@@ -45,10 +45,10 @@ async def message_create(
     *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None
 ) -> tuple[MessageDict, bool]:
     """services.message_create within CHAT_DB_TIMEOUT, as DependencyTimeout past it."""
-    if connections["default"].vendor != "postgresql":
+    if not on_event_loop():
         return await db(services.message_create)(user=user, room=room, body=body, client_id=client_id, rate=rate)
     statement = services.SendStatement(user=user, room=room, body=body, client_id=client_id, rate=rate)
-    write = asyncio.ensure_future(_execute(statement))
+    write = asyncio.ensure_future(_execute(statement.sql, statement.params))
     try:
         # Shielded: a write cut off by the deadline (or by the socket closing)
         # goes on, so that what it stores is announced.
@@ -69,19 +69,43 @@ async def message_create(
 
 async def room_enter(*, user: Any, name: str, since: int | None, create: bool) -> tuple[list[MessageDict], bool]:
     """services.room_enter within CHAT_DB_TIMEOUT, as DependencyTimeout past it."""
-    if connections["default"].vendor != "postgresql" or create:
+    if not on_event_loop() or create:
         return await db(services.room_enter)(user=user, name=name, since=since, create=create)
     statement = services.EnterStatement(user=user, name=name, since=since)
+    return statement.result(await read(statement.sql, statement.params, all_rows=True, what="a join"))
+
+
+def on_event_loop() -> bool:
+    """True where this module runs statements on the event loop (PostgreSQL)."""
+    return connections["default"].vendor == "postgresql"
+
+
+async def read(sql: str, params: dict | list, *, all_rows: bool = False, what: str = "a read"):
+    """A read-only statement through the pool within CHAT_DB_TIMEOUT: its first
+    row (None if none) or all its rows; DependencyTimeout past the deadline."""
+    query = asyncio.ensure_future(_execute(sql, params, all_rows=all_rows))
     try:
-        rows = await asyncio.wait_for(_execute(statement, all_rows=True), settings.CHAT_DB_TIMEOUT)
+        # Shielded, and left to finish by itself past the deadline: cancelled
+        # mid-statement, the pool would wait on the stalled connection to put
+        # it back, and so would this caller.
+        return await asyncio.wait_for(asyncio.shield(query), settings.CHAT_DB_TIMEOUT)
     except TimeoutError:
-        raise DependencyTimeout("the database did not answer a join in time") from None
-    return statement.result(rows)
+        query.add_done_callback(_forget)
+        raise DependencyTimeout(f"the database did not answer {what} in time") from None
+    except asyncio.CancelledError:
+        query.add_done_callback(_forget)
+        raise
 
 
-async def _execute(statement: services.SendStatement | services.EnterStatement, *, all_rows: bool = False):
+def _forget(query: asyncio.Future) -> None:
+    # An abandoned read's outcome; its error was the caller's DependencyTimeout already.
+    if not query.cancelled():
+        query.exception()
+
+
+async def _execute(sql: str, params: dict | list, *, all_rows: bool = False):
     async with (await _pool()).connection() as connection:
-        cursor = await connection.execute(statement.sql, statement.params)
+        cursor = await connection.execute(sql, params)
         return await (cursor.fetchall() if all_rows else cursor.fetchone())
 
 

@@ -8,6 +8,8 @@ membership and marker, the same refusals.
 
 import json
 
+import pytest
+
 from chat.tests.test_seq_concurrency import database_url, django_env  # noqa: F401 (fixtures)
 
 SCRIPT = """
@@ -87,3 +89,71 @@ def test_the_store_answers_as_the_orm_does(django_env):  # noqa: F811
     assert got["limited"] == "SendLimited" and stored_d3 is None and stored_d4 is None
     # Entering made dave a member of both rooms; his sends moved his marker.
     assert orm["dave_in"] == [["quiet", 0], ["race", 122]]
+
+
+SESSIONS = """
+import asyncio, json
+from datetime import timedelta
+from types import SimpleNamespace
+import django
+django.setup()
+from django.contrib import auth
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+from chat import session as chat_session, store
+
+users = get_user_model().objects
+
+def logged_in(username):
+    user = users.create_user(username=username, password="pw-" + username)
+    session = SessionStore()
+    session[auth.SESSION_KEY] = str(user.pk)
+    session[auth.BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[auth.HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return user, session.session_key
+
+keys = {}
+for name in ("plain", "expired", "inactive", "repassworded", "tampered", "other_backend"):
+    keys[name] = logged_in(name)[1]
+Session.objects.filter(session_key=keys["expired"]).update(expire_date=timezone.now() - timedelta(seconds=1))
+users.filter(username="inactive").update(is_active=False)
+changed = users.get(username="repassworded"); changed.set_password("new"); changed.save()
+Session.objects.filter(session_key=keys["tampered"]).update(session_data="not-a-signed-session")
+other = SessionStore(keys["other_backend"]); other[auth.BACKEND_SESSION_KEY] = "some.other.Backend"; other.save()
+keys["unknown"] = "x" * 32
+keys["short"] = "abc"
+
+def django_says(key):
+    user = auth.get_user(SimpleNamespace(session=SessionStore(key)))
+    return user.get_username() if user.is_authenticated else None
+
+async def loop_says():
+    got = {}
+    for name, key in keys.items():
+        user = await chat_session._session_user_on_the_loop(SessionStore(key))
+        got[name] = user.get_username() if user.is_authenticated else None
+    await store.close_pool()
+    return got
+
+got = asyncio.run(loop_says())
+flushed = not Session.objects.filter(session_key=keys["repassworded"]).exists()
+print(json.dumps({"got": got, "django": {name: django_says(key) for name, key in keys.items()}, "flushed": flushed}))
+"""
+
+
+# The event-loop path is PostgreSQL's; SQLite keeps Django's get_user.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_handshake_reads_the_session_user_as_django_does(django_env):  # noqa: F811
+    _, run = django_env
+    done = run("-c", SESSIONS)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert result["got"] == result["django"]
+    assert result["got"] == {"plain": "plain", "expired": None, "inactive": None, "repassworded": None,
+                             "tampered": None, "other_backend": None, "unknown": None, "short": None}
+    # A hash that no longer matches is Django's to answer: it flushes the session.
+    assert result["flushed"]

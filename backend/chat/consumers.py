@@ -54,6 +54,9 @@ class _NoFlow:
     def send_shared(self, text: str) -> bool:
         return False
 
+    def send_text(self, text: str) -> bool:
+        return False
+
     async def writable(self) -> None:
         pass
 
@@ -192,7 +195,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     async def send_frame(self, frame: dict) -> None:
-        await self.send(text_data=frames.dumps(frame))
+        text = frames.dumps(frame)
+        if not self.flow.send_text(text):
+            await self.send(text_data=text)
 
     # ---- the hub's side (hub.Subscriber) -------------------------------------------
 

@@ -130,6 +130,12 @@ class SocketFlow:
         self.sent(len(text))
         return True
 
+    def send_text(self, text: str) -> bool:
+        """Sends a frame of this socket's own (an answer) straight to its protocol,
+        past the ASGI send, in order with it (Daphne's send does not queue)."""
+        self._protocol.serverSend(text)
+        return True
+
     # ---- the protocol's side ----------------------------------------------------
 
     def received(self, size: int) -> None:

@@ -1,8 +1,11 @@
 """One consumer per socket: authenticate, decode, dispatch, await domain functions.
 
 Rooms, live frames and presence go through the process's hub; every group send
-through events.py; reads and writes through selectors/services in a thread, each
-with a deadline (chat/deadlines.py). What one socket may cost is bounded here:
+through events.py; a `send` and a `join` through chat/store.py (one statement
+each on the event loop with PostgreSQL); other reads and writes through
+selectors/services in a thread; each with a deadline (chat/deadlines.py). Live
+frames and answers go straight to the socket's protocol where the server has
+one (chat/transport.py). What one socket may cost is bounded here:
 a token per frame, repeated `typing` at most once a second per room, a bounded
 number of requests in flight (chat/lanes.py; `ping` answers after the requests
 before it, or within half a second while they wait on a stalled dependency), no

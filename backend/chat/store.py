@@ -33,8 +33,9 @@ from chat.selectors import MessageDict
 
 log = logging.getLogger(__name__)
 
-# Connections per process for sends: each holds a statement for about a
-# millisecond, and PostgreSQL orders a room's sends by its row lock anyway.
+# Connections per process: each holds a statement of a send, a join or a
+# handshake for about a millisecond, and PostgreSQL orders a room's sends by
+# its row lock anyway.
 POOL_SIZE = 4
 
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future] = weakref.WeakKeyDictionary()
@@ -137,7 +138,7 @@ async def _pool() -> AsyncConnectionPool:
 async def _open_pool() -> AsyncConnectionPool:
     pool = AsyncConnectionPool(
         kwargs=_connection_params(), min_size=1, max_size=POOL_SIZE, open=False, configure=_configure,
-        name="chat-sends",
+        name="chat-store",
     )
     await pool.open()
     return pool

@@ -45,17 +45,27 @@ def timestamp_to_wire(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def message_wire(
+    *, id: int, room: str, seq: int, author: UserDict, body: str, created_at: datetime, client_id: str
+) -> MessageDict:
+    """The wire MESSAGE from its parts (a model, or a raw statement's row)."""
+    return {
+        "id": id,
+        "room": room,
+        "seq": seq,
+        "author": author,
+        "body": body,
+        "created_at": timestamp_to_wire(created_at),
+        "client_id": client_id,
+    }
+
+
 def message_to_dict(message: Message) -> MessageDict:
     """The wire MESSAGE; expects `room` and `author` already loaded (select_related)."""
-    return {
-        "id": message.pk,
-        "room": message.room.name,
-        "seq": message.seq,
-        "author": user_wire(message.author),
-        "body": message.body,
-        "created_at": timestamp_to_wire(message.created_at),
-        "client_id": message.client_id,
-    }
+    return message_wire(
+        id=message.pk, room=message.room.name, seq=message.seq, author=user_wire(message.author),
+        body=message.body, created_at=message.created_at, client_id=message.client_id,
+    )
 
 
 def _messages() -> QuerySet[Message]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.services import user_wire
 from chat.models import Membership, Message, Room
 from chat.selectors import (
-    LATEST_PAGE, SINCE_PAGE, MessageDict, message_by_client_id, messages_latest, messages_since, timestamp_to_wire,
+    LATEST_PAGE, SINCE_PAGE, MessageDict, message_by_client_id, message_wire, messages_latest, messages_since,
 )
 
 
@@ -113,12 +113,11 @@ class EnterStatement:
         """(messages ascending, has_more); RoomNotFound when there is no such room."""
         if rows[0][0] is None:
             raise RoomNotFound(self.name)
-        messages: list[MessageDict] = [
-            {
-                "id": message_id, "room": self.name, "seq": seq,
-                "author": {"id": author_id, "username": username},
-                "body": body, "created_at": timestamp_to_wire(created_at), "client_id": client_id,
-            }
+        messages = [
+            message_wire(
+                id=message_id, room=self.name, seq=seq, author={"id": author_id, "username": username},
+                body=body, created_at=created_at, client_id=client_id,
+            )
             for _, message_id, seq, body, client_id, created_at, author_id, username in rows
             if message_id is not None
         ]
@@ -255,15 +254,10 @@ class SendStatement:
             if sent >= self.rate.limit:
                 raise SendLimited()
             raise RoomNotFound(self.room)
-        return {
-            "id": message_id,
-            "room": self.room,
-            "seq": seq,
-            "author": user_wire(self.user),
-            "body": self.body,
-            "created_at": timestamp_to_wire(created_at),
-            "client_id": self.client_id,
-        }
+        return message_wire(
+            id=message_id, room=self.room, seq=seq, author=user_wire(self.user), body=self.body,
+            created_at=created_at, client_id=self.client_id,
+        )
 
 
 def _insert_in_a_transaction(statement: SendStatement) -> tuple:

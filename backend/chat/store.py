@@ -18,8 +18,10 @@ sees it live and the client's resend (same client_id) finds it stored.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -49,17 +51,12 @@ async def message_create(
     if not on_event_loop():
         return await db(services.message_create)(user=user, room=room, body=body, client_id=client_id, rate=rate)
     statement = services.SendStatement(user=user, room=room, body=body, client_id=client_id, rate=rate)
-    write = asyncio.ensure_future(_execute(statement.sql, statement.params))
     try:
-        # Shielded: a write cut off by the deadline (or by the socket closing)
-        # goes on, so that what it stores is announced.
-        row = await asyncio.wait_for(asyncio.shield(write), settings.CHAT_DB_TIMEOUT)
-    except TimeoutError:
-        _announce_when_done(write, statement)
-        raise DependencyTimeout("the database did not answer a send in time") from None
-    except asyncio.CancelledError:
-        _announce_when_done(write, statement)
-        raise
+        # A write cut off by the deadline (or by the socket closing) goes on,
+        # and what it stores is announced then.
+        row = await _within_deadline(
+            statement.sql, statement.params, what="a send", abandoned=functools.partial(_announce_late, statement)
+        )
     except IntegrityError:
         existing = await db(selectors.message_by_client_id)(user=user, client_id=client_id)
         if existing is None:
@@ -84,17 +81,27 @@ def on_event_loop() -> bool:
 async def read(sql: str, params: dict | list, *, all_rows: bool = False, what: str = "a read"):
     """A read-only statement through the pool within CHAT_DB_TIMEOUT: its first
     row (None if none) or all its rows; DependencyTimeout past the deadline."""
+    return await _within_deadline(sql, params, all_rows=all_rows, what=what, abandoned=_forget)
+
+
+async def _within_deadline(
+    sql: str, params: dict | list, *, what: str, abandoned: Callable[[asyncio.Future], None], all_rows: bool = False
+):
+    """The statement's row(s), or DependencyTimeout after CHAT_DB_TIMEOUT.
+
+    Shielded, and left to finish by itself past the deadline (or when the
+    caller is cancelled): cancelled mid-statement, the pool would wait on a
+    stalled connection to put it back, and so would the caller. `abandoned`
+    is called with the statement's outcome once it has one.
+    """
     query = asyncio.ensure_future(_execute(sql, params, all_rows=all_rows))
     try:
-        # Shielded, and left to finish by itself past the deadline: cancelled
-        # mid-statement, the pool would wait on the stalled connection to put
-        # it back, and so would this caller.
         return await asyncio.wait_for(asyncio.shield(query), settings.CHAT_DB_TIMEOUT)
     except TimeoutError:
-        query.add_done_callback(_forget)
+        query.add_done_callback(abandoned)
         raise DependencyTimeout(f"the database did not answer {what} in time") from None
     except asyncio.CancelledError:
-        query.add_done_callback(_forget)
+        query.add_done_callback(abandoned)
         raise
 
 
@@ -110,20 +117,18 @@ async def _execute(sql: str, params: dict | list, *, all_rows: bool = False):
         return await (cursor.fetchall() if all_rows else cursor.fetchone())
 
 
-def _announce_when_done(write: asyncio.Future, statement: services.SendStatement) -> None:
-    def done(write: asyncio.Future) -> None:
-        if write.cancelled() or write.exception() is not None:
-            return  # nothing was stored
-        try:
-            message = statement.result(write.result())
-        except (services.RoomNotFound, services.SendLimited):
-            return
-        task = asyncio.ensure_future(events.message_created(message))
-        _late.add(task)
-        task.add_done_callback(_late.discard)
-        log.info("a send stored after its deadline was announced (%s #%s)", message["room"], message["seq"])
-
-    write.add_done_callback(done)
+def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> None:
+    """An abandoned send's outcome: if it stored the message, the room hears of it."""
+    if write.cancelled() or write.exception() is not None:
+        return  # nothing was stored
+    try:
+        message = statement.result(write.result())
+    except (services.RoomNotFound, services.SendLimited):
+        return
+    task = asyncio.ensure_future(events.message_created(message))
+    _late.add(task)
+    task.add_done_callback(_late.discard)
+    log.info("a send stored after its deadline was announced (%s #%s)", message["room"], message["seq"])
 
 
 async def _pool() -> AsyncConnectionPool:

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 UNAUTHENTICATED = 4401
 TOO_MANY_SOCKETS = 4429
+# Direct conversations' names (v2): such a room is never left for good.
+DM_PREFIX = "dm-"
 
 
 def _utf8_length(text: str) -> int:
@@ -218,6 +220,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         elif room in self.rooms:
             await self._send_presence(room, text, joins, leaves)
 
+    async def deliver_direct(self, text: str) -> None:
+        if not self.flow.send_shared(text):
+            await self.send(text_data=text)
+
+    async def leave_for_good(self, room: str, text: str) -> None:
+        if room in self.rooms:
+            await self._forget(room)
+        await self.deliver_direct(text)
+
     async def close_session(self) -> None:
         self.logged_out = True
         if self.accepted:  # else connect closes it once accepted: a close before accept is a 403
@@ -229,6 +240,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return frames.pong(frame.ref)
 
     async def on_rooms(self, frame: frames.Rooms):
+        # Having listed the rooms, the socket is told of new ones (a bare load
+        # generator that never asks is spared a frame per new room).
+        await self.hub.follow_rooms(self)
         rooms = await db(selectors.room_list)(user=self.account)
         online = await self.hub.online_counts([room["name"] for room in rooms])
         return frames.rooms([{**room, "online": online.get(room["name"], 0)} for room in rooms], frame.ref)
@@ -242,13 +256,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.buffers[room] = []
         try:
             await self.hub.subscribe(room, self)
-            messages, has_more = await self._enter_room(frame)
+            messages, has_more, created = await self._enter_room(frame)
             present = await self.hub.enter(room, self)
             self.rosters[room] = Roster(present)
             self.rooms.add(room)
             await self.send_frame(
                 frames.joined(room=room, presence=present, messages=messages, has_more=has_more, ref=frame.ref)
             )
+            if created:  # a new public room enters everybody's list
+                info = {"name": room, "last_seq": 0, "member": False, "unread": 0, "online": len(present)}
+                await events.room_created(info=info, creator_id=self.user["id"])
         except BaseException:
             if room not in self.rooms:  # a first join failed: undo it
                 self.buffers.pop(room, None)
@@ -259,7 +276,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def on_leave(self, frame: frames.Leave):
         # Leaving a room this socket is not in is not an error: `left` either way.
-        if frame.room in self.rooms:
+        if frame.forget:
+            await self._leave_for_good(frame)
+        elif frame.room in self.rooms:
             await self._forget(frame.room)
         return frames.left(room=frame.room, ref=frame.ref)
 
@@ -315,15 +334,29 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # ---- helpers ---------------------------------------------------------------------
 
-    async def _enter_room(self, frame: frames.Join) -> tuple[list[dict], bool]:
-        """Membership and the join's messages, in one database call."""
+    async def _enter_room(self, frame: frames.Join) -> tuple[list[dict], bool, bool]:
+        """Membership and the join's messages, in one database call; and whether the room is new."""
         try:
-            return await store.room_enter(user=self.account, name=frame.room, since=frame.since, create=False)
+            return *await store.room_enter(user=self.account, name=frame.room, since=frame.since, create=False), False
         except services.RoomNotFound:
             # Making a room is limited per user (CHAT_ROOM_CREATE_RATE); joining one is not.
             if not await get_limiter("CHAT_ROOM_CREATE_RATE").hit(f"rooms:{self.user['id']}"):
                 raise FrameError("rate_limited", "too many new rooms; wait a minute", frame.ref) from None
-            return await store.room_enter(user=self.account, name=frame.room, since=frame.since, create=True)
+            return *await store.room_enter(user=self.account, name=frame.room, since=frame.since, create=True), True
+
+    async def _leave_for_good(self, frame: frames.Leave) -> None:
+        """Out of the room and no longer a member; every socket of the user leaves
+        it too and hears `room` with `member` false (this one included)."""
+        if frame.room.startswith(DM_PREFIX):
+            raise FrameError("forbidden", "a direct conversation cannot be left", frame.ref)
+        if frame.room in self.rooms:
+            await self._forget(frame.room)
+        await db(services.room_forget)(user=self.account, room=frame.room)
+        info = await db(selectors.room_info)(user=self.account, name=frame.room)
+        if info is None:
+            return  # no such room: nobody's list holds it
+        online = await self.hub.online_besides(frame.room, self.user["id"])
+        await events.room_left_for_good(user_id=self.user["id"], info={**info, "online": online})
 
     def _require_joined(self, frame) -> None:
         if frame.room not in self.rooms:

@@ -42,6 +42,10 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+# Every socket that has asked for `rooms`, on every process: what enters everybody's list.
+EVERYONE_GROUP = "everyone"
+
+
 async def message_created(message: dict) -> None:
     await _to_room(message["room"], frames.message(message))
 
@@ -78,6 +82,22 @@ async def user_sessions_closed(
         user_group(user_id),
         {"type": "user.close", "user": user_id, "session_key": None, "keep_session_key": keep_session_key,
          "kept_key_now": kept_key_now},
+    )
+
+
+async def room_left_for_good(*, user_id: int, info: dict) -> None:
+    """Every socket of the user leaves the room and is told with `room` (`member` false)."""
+    await _group_send(
+        user_group(user_id),
+        {"type": "user.room_left", "user": user_id, "room": info["name"], "text": frames.dumps(frames.room_info(info))},
+    )
+
+
+async def room_created(*, info: dict, creator_id: int) -> None:
+    """A new public room enters everybody's list: `room` to every socket that
+    follows the list (hub.follow_rooms) but the creator's (theirs got `joined`). `info` is what a non-member's `rooms` says."""
+    await _group_send(
+        EVERYONE_GROUP, {"type": "everyone.frame", "text": frames.dumps(frames.room_info(info)), "exclude_user": creator_id}
     )
 
 

@@ -67,6 +67,8 @@ class Join:
 class Leave:
     room: str
     ref: str | None = None
+    # v2: leave for good, not only this socket: the membership goes too.
+    forget: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +229,8 @@ def _parse_join(f: _Fields) -> Frame:
 
 
 def _parse_leave(f: _Fields) -> Frame:
-    return Leave(room=f.room(), ref=f.ref)
+    forget = f.data.get("forget") is not None and f.boolean("forget")
+    return Leave(room=f.room(), ref=f.ref, forget=forget)
 
 
 def _parse_send(f: _Fields) -> Frame:
@@ -303,6 +306,12 @@ def joined(*, room: str, presence: list[dict], messages: list[dict], has_more: b
 
 def left(*, room: str, ref: str | None = None) -> dict:
     return _with_ref({"type": "left", "room": room}, ref)
+
+
+def room_info(info: dict) -> dict:
+    """Unasked: a room entered the user's list or left it for good; ROOMINFO is
+    a `rooms` entry, in the same shape."""
+    return {"type": "room", "room": info}
 
 
 def sent(*, message: dict, ref: str | None = None) -> dict:

@@ -3,7 +3,9 @@
 Phoenix calls this the "fastlane". A socket does not get a channel of its own.
 Instead one `Hub` per event loop owns a single channel and joins the groups its
 sockets need: `room.<name>` while at least one local socket is in the room,
-`user.<id>` while that user has a local socket (so a logout can close them).
+`user.<id>` while that user has a local socket (so a logout can close them, and
+a room left for good is left by all of them), and `everyone` while a socket
+here follows the room list (a new public room enters everybody's list).
 A group message carries its frame already serialized (events.py does that once);
 the hub hands the same text to every local socket in the room, so the cost per
 recipient is one ASGI send and no JSON work.
@@ -27,7 +29,7 @@ from channels.layers import get_channel_layer
 
 from chat import deadlines, events, timing
 from chat.announce import PresenceAnnouncer
-from chat.events import log_failure, room_group, user_group
+from chat.events import EVERYONE_GROUP, log_failure, room_group, user_group
 from chat.presence import get_presence_store
 from chat.presence.base import sorted_users
 from chat.sockets import get_socket_registry
@@ -50,6 +52,12 @@ class Subscriber(Protocol):
 
     async def close_session(self) -> None:
         """The session was logged out: close the socket with 4401."""
+
+    async def deliver_direct(self, text: str) -> None:
+        """Send one serialized frame that belongs to no joined room (`room`)."""
+
+    async def leave_for_good(self, room: str, text: str) -> None:
+        """The user left `room` for good (on any socket): out of it, then send `text`."""
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
@@ -133,7 +141,12 @@ class Hub:
         """A new socket: join its user's group."""
         await self._join(user_group(sub.user["id"]), sub)
 
+    async def follow_rooms(self, sub: Subscriber) -> None:
+        """The socket listed the rooms: from now on it hears of every new public room."""
+        await self._join(EVERYONE_GROUP, sub)
+
     async def unregister(self, sub: Subscriber) -> None:
+        await self._leave(EVERYONE_GROUP, sub)
         await self._leave(user_group(sub.user["id"]), sub)
 
     async def subscribe(self, room: str, sub: Subscriber) -> None:
@@ -238,6 +251,13 @@ class Hub:
             lambda: {room: len(self._local_users(room)) for room in rooms},
         )
 
+    async def online_besides(self, room: str, user_id: int) -> int:
+        """Distinct users present in the room but `user_id` (on the way out on every socket)."""
+        users = await self._shared_or_local(
+            self.presence.users(room=room), "presence users", lambda: list(self._local_users(room).values())
+        )
+        return sum(1 for user in users if user["id"] != user_id)
+
     def _local_users(self, room: str) -> dict[int, dict]:
         return {sub.user["id"]: sub.user for sub in self._present.get(room, ())}
 
@@ -294,6 +314,13 @@ class Hub:
             await self._fan_out(message)
         elif kind == "user.close":
             await self._close_sessions(message)
+        elif kind == "user.room_left":
+            await self._each(user_group(message["user"]), lambda sub: sub.leave_for_good(message["room"], message["text"]))
+        elif kind == "everyone.frame":
+            exclude_user = message.get("exclude_user")
+            await self._each(
+                EVERYONE_GROUP, lambda sub: sub.deliver_direct(message["text"]), skip=lambda sub: sub.user["id"] == exclude_user
+            )
         else:
             log.warning("hub got an unknown message type %r", kind)
 
@@ -311,6 +338,20 @@ class Hub:
                     await sub.deliver_presence(room, text, message["joins"], message["leaves"])
                 else:
                     await sub.deliver(room, text)
+            except Exception as error:
+                # One broken socket must not cost the others their frame.
+                log_failure(log, f"delivery to {sub.conn} failed", error)
+
+    async def _each(
+        self, group: str, deliver: Callable[[Subscriber], Awaitable[None]],
+        skip: Callable[[Subscriber], bool] = lambda sub: False,
+    ) -> None:
+        # A copy: a delivery may await, and sockets come and go meanwhile.
+        for sub in list(self._members.get(group, ())):
+            if skip(sub):
+                continue
+            try:
+                await deliver(sub)
             except Exception as error:
                 # One broken socket must not cost the others their frame.
                 log_failure(log, f"delivery to {sub.conn} failed", error)

@@ -121,8 +121,9 @@ def messages_before(*, room: str, before: int, limit: int = 50) -> tuple[list[Me
 # ---- rooms ------------------------------------------------------------------
 
 
-def room_list(*, user: Any) -> list[RoomDict]:
-    """Every room by name, with this user's membership and unread count, in one query.
+def room_list(*, user: Any, name: str | None = None) -> list[RoomDict]:
+    """Every room by name (or the one named), with this user's membership and
+    unread count, in one query.
 
     Unread counts the messages above the user's read marker that others wrote;
     for a non-member the marker is NULL, so nothing matches and it is 0.
@@ -137,7 +138,8 @@ def room_list(*, user: Any) -> list[RoomDict]:
         .values("count")
     )
     rooms = (
-        Room.objects.annotate(
+        (Room.objects.filter(name=name) if name is not None else Room.objects.all())
+        .annotate(
             member=Exists(membership),
             read_seq=Subquery(membership.values("last_read_seq")[:1]),
         )
@@ -149,3 +151,9 @@ def room_list(*, user: Any) -> list[RoomDict]:
         {"name": row["name"], "last_seq": row["last_seq"], "member": row["member"], "unread": row["unread"]}
         for row in rooms
     ]
+
+
+def room_info(*, user: Any, name: str) -> RoomDict | None:
+    """The `rooms` entry of one room for this user (without `online`), or None."""
+    rooms = room_list(user=user, name=name)
+    return rooms[0] if rooms else None

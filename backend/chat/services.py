@@ -281,6 +281,13 @@ def _insert_in_a_transaction(statement: SendStatement) -> tuple:
     return message.pk, seq, message.created_at, sent
 
 
+def room_forget(*, user: Any, room: str) -> None:
+    """The user is no longer a member (a `leave` with `forget`): the membership
+    and its read marker go, so the room lists as `member` false, `unread` 0.
+    A no-op for unknown rooms and non-members."""
+    Membership.objects.filter(user_id=user.pk, room__name=room).delete()
+
+
 def read_marker_move(*, user: Any, room: str, seq: int) -> None:
     """Moves the marker forward to min(seq, room.last_seq); never back.
 

@@ -439,3 +439,64 @@ async def test_logout_right_after_the_handshake_closes_the_socket(alice, login, 
     socket = await sockets(session)
     await events.session_closed(user_id=alice.pk, session_key=session)
     assert await socket.communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
+
+
+# ---- leaving for good, and the room list kept live (v2's leave with forget, unasked room) ----
+
+
+async def test_leave_for_good_takes_every_socket_of_the_user_out_and_tells_each(alice, bob, login, sockets):
+    a1 = await sockets(await login(alice))
+    a2 = await sockets(await login(alice))
+    b = await sockets(await login(bob))
+    await b.join("lobby")
+    await a1.join("lobby")
+    assert (await b.recv())["joins"] == [user_dict(alice)]
+    await a2.join("lobby")
+    await b.request({"type": "send", "room": "lobby", "body": "unread for alice", "client_id": "b1"})
+    await b.recv()  # its own live frame
+    await a1.recv()
+    await a2.recv()
+
+    await a1.send({"type": "leave", "room": "lobby", "forget": True, "ref": "bye"})
+    info = {"name": "lobby", "last_seq": 1, "member": False, "unread": 0, "online": 1}
+    replies = [await a1.recv(), await a1.recv()]
+    assert sorted(replies, key=lambda f: f["type"]) == [
+        {"type": "left", "ref": "bye", "room": "lobby"},
+        {"type": "room", "room": info},
+    ]
+    assert await a2.recv() == {"type": "room", "room": info}
+    # Announced once, when the user's last socket is out.
+    assert await b.recv() == {"type": "presence", "room": "lobby", "joins": [], "leaves": [user_dict(alice)]}
+    assert await b.quiet()
+
+    await b.request({"type": "send", "room": "lobby", "body": "after", "client_id": "b2"})
+    assert await a1.quiet() and await a2.quiet()
+    assert (await a2.request({"type": "send", "room": "lobby", "body": "x", "client_id": "a"}))["code"] == "not_joined"
+    listed = (await a2.request({"type": "rooms"}))["rooms"]
+    assert [r for r in listed if r["name"] == "lobby"] == [{**info, "last_seq": 2}]
+
+    # A dm is never left for good; a room that does not exist is left all the same.
+    refused = await a1.request({"type": "leave", "room": "dm-1-2", "forget": True, "ref": "d"})
+    assert (refused["type"], refused["code"], refused["ref"]) == ("error", "forbidden", "d")
+    assert (await a1.request({"type": "leave", "room": "nowhere", "forget": True}))["type"] == "left"
+    assert await a1.quiet()
+    bad = await a1.request({"type": "leave", "room": "lobby", "forget": "yes"})
+    assert bad["code"] == "bad_frame"
+
+
+async def test_a_new_public_room_is_announced_to_sockets_that_listed_the_rooms(alice, bob, login, sockets):
+    a = await sockets(await login(alice))
+    listing = await sockets(await login(bob))
+    silent = await sockets(await login(bob))
+    await listing.request({"type": "rooms"})
+    await a.request({"type": "rooms"})
+
+    await a.join("fresh")
+    assert await listing.recv() == {
+        "type": "room", "room": {"name": "fresh", "last_seq": 0, "member": False, "unread": 0, "online": 1},
+    }
+    assert await silent.quiet()  # never asked for rooms
+    assert await a.quiet()  # the creator has its `joined`
+    await listing.join("fresh")  # joining a room that exists announces nothing
+    assert await a.recv() == {"type": "presence", "room": "fresh", "joins": [user_dict(bob)], "leaves": []}
+    assert await a.quiet() and await silent.quiet()

@@ -1,5 +1,7 @@
 """Reads against a real database: paging windows, has_more, unread counts, query counts."""
 
+import importlib
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,6 +12,7 @@ from chat.selectors import (
     messages_before,
     messages_latest,
     messages_since,
+    room_info,
     room_list,
 )
 from chat.services import message_create, read_marker_move, room_join
@@ -154,6 +157,7 @@ def test_room_list_counts_unread_from_others_only(user, other_user, user_factory
         {"name": "alpha", "last_seq": 1, "member": False, "unread": 0},
         {"name": "beta", "last_seq": 5, "member": True, "unread": 1},
         {"name": "gamma", "last_seq": 1, "member": False, "unread": 0},
+        {"name": "general", "last_seq": 0, "member": False, "unread": 0},
     ]
 
 
@@ -162,12 +166,12 @@ def test_room_list_unread_follows_the_read_marker(user, other_user):
     room_join(user=other_user, name="lobby")
     for i in range(4):
         message_create(user=other_user, room="lobby", body="x", client_id=f"o{i}")
-    assert room_list(user=user)[0]["unread"] == 4
+    assert room_info(user=user, name="lobby")["unread"] == 4
 
     read_marker_move(user=user, room="lobby", seq=3)
 
-    assert room_list(user=user)[0]["unread"] == 1
-    assert room_list(user=other_user)[0]["unread"] == 0
+    assert room_info(user=user, name="lobby")["unread"] == 1
+    assert room_info(user=other_user, name="lobby")["unread"] == 0
 
 
 def test_room_list_is_one_query_however_many_rooms(user, other_user):
@@ -181,9 +185,29 @@ def test_room_list_is_one_query_however_many_rooms(user, other_user):
         rooms = room_list(user=user)
 
     assert len(queries) == 1
-    assert [r["name"] for r in rooms] == [f"room-{i:02}" for i in range(12)]
-    assert [r["unread"] for r in rooms] == [i % 2 for i in range(12)]
+    assert [r["name"] for r in rooms] == ["general"] + [f"room-{i:02}" for i in range(12)]
+    assert [r["unread"] for r in rooms] == [0] + [i % 2 for i in range(12)]
 
 
-def test_room_list_with_no_rooms(user):
-    assert room_list(user=user) == []
+def test_a_new_user_finds_general_from_the_start(user):
+    # Made by migration 0003, so a first-time user has a room to land in.
+    assert room_list(user=user) == [{"name": "general", "last_seq": 0, "member": False, "unread": 0}]
+
+
+def test_general_migration_is_idempotent_and_keeps_an_existing_room(user):
+    from django.apps import apps as current_apps
+
+    general_migration = importlib.import_module("chat.migrations.0003_general_room")
+    room_join(user=user, name="general")
+    message_create(user=user, room="general", body="kept", client_id="g1")
+    general_migration.create_general(current_apps, None)
+    general_migration.create_general(current_apps, None)
+    assert Room.objects.filter(name="general").count() == 1
+    assert room_info(user=user, name="general") == {"name": "general", "last_seq": 1, "member": True, "unread": 0}
+
+
+def test_room_info_is_the_rooms_entry_of_one_room(user, other_user):
+    room_join(user=other_user, name="lobby")
+    message_create(user=other_user, room="lobby", body="x", client_id="o1")
+    assert room_info(user=user, name="lobby") == {"name": "lobby", "last_seq": 1, "member": False, "unread": 0}
+    assert room_info(user=user, name="nowhere") is None

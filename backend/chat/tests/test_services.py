@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from chat.models import Membership, Message, Room
 from chat.selectors import room_list
-from chat.services import RoomNotFound, SendLimited, SendRate, message_create, read_marker_move, room_join
+from chat.services import (
+    RoomNotFound, SendLimited, SendRate, message_create, read_marker_move, room_forget, room_join,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +114,7 @@ def test_message_create_in_unknown_room_raises_and_stores_nothing(user):
     with pytest.raises(RoomNotFound):
         message_create(user=user, room="nowhere", body="x", client_id="c1")
 
-    assert not Room.objects.exists()
+    assert not Room.objects.exclude(name="general").exists()  # general: made by a migration
     assert not Message.objects.exists()
 
 
@@ -126,7 +128,7 @@ def test_own_send_moves_marker_to_the_new_seq(user, other_user):
 
     assert marker(user, "lobby") == 3
     assert marker(other_user, "lobby") == 2
-    assert {r["name"]: r["unread"] for r in room_list(user=user)} == {"lobby": 0}
+    assert {r["name"]: r["unread"] for r in room_list(user=user)} == {"general": 0, "lobby": 0}
 
 
 def test_read_marker_moves_forward_only_and_clamps_to_last_seq(user, other_user):
@@ -205,3 +207,22 @@ def test_a_resend_under_the_rate_is_answered_and_not_counted(user):
 
     assert (again, created) == (first, False)
     assert created_second and second["seq"] == 2
+
+
+def test_room_forget_takes_the_membership_and_its_marker(user, other_user):
+    room_join(user=user, name="lobby")
+    room_join(user=other_user, name="lobby")
+    message_create(user=other_user, room="lobby", body="1", client_id="o1")
+    read_marker_move(user=user, room="lobby", seq=1)
+
+    room_forget(user=user, room="lobby")
+    room_forget(user=user, room="lobby")  # again: nothing to do
+    room_forget(user=user, room="nowhere")
+
+    assert {r["name"]: (r["member"], r["unread"]) for r in room_list(user=user)} == {
+        "general": (False, 0), "lobby": (False, 0),
+    }
+    assert marker(other_user, "lobby") == 1  # the others' memberships stay (their own send moved it)
+    # Joined again later: a new member, the marker from 0.
+    room_join(user=user, name="lobby")
+    assert marker(user, "lobby") == 0

@@ -289,41 +289,58 @@ describe('sending (outbox)', () => {
     expect(client.room('general').getState().pending).toEqual([])
   })
 
-  it('a request timeout marks it failed; retry sends the same client_id', async () => {
+  it('a request timeout is not a failure: it stays sending and goes again with the same client_id', async () => {
     const server = new FakeServer()
     const client = await started(server)
     server.acceptAll()
     client.open('general')
     await flush()
-    server.answering = false
+    server.holdSends = true
     client.send('general', 'slow')
     await vi.advanceTimersByTimeAsync(10_000)
-    expect(client.room('general').getState().pending).toEqual([
-      expect.objectContaining({ status: 'failed', error: 'No answer from the server' }),
-    ])
-    server.answering = true
-    // Keep the heartbeat happy, then retry.
-    client.retry('general', 'cid-1')
-    expect(client.room('general').getState().pending[0]!.status).toBe('sending')
-    await flush()
+    expect(client.room('general').getState().pending).toEqual([expect.objectContaining({ status: 'sending' })])
+    server.holdSends = false
+    await vi.advanceTimersByTimeAsync(1_000)
     expect(server.sent('send').map((f) => f.client_id)).toEqual(['cid-1', 'cid-1'])
     expect(client.room('general').getState().messages.map((m) => m.body)).toEqual(['slow'])
+    expect(client.room('general').getState().pending).toEqual([])
   })
 
-  it('an error reply marks it failed with a human error and it is not resent by itself', async () => {
+  it('rate_limited: stays sending and goes out by itself, in the order written', async () => {
     const server = new FakeServer()
     const client = await started(server)
     server.acceptAll()
     client.open('general')
     await flush()
-    server.sendErrors = ['rate_limited']
-    client.send('general', 'too fast')
+    server.sendErrors = ['rate_limited', 'rate_limited']
+    client.send('general', 'first')
+    client.send('general', 'second')
+    await flush()
+    expect(client.room('general').getState().pending.map((p) => p.status)).toEqual(['sending', 'sending'])
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(server.sent('send').map((f) => f.body)).toEqual(['first', 'first', 'first', 'second'])
+    expect(client.room('general').getState().messages.map((m) => m.body)).toEqual(['first', 'second'])
+    expect(client.room('general').getState().pending).toEqual([])
+  })
+
+  it('an error that waiting will not fix marks it failed with a human error; it is not resent by itself', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    server.sendErrors = ['invalid_body']
+    client.send('general', 'refused')
     await flush()
     expect(client.room('general').getState().pending).toEqual([
-      expect.objectContaining({ status: 'failed', error: 'Too many messages, slow down' }),
+      expect.objectContaining({ status: 'failed', error: 'A message must be 1 to 4,000 characters' }),
     ])
     await reconnect(server)
+    await vi.advanceTimersByTimeAsync(30_000)
     expect(server.sent('send')).toHaveLength(1)
+    client.retry('general', 'cid-1')
+    await flush()
+    expect(server.sent('send').map((f) => f.client_id)).toEqual(['cid-1', 'cid-1'])
   })
 
   it('survives a reload: the next page load resends what was unacknowledged', async () => {
@@ -386,6 +403,68 @@ describe('unread, presence, typing', () => {
     ;(env.window as FakeEvents).fire('focus')
     await flush()
     expect(server.sent('rooms')).toHaveLength(3)
+  })
+
+  it('asks for rooms when a message arrives for a room it does not list, coalescing the asks', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.holdRooms = true
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    expect(server.sent('rooms')).toHaveLength(1) // on connect, not answered yet
+    // A message for a room the list does not hold (a v2 server adds rooms unasked): ask again, once.
+    const alien = { id: 99, room: 'brand-new', seq: 1, author: bob, body: 'hi', created_at: '2026-11-21T10:00:00Z', client_id: 'x' }
+    server.socket.push({ type: 'message', room: 'brand-new', message: alien })
+    server.socket.push({ type: 'message', room: 'other-new', message: { ...alien, id: 100, room: 'other-new' } })
+    await flush()
+    expect(server.sent('rooms')).toHaveLength(1)
+    server.holdRooms = false
+    await vi.advanceTimersByTimeAsync(10_000) // the first ask times out; the one held back goes
+    expect(server.sent('rooms')).toHaveLength(2)
+    // Listed now: a message there asks nothing.
+    server.store('general', bob, 'known room')
+    await flush()
+    expect(server.sent('rooms')).toHaveLength(2)
+    await reconnect(server)
+    expect(server.sent('rooms')).toHaveLength(3)
+  })
+
+  it('leaves a room for good: leave with forget, not a member, not joined again by a later rooms answer', async () => {
+    const server = new FakeServer()
+    server.store('general', alice, 'mine')
+    server.store('dev', alice, 'mine too')
+    const client = await started(server)
+    server.acceptAll()
+    await flush()
+    expect(client.room('dev').getState().status).toBe('joined')
+    await client.leave('dev')
+    expect(server.sent('leave')).toEqual([expect.objectContaining({ room: 'dev', forget: true })])
+    expect(client.rooms.getState().find((r) => r.name === 'dev')).toEqual(expect.objectContaining({ member: false, unread: 0 }))
+    expect(client.room('dev').getState().status).toBe('error')
+    await reconnect(server)
+    expect(server.sockets.at(-1)!.framesOf('join').map((j) => j.room)).toEqual(['general'])
+    // Opened again by the person: joined anew.
+    client.open('dev')
+    await flush()
+    expect(server.sockets.at(-1)!.framesOf('join').map((j) => j.room)).toEqual(['general', 'dev'])
+  })
+
+  it('an unasked room frame updates the list; member false (left on another tab) takes the room out here too', async () => {
+    const server = new FakeServer()
+    server.store('dev', alice, 'mine')
+    const client = await started(server)
+    server.acceptAll()
+    await flush()
+    const info = { name: 'fresh', last_seq: 0, member: false, unread: 0, online: 1 }
+    server.socket.push({ type: 'room', room: info })
+    expect(client.rooms.getState().map((r) => r.name)).toEqual(['dev', 'fresh'])
+    server.socket.push({ type: 'room', room: { ...info, name: 'dev', last_seq: 1 } })
+    expect(client.rooms.getState().find((r) => r.name === 'dev')!.member).toBe(false)
+    expect(client.room('dev').getState()).toEqual(expect.objectContaining({ status: 'error', error: 'You left this room.' }))
+    expect(client.presence('dev').getState()).toEqual([])
+    await reconnect(server)
+    expect(server.sockets.at(-1)!.framesOf('join')).toEqual([])
   })
 
   it('a join without an answer shows an error, and opening the room again retries it', async () => {

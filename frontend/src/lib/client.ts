@@ -5,9 +5,14 @@ import { SessionApi } from './api'
 import { defaultEnv } from './env'
 import { INVALID_BODY_ERROR, Outbox } from './outbox'
 import { applyPresenceDiff, presenceFromSnapshot } from './presence'
-import { MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody, type JoinedFrame, type RoomsFrame, type ServerFrame } from './protocol'
+import {
+  MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody, type JoinedFrame, type RoomInfo, type RoomsFrame, type ServerFrame,
+} from './protocol'
+import { PushError } from './push'
 import { Room, type RoomHost } from './room'
-import { roomJoined, roomMessageSeen, roomOnline, roomRead, roomsFromServer } from './rooms'
+import {
+  isListed, roomFromServer, roomJoined, roomLeft, roomMessageSeen, roomOnline, roomRead, roomsFromServer,
+} from './rooms'
 import { Socket } from './socket'
 import { createStore, type WritableStore } from './store'
 import { ROOMS_REFRESH_MS } from './timing'
@@ -26,11 +31,16 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const typingByName = new Map<string, { store: WritableStore<User[]>; indicators: TypingIndicators }>()
   /** Rooms kept joined across reconnects. */
   const opened = new Set<string>()
+  /** Rooms left for good here: a `rooms` answer asked before the leave must not join them again. */
+  const forgotten = new Set<string>()
   const readSent = new Map<string, number>()
   /** The highest seq the UI has shown per room; sent as `read` once joined. */
   const readWanted = new Map<string, number>()
   let focused: string | null = null
   let refreshTimer: unknown = null
+  /** A `rooms` request is on its way; `roomsAgain` asks once more when it is answered. */
+  let roomsAsked = false
+  let roomsAgain = false
 
   const selfId = () => session.getState().user?.id ?? null
 
@@ -43,7 +53,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       const me = selfId()
       for (const m of messages) if (m.author.id === me && outbox.has(m.client_id)) outbox.acknowledge(m.client_id)
     },
-    refused: (room) => opened.delete(room.name),
+    refused(room, reason) {
+      opened.delete(room.name)
+      outbox.failRoom(room.name, reason)
+    },
   }
 
   function room(name: string): Room {
@@ -91,8 +104,16 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   const outbox = new Outbox(
     env.storage,
-    (m) => socket.request({ type: 'send', room: m.room, body: m.body, client_id: m.client_id }),
-    (name) => room(name).setPending(outbox.forRoom(name)),
+    {
+      transmit: (m) => socket.request({ type: 'send', room: m.room, body: m.body, client_id: m.client_id }),
+      changed: (name) => room(name).setPending(outbox.forRoom(name)),
+      ready: (name) => room(name).joinedOnSocket,
+      rejoin(name) {
+        if (opened.has(name)) void room(name).join()
+      },
+    },
+    env.clock,
+    env.random,
   )
 
   const outboundTyping = new TypingStatus(env.clock, (name, active) => {
@@ -109,6 +130,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         return outbox.acknowledge(frame.message.client_id)
       case 'typing':
         return typing(frame.room).indicators.typing(frame.user, frame.active)
+      case 'room':
+        return onRoomInfo(frame.room)
       case 'presence': {
         const next = applyPresenceDiff(presence(frame.room).getState(), frame.joins, frame.leaves)
         presence(frame.room).setState(next)
@@ -126,9 +149,28 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   }
 
   function onMessage(message: Message): void {
+    // A room this tab does not list (made or opened elsewhere): the server's list has it.
+    if (!isListed(rooms.getState(), message.room)) requestRooms()
     room(message.room).receive(message)
     rooms.setState((list) => roomMessageSeen(list, message, selfId(), focused))
     typing(message.room).indicators.clear(message.author.id)
+  }
+
+  /** The server's word on one room: it entered this user's list, or was left for good (on any tab). */
+  function onRoomInfo(info: RoomInfo): void {
+    rooms.setState((list) => roomFromServer(list, info, focused))
+    if (!info.member) forget(info.name)
+  }
+
+  function forget(name: string): void {
+    forgotten.add(name)
+    opened.delete(name)
+    readSent.delete(name)
+    readWanted.delete(name)
+    room(name).left()
+    presence(name).setState([])
+    typing(name).indicators.reset()
+    outbox.failRoom(name, 'You left this room')
   }
 
   function onJoined(r: Room, frame: JoinedFrame): void {
@@ -137,7 +179,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     const last = frame.messages[frame.messages.length - 1]
     rooms.setState((list) => roomJoined(list, r.name, last?.seq ?? null, users.length))
     if (r.name === focused) rooms.setState((list) => roomRead(list, r.name))
-    outbox.flush(r.name)
+    outbox.flush()
     sendRead(r.name)
   }
 
@@ -148,21 +190,33 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     if (socket.send({ type: 'read', room: name, seq })) readSent.set(name, seq)
   }
 
+  /** Asks for `rooms`; while one is on its way, asks once more after it instead (coalesced). */
   function requestRooms(): void {
+    if (roomsAsked) {
+      roomsAgain = true
+      return
+    }
     stopRefresh()
     refreshTimer = env.clock.setTimeout(requestRooms, ROOMS_REFRESH_MS)
+    roomsAsked = true
+    roomsAgain = false
     socket.request({ type: 'rooms' }).then(
       (frame) => {
         rooms.setState((list) => roomsFromServer(list, (frame as RoomsFrame).rooms, focused))
         for (const info of (frame as RoomsFrame).rooms) {
           // Keep every room we belong to joined, so its unread count and presence stay live,
-          if (info.member) openRoom(info.name)
+          if (info.member && !forgotten.has(info.name)) openRoom(info.name)
           // and complete from the store what live frames never brought.
           if (opened.has(info.name)) room(info.name).catchUp(info.last_seq)
         }
       },
-      (error: unknown) => console.warn('chat: could not list rooms', error),
-    )
+      (error: unknown) => {
+        if (!(error instanceof PushError && error.code === 'disconnected')) console.warn('chat: could not list rooms', error)
+      },
+    ).finally(() => {
+      roomsAsked = false
+      if (roomsAgain && socket.isConnected) requestRooms()
+    })
   }
 
   function stopRefresh(): void {
@@ -212,6 +266,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     stopRefresh()
     outboundTyping.stop()
     opened.clear()
+    forgotten.clear()
+    roomsAgain = false
     readSent.clear()
     readWanted.clear()
     focused = null
@@ -239,7 +295,24 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }
     outbox.add(message)
     openRoom(name)
-    if (room(name).joinedOnSocket) outbox.flush(name)
+    outbox.flush()
+  }
+
+  /** Leaves the room for good (`leave` with `forget`): not a member any more, on every tab. */
+  async function leave(name: string): Promise<void> {
+    forgotten.add(name)
+    opened.delete(name)
+    outboundTyping.stop(name)
+    try {
+      await socket.request({ type: 'leave', room: name, forget: true })
+    } catch (error) {
+      // Not left (no connection, refused): the room stays as it was.
+      forgotten.delete(name)
+      openRoom(name)
+      throw error
+    }
+    rooms.setState((list) => roomLeft(list, name))
+    forget(name)
   }
 
   return {
@@ -273,7 +346,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       signedOut()
     },
 
-    open: openRoom,
+    open(name) {
+      // Opened by the person: a room left for good earlier is joined again.
+      forgotten.delete(name)
+      openRoom(name)
+    },
+    leave,
     focus(name) {
       focused = name
       if (name !== null) rooms.setState((list) => roomRead(list, name))
@@ -281,8 +359,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     send,
     retry(name, clientId) {
       if (!outbox.retry(clientId)) return
+      forgotten.delete(name)
       openRoom(name)
-      if (room(name).joinedOnSocket) outbox.flush(name)
+      outbox.flush()
     },
     loadOlder: (name) => room(name).loadOlder(),
     markRead(name, seq) {

@@ -1,10 +1,12 @@
 // Messages written here and not yet acknowledged. Each keeps the client_id it
 // was born with, so sending it again after a reconnect, a timeout or a reload
 // is safe: the server stores a client_id once and answers `sent` again.
+// Sending order and retries are sendQueue.ts's rules.
 // Persisted per user, one entry per message, so tabs do not overwrite each
 // other's entries and a reload loses nothing.
-import type { StorageLike } from './env'
+import type { Clock, StorageLike } from './env'
 import { PushError } from './push'
+import { classifyRefusal, dueMessages, inWrittenOrder, retryDelay } from './sendQueue'
 import type { PendingMessage, User } from './types'
 
 /** Why a body the server would refuse (invalid_body) failed, for people. */
@@ -23,20 +25,34 @@ export function humanSendError(error: unknown): string {
   return 'Could not send'
 }
 
-/** Sends one message; the promise settles with the server's answer. */
-export type SendTransmit = (message: PendingMessage) => Promise<unknown>
+/** What the outbox needs from the client. */
+export interface OutboxHost {
+  /** Sends one message; the promise settles with the server's answer. */
+  transmit(message: PendingMessage): Promise<unknown>
+  /** The pending list of `room` changed. */
+  changed(room: string): void
+  /** Whether `room` is joined on the current socket, so a send may go out there. */
+  ready(room: string): boolean
+  /** The server said the room is not joined on this socket: join it again (then flush). */
+  rejoin(room: string): void
+}
 
 export class Outbox {
+  /** In the order written (sendQueue.inWrittenOrder). */
   private items: PendingMessage[] = []
   /** Sent on the current socket and not answered yet: never sent twice on one socket. */
   private readonly inFlight = new Set<string>()
   private storageKey: string | null = null
+  /** Set while sends wait for the rate limit's window (or a hiccup) to pass. */
+  private pause: unknown = null
+  /** Pauses in a row without a send getting through; grows the next pause. */
+  private attempt = 0
 
   constructor(
     private readonly storage: StorageLike | null,
-    private readonly transmit: SendTransmit,
-    /** The pending list of `room` changed. */
-    private readonly onChange: (room: string) => void,
+    private readonly host: OutboxHost,
+    private readonly clock: Clock,
+    private readonly random: () => number,
   ) {}
 
   /** Takes over what this user left unacknowledged (an earlier page load, another tab). */
@@ -44,11 +60,9 @@ export class Outbox {
     this.storageKey = `chat.outbox.${user.id}`
     const stored = this.readStored()
     const held = new Set(this.items.map((m) => m.client_id))
-    const loaded = Object.values(stored)
-      .filter((m) => !held.has(m.client_id))
-      .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
-    this.items = [...this.items, ...loaded]
-    for (const room of new Set(loaded.map((m) => m.room))) this.onChange(room)
+    const loaded = Object.values(stored).filter((m) => !held.has(m.client_id))
+    this.items = inWrittenOrder([...this.items, ...loaded])
+    for (const room of new Set(loaded.map((m) => m.room))) this.host.changed(room)
   }
 
   forRoom(room: string): PendingMessage[] {
@@ -60,33 +74,63 @@ export class Outbox {
   }
 
   add(message: PendingMessage): void {
-    this.items = [...this.items, message]
+    this.items = inWrittenOrder([...this.items, message])
     this.persist(message)
-    this.onChange(message.room)
+    this.host.changed(message.room)
   }
 
   has(clientId: string): boolean {
     return this.items.some((m) => m.client_id === clientId)
   }
 
-  /** Sends every 'sending' message of the room not already sent on this socket. */
-  flush(room: string): void {
-    for (const message of this.items) {
-      if (message.room !== room || message.status !== 'sending' || this.inFlight.has(message.client_id)) continue
+  get waiting(): boolean {
+    return this.pause !== null
+  }
+
+  /** Sends what is due (sendQueue.dueMessages), unless sends are paused for the rate limit. */
+  flush(): void {
+    if (this.pause !== null) return
+    for (const message of dueMessages(this.items, this.inFlight, (room) => this.host.ready(room))) {
       this.inFlight.add(message.client_id)
-      this.transmit(message).then(
+      this.host.transmit(message).then(
         () => {
           this.inFlight.delete(message.client_id)
+          this.attempt = 0
           this.acknowledge(message.client_id)
+          this.flush()
         },
         (error: unknown) => {
           this.inFlight.delete(message.client_id)
-          // Lost with the socket: it stays 'sending' and goes out on the next one.
-          if (error instanceof PushError && error.code === 'disconnected') return
-          this.fail(message.client_id, humanSendError(error))
+          this.refused(message, error)
         },
       )
     }
+  }
+
+  private refused(message: PendingMessage, error: unknown): void {
+    const refusal = classifyRefusal(error)
+    switch (refusal.kind) {
+      case 'resend': // lost with the socket: the next one sends it
+        return
+      case 'wait':
+        return this.waitAndFlush()
+      case 'rejoin':
+        return this.host.rejoin(message.room)
+      case 'fail':
+        this.fail(message.client_id, humanSendError(error))
+        // What was written after it in the room need not wait for the person.
+        return this.flush()
+    }
+  }
+
+  /** Holds every send back for a growing pause, then sends in written order again. */
+  private waitAndFlush(): void {
+    if (this.pause !== null) return
+    this.pause = this.clock.setTimeout(() => {
+      this.pause = null
+      this.flush()
+    }, retryDelay(this.attempt, this.random))
+    this.attempt += 1
   }
 
   /** The server stored it (a `sent`, or our own message seen in the room). */
@@ -95,11 +139,16 @@ export class Outbox {
     if (!message) return
     this.items = this.items.filter((m) => m !== message)
     this.unpersist(clientId)
-    this.onChange(message.room)
+    this.host.changed(message.room)
   }
 
   fail(clientId: string, error: string): void {
     this.replace(clientId, { status: 'failed', error })
+  }
+
+  /** The room cannot be joined: what waits to be sent there will not go out by waiting. */
+  failRoom(room: string, error: string): void {
+    for (const message of this.items) if (message.room === room && message.status === 'sending') this.fail(message.client_id, error)
   }
 
   /** Back to 'sending' with the same client_id; the caller flushes. */
@@ -118,7 +167,10 @@ export class Outbox {
     this.items = []
     this.inFlight.clear()
     this.storageKey = null
-    for (const room of rooms) this.onChange(room)
+    if (this.pause !== null) this.clock.clearTimeout(this.pause)
+    this.pause = null
+    this.attempt = 0
+    for (const room of rooms) this.host.changed(room)
   }
 
   private replace(clientId: string, patch: Partial<PendingMessage>): PendingMessage | null {
@@ -127,7 +179,7 @@ export class Outbox {
     const next = { ...this.items[index]!, ...patch }
     this.items = this.items.map((m, i) => (i === index ? next : m))
     this.persist(next)
-    this.onChange(next.room)
+    this.host.changed(next.room)
     return next
   }
 

@@ -1,4 +1,4 @@
-// The wire frames (shared/protocol.md, version 1) declared once for the browser,
+// The wire frames (shared/protocol.md, version 1 and the parts of 2 this app uses) declared once for the browser,
 // and a validator for every frame the server may send. A frame that does not
 // match is logged and dropped: a bad frame must never crash the app.
 import type { Message, User } from './types'
@@ -17,7 +17,7 @@ export type ClientFrame =
   | { type: 'ping'; ref?: string }
   | { type: 'rooms'; ref?: string }
   | { type: 'join'; room: string; since?: number; ref?: string }
-  | { type: 'leave'; room: string; ref?: string }
+  | { type: 'leave'; room: string; forget?: boolean; ref?: string }
   | { type: 'send'; room: string; body: string; client_id: string; ref?: string }
   | { type: 'history'; room: string; before: number; limit?: number; ref?: string }
   | { type: 'typing'; room: string; active: boolean }
@@ -41,11 +41,13 @@ export interface HistoryFrame {
 export interface MessageFrame { type: 'message'; room: string; message: Message }
 export interface TypingFrame { type: 'typing'; room: string; user: User; active: boolean }
 export interface PresenceFrame { type: 'presence'; room: string; joins: User[]; leaves: User[] }
+/** Unasked (v2): a room entered this user's list, changed, or was left for good (`member` false). */
+export interface RoomFrame { type: 'room'; ref?: string; room: RoomInfo }
 export interface ErrorFrame { type: 'error'; ref?: string; code: string; detail: string }
 
 export type ServerFrame =
   | PongFrame | RoomsFrame | JoinedFrame | LeftFrame | SentFrame | HistoryFrame
-  | MessageFrame | TypingFrame | PresenceFrame | ErrorFrame
+  | MessageFrame | TypingFrame | PresenceFrame | RoomFrame | ErrorFrame
 
 /** A room name the server accepts. */
 export const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
@@ -112,6 +114,7 @@ const validators: Record<ServerFrame['type'], (o: Obj) => boolean> = {
   message: (o) => isStr(o.room) && isMessage(o.message),
   typing: (o) => isStr(o.room) && isUser(o.user) && isBool(o.active),
   presence: (o) => isStr(o.room) && listOf(o.joins, isUser) && listOf(o.leaves, isUser),
+  room: (o) => optRef(o) && isRoomInfo(o.room),
   error: (o) => optRef(o) && isStr(o.code) && isStr(o.detail),
 }
 

@@ -16,8 +16,8 @@ export interface RoomHost {
   joined(room: Room, frame: JoinedFrame): void
   /** Messages were merged into the log (to reconcile the outbox). */
   received(room: Room, messages: readonly Message[]): void
-  /** The server refused the room (bad name): stop keeping it joined. */
-  refused(room: Room): void
+  /** The server refused the room for good (bad name, forbidden): stop keeping it joined. */
+  refused(room: Room, reason: string): void
 }
 
 export const emptyRoomView = (name: string): RoomView => ({
@@ -89,8 +89,9 @@ export class Room {
 
   private failed(error: unknown): void {
     if (!(error instanceof PushError) || error.code === 'disconnected') return
-    this.update({ status: 'error', error: error.message || 'Cannot open this room' })
-    if (error.code === 'invalid_room') this.host.refused(this)
+    const reason = error.message || 'Cannot open this room'
+    this.update({ status: 'error', error: reason })
+    if (error.code === 'invalid_room' || error.code === 'forbidden') this.host.refused(this, reason)
   }
 
   /** The socket is gone: the room must be joined again on the next one. */
@@ -100,6 +101,12 @@ export class Room {
     this.catchingUp = false
     this.fillingGaps = false
     this.update({ status: 'joining', loadingOlder: false })
+  }
+
+  /** Left for good: out of the room until it is opened again (which joins it anew). */
+  left(): void {
+    this.disconnected()
+    this.update({ status: 'error', error: 'You left this room.' })
   }
 
   // ---- messages -----------------------------------------------------------------------

@@ -38,6 +38,24 @@ export function roomsFromServer(held: RoomSummary[], infos: readonly RoomInfo[],
   return [...merged.values()].sort(byName)
 }
 
+/** An unasked `room` frame: the server's word on one room for this user, membership included. */
+export function roomFromServer(list: RoomSummary[], info: RoomInfo, focused: string | null): RoomSummary[] {
+  return upsert(list, info.name, (room) => ({
+    name: info.name,
+    last_seq: Math.max(room.last_seq, info.last_seq),
+    member: info.member,
+    unread: info.name === focused || !info.member ? 0 : info.unread,
+    online: info.online,
+  }))
+}
+
+/** Left for good: listed among the rooms to join, nothing unread. */
+export function roomLeft(list: RoomSummary[], name: string): RoomSummary[] {
+  return list.some((r) => r.name === name) ? upsert(list, name, (room) => ({ ...room, member: false, unread: 0 })) : list
+}
+
+export const isListed = (list: readonly RoomSummary[], name: string) => list.some((r) => r.name === name)
+
 export function roomMessageSeen(
   list: RoomSummary[], message: Message, selfId: number | null, focused: string | null,
 ): RoomSummary[] {

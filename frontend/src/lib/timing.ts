@@ -20,6 +20,12 @@ export const HEARTBEAT_TIMEOUT_MS = 10_000
 /** A request without its reply by then is a visible failure rather than an endless spinner. */
 export const PUSH_TIMEOUT_MS = 10_000
 
+/** A send refused with rate_limited waits this long before its first retry: the server's
+ *  window (20 in 10 s by default) frees a slot about every half second under a steady burst. */
+export const SEND_RETRY_BASE_MS = 1_000
+/** …doubling up to this, the default window's length: by then a slot is certainly free. */
+export const SEND_RETRY_CAP_MS = 10_000
+
 /** Unread counts and `online` drift only by frames we miss; a minute bounds the drift. */
 export const ROOMS_REFRESH_MS = 60_000
 

@@ -105,6 +105,8 @@ export interface ChatClient {
 
   /** Joins the room (creating it) and keeps it joined across reconnects. */
   open(room: string): void
+  /** Leaves the room for good (every tab of this person): not a member any more. */
+  leave(room: string): Promise<void>
   /** Marks the room as the one being read: its unread count stays 0. */
   focus(room: string | null): void
   send(room: string, body: string): void

@@ -8,6 +8,17 @@ import { JoinRoomForm } from './JoinRoomForm'
 import { RoomView } from './RoomView'
 import { documentTitle, normalizeRoomName, roomNameProblem } from './view'
 
+/** Where a person lands (made by the server's migration, so it always exists). */
+export const HOME_ROOM = 'general'
+
+/** Moves focus to the open room's log, as the skip link's target. */
+function focusMessages(event: React.MouseEvent<HTMLAnchorElement>) {
+  const log = document.querySelector<HTMLElement>('[role="log"]')
+  if (!log) return
+  event.preventDefault()
+  log.focus()
+}
+
 export function ChatScreen({ user }: { user: User }) {
   const { client, route } = useServices()
   const room = useStore(route)
@@ -25,6 +36,11 @@ export function ChatScreen({ user }: { user: User }) {
     return () => client.focus(null)
   }, [client, openRoom])
 
+  // The bare address lands in general, in place of it (Back does not come here again).
+  useEffect(() => {
+    if (room === null) route.replace(HOME_ROOM)
+  }, [room, route])
+
   const unreadElsewhere = rooms.reduce((sum, summary) => (summary.name === openRoom ? sum : sum + summary.unread), 0)
   useEffect(() => {
     document.title = documentTitle(openRoom, unreadElsewhere)
@@ -32,6 +48,13 @@ export function ChatScreen({ user }: { user: User }) {
 
   function go(name: string) {
     route.navigate(name)
+  }
+
+  /** After leaving `left` for good: general, or (leaving general) another room of theirs. */
+  function afterLeaving(left: string) {
+    const elsewhere = rooms.find((summary) => summary.member && summary.name !== left)?.name
+    const next = left !== HOME_ROOM ? HOME_ROOM : elsewhere
+    if (next) route.navigate(next)
   }
 
   async function logOut() {
@@ -49,11 +72,14 @@ export function ChatScreen({ user }: { user: User }) {
 
   return (
     <div className="app">
+      <a href="#messages" className="skip-link" onClick={focusMessages}>
+        Skip to messages
+      </a>
       <header className="topbar">
-        <span className="brand">
+        <h1 className="brand">
           <span className="brand-mark" aria-hidden="true" />
           Chat
-        </span>
+        </h1>
         <span className="spacer" />
         <span className="whoami" title={`Signed in as ${user.username}`}>
           <Avatar name={user.username} />
@@ -76,19 +102,14 @@ export function ChatScreen({ user }: { user: User }) {
         </aside>
         <main className="room-area">
           {openRoom !== null ? (
-            <RoomView key={openRoom} room={openRoom} user={user} />
+            <RoomView key={openRoom} room={openRoom} user={user} onLeft={afterLeaving} />
           ) : room !== null ? (
             <div className="empty-state" role="alert">
-              <h1>“{room}” is not a room name</h1>
+              <h2>“{room}” is not a room name</h2>
               <p>{roomProblem}</p>
               <p>Try {normalizeRoomName(room) !== room ? `“${normalizeRoomName(room)}” or ` : ''}another name in the Join form.</p>
             </div>
-          ) : (
-            <div className="empty-state">
-              <h1>Welcome, {user.username}</h1>
-              <p>Pick a room on the left, or type a room name and press Join to open or create one.</p>
-            </div>
-          )}
+          ) : null}
         </main>
       </div>
     </div>

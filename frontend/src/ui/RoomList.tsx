@@ -56,17 +56,19 @@ export function RoomList({ current, rooms, onNavigate }: Props) {
 
   return (
     <nav aria-label="Rooms" className="room-nav">
-      <h2 className="section-title">Rooms</h2>
-      {joined.length === 0 ? (
-        <p className="muted small">You have not joined any room yet.</p>
-      ) : (
-        <ul className="room-list">{joined.map(renderRoom)}</ul>
-      )}
+      <div className="room-group">
+        <h2 className="section-title">Your rooms</h2>
+        {joined.length === 0 ? (
+          <p className="muted small">You have not joined any room yet.</p>
+        ) : (
+          <ul className="room-list">{joined.map(renderRoom)}</ul>
+        )}
+      </div>
       {others.length > 0 && (
-        <>
+        <div className="room-group">
           <h2 className="section-title">More rooms</h2>
           <ul className="room-list">{others.map(renderRoom)}</ul>
-        </>
+        </div>
       )}
     </nav>
   )

@@ -18,8 +18,13 @@ function fakeWindow(initial: string) {
   const listeners = new Set<() => void>()
   const win = {
     location: { pathname: initial },
+    pushed: 0,
     history: {
       pushState(_state: unknown, _title: string, url: string) {
+        win.location.pathname = url
+        win.pushed += 1
+      },
+      replaceState(_state: unknown, _title: string, url: string) {
         win.location.pathname = url
       },
     },
@@ -48,5 +53,15 @@ describe('createRouteStore', () => {
     store.dispose()
     win.back('/r/random')
     expect(seen).toEqual(['random', 'general'])
+  })
+
+  it('replaces the bare address with a room without a step back to it', () => {
+    const win = fakeWindow('/')
+    const store = createRouteStore(win as unknown as Window)
+    expect(store.getState()).toBeNull()
+    store.replace('general')
+    expect(store.getState()).toBe('general')
+    expect(win.location.pathname).toBe('/r/general')
+    expect(win.pushed).toBe(0)
   })
 })

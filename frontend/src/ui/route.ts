@@ -20,6 +20,8 @@ export function pathForRoom(room: string): string {
 export interface RouteStore extends Store<string | null> {
   /** Opens the room (pushState); a no-op when it is already open. */
   navigate(room: string): void
+  /** Opens the room in place of the current entry (replaceState): no step back to where we were. */
+  replace(room: string): void
   dispose(): void
 }
 
@@ -42,6 +44,11 @@ export function createRouteStore(win: Window = window): RouteStore {
     navigate(next) {
       if (next === room) return
       win.history.pushState(null, '', pathForRoom(next))
+      update()
+    },
+    replace(next) {
+      if (next === room) return
+      win.history.replaceState(null, '', pathForRoom(next))
       update()
     },
     dispose() {

@@ -112,6 +112,10 @@ export class FakeServer {
   dropLive = false
   /** While true, `send` frames get no answer (the rest are answered). */
   holdSends = false
+  /** Rooms left for good (`leave` with `forget`): not a member in `rooms` any more. */
+  readonly forgotten = new Set<string>()
+  /** While true, `rooms` frames get no answer (the rest are answered). */
+  holdRooms = false
   /** Errors to answer the next `send` frames with, in order. */
   sendErrors: string[] = []
   /** The newest join page size and the since-join cap (the protocol's 50 and 500). */
@@ -161,10 +165,12 @@ export class FakeServer {
       case 'ping':
         return ws.push({ type: 'pong', ...ref })
       case 'rooms':
+        if (this.holdRooms) return
         return ws.push({
           type: 'rooms', ...ref,
           rooms: [...this.log.entries()].map(([name, log]) => ({
-            name, last_seq: log.length, member: log.some((m) => m.author.id === this.user.id), unread: 0, online: 1,
+            name, last_seq: log.length, unread: 0, online: 1,
+            member: !this.forgotten.has(name) && log.some((m) => m.author.id === this.user.id),
           })),
         })
       case 'join': {
@@ -183,6 +189,10 @@ export class FakeServer {
           type: 'history', ...ref, room: frame.room, messages: older.slice(-limit), has_more: older.length > limit,
         })
       }
+      case 'leave':
+        rooms.delete(frame.room)
+        if (frame.forget) this.forgotten.add(frame.room)
+        return ws.push({ type: 'left', ...ref, room: frame.room })
       case 'send': {
         if (this.holdSends) return
         const code = this.sendErrors.shift()

@@ -59,9 +59,12 @@ run: install build migrate
 	cd backend && DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat ../$(SECRET_FILE))} \
 	  exec ../$(PY) -m chat.serve --bind $(HOST) --port $(PORT)
 
-# Daphne with DEBUG on and DEV_ORIGINS for the Vite dev server; run `npm run dev` beside it.
+# Daphne with DEBUG on and DEV_ORIGINS for the Vite dev server; run `npm run dev`
+# beside it (with the same VITE_PORT, and VITE_HTTP_BASE when PORT is not 8000).
+VITE_PORT ?= 5173
 dev: install migrate
-	cd backend && DEBUG=1 DEV_ORIGINS=$${DEV_ORIGINS:-http://localhost:5173,http://127.0.0.1:5173} \
+	cd backend && DEBUG=1 DEV_ORIGINS=$${DEV_ORIGINS:-http://localhost:$(VITE_PORT),http://127.0.0.1:$(VITE_PORT)} \
+	  VITE_DEV_SERVER_PORT=$${VITE_DEV_SERVER_PORT:-$(VITE_PORT)} \
 	  exec ../$(PY) -m chat.serve --bind $(HOST) --port $(PORT)
 
 # ---- test ------------------------------------------------------------------

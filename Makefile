@@ -94,6 +94,10 @@ test-browser: install-test build chromium
 
 test: test-backend test-frontend test-browser
 
+# The README's pictures (docs/screenshots/): two people chat in Chromium, light, dark and phone.
+screenshots: install-test build chromium
+	npm run screenshots
+
 # ---- bench -----------------------------------------------------------------
 
 # bench/README.md's harness: ours against the Channels tutorial design and

@@ -28,7 +28,8 @@ const djangoStaticPrefix = {
 // Compressed twins written at build time, so the server never compresses per
 // request: whitenoise picks name.br or name.gz by Accept-Encoding. node:zlib
 // does both at their strongest; a dozen lines rather than a plugin dependency
-// (vite-plugin-compression is unmaintained since 2021). Like whitenoise's own
+// (vite-plugin-compression has had no release for years; its successor would be
+// one more package to keep up for what these lines do). Like whitenoise's own
 // compressor, a twin is kept only when it saves at least 5 %.
 const COMPRESSIBLE = /\.(js|mjs|css|html|svg|json|map|txt)$/
 const brotli = promisify(brotliCompress)

@@ -4,8 +4,8 @@
 
 `make run`, `make dev`, the compose file and the end-to-end tests all start the
 server this way. Once the first TCP port listens it prints, on stdout,
-`Chat is running at http://HOST:PORT/` (the address as bound). Without an application argument it serves
-config.asgi:application. Daphne's frame cap is raised to MESSAGE_CAP because it
+`Chat is running at http://HOST:PORT/` (the address as bound). Without an
+application argument it serves config.asgi:application. Daphne's frame cap is raised to MESSAGE_CAP because it
 also caps what the server sends (a `joined` with 500 long messages is far over
 64 KiB); the contract's 64 KiB rule for what clients send is the consumer's.
 """

@@ -11,13 +11,20 @@ VAR := var
 SECRET_FILE := $(VAR)/secret-key
 FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html -type f 2>/dev/null) vite.config.js tsconfig.json
 
-.PHONY: run test install build migrate test-backend test-frontend test-browser chromium test-packages dev clean bench
+.PHONY: run test install install-test build migrate test-backend test-frontend test-browser chromium test-packages dev clean bench screenshots
 
 # ---- install ---------------------------------------------------------------
 
-$(VENV)/.installed: pyproject.toml
+# Two stamps: what running needs (`make run`), and the test extra on top of it
+# (`make test`). Each is redone only when pyproject.toml changes; a `make run`
+# after a `make test` finds both up to date and installs nothing.
+$(VENV)/.installed-run: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed-run
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
@@ -25,7 +32,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed-run node_modules/.installed
+
+install-test: install $(VENV)/.installed-test
 
 # ---- build -----------------------------------------------------------------
 
@@ -39,7 +48,7 @@ $(SECRET_FILE):
 	$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 	chmod 600 $@
 
-migrate: $(VENV)/.installed $(SECRET_FILE)
+migrate: $(VENV)/.installed-run $(SECRET_FILE)
 	mkdir -p $(VAR)
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat $(SECRET_FILE))} $(PY) backend/manage.py migrate --noinput
 
@@ -50,9 +59,12 @@ run: install build migrate
 	cd backend && DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat ../$(SECRET_FILE))} \
 	  exec ../$(PY) -m chat.serve --bind $(HOST) --port $(PORT)
 
-# Daphne with DEBUG on and DEV_ORIGINS for the Vite dev server; run `npm run dev` beside it.
+# Daphne with DEBUG on and DEV_ORIGINS for the Vite dev server; run `npm run dev`
+# beside it (with the same VITE_PORT, and VITE_HTTP_BASE when PORT is not 8000).
+VITE_PORT ?= 5173
 dev: install migrate
-	cd backend && DEBUG=1 DEV_ORIGINS=$${DEV_ORIGINS:-http://localhost:5173,http://127.0.0.1:5173} \
+	cd backend && DEBUG=1 DEV_ORIGINS=$${DEV_ORIGINS:-http://localhost:$(VITE_PORT),http://127.0.0.1:$(VITE_PORT)} \
+	  VITE_DEV_SERVER_PORT=$${VITE_DEV_SERVER_PORT:-$(VITE_PORT)} \
 	  exec ../$(PY) -m chat.serve --bind $(HOST) --port $(PORT)
 
 # ---- test ------------------------------------------------------------------
@@ -69,18 +81,22 @@ test-packages:
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
 
-test-backend: install build test-packages
+test-backend: install-test build test-packages
 	$(VENV)/bin/pytest -q backend
 
-test-frontend: install
+test-frontend: install-test
 	npm run typecheck
 	npm run lint
 	npm test
 
-test-browser: install build chromium
+test-browser: install-test build chromium
 	npm run test:browser
 
 test: test-backend test-frontend test-browser
+
+# The README's pictures (docs/screenshots/): two people chat in Chromium, light, dark and phone.
+screenshots: install-test build chromium
+	npm run screenshots
 
 # ---- bench -----------------------------------------------------------------
 
@@ -88,7 +104,7 @@ test: test-backend test-frontend test-browser
 # python-socketio, interleaved, two repetitions (about half an hour); keep other
 # load off the machine meanwhile. Prints the tables; raw lines in bench/results/raw/.
 BENCH_ARGS ?= --targets tutorial,socketio,project --scenarios s1,s2,s4,s3,s5 --reps 2
-bench: install build
+bench: install-test build
 	bash bench/setup.sh
 	cd bench && BENCH_PROJECT=$(CURDIR) bash run.sh $(BENCH_ARGS)
 

@@ -47,6 +47,21 @@ def json_fields(request, *names: str) -> dict[str, str]:
     return {name: data[name] for name in names}
 
 
+_MISSING = {
+    ("username",): "Enter your username.",
+    ("password",): "Enter your password.",
+    ("username", "password"): "Enter your username and password.",
+}
+
+
+def missing_credentials(fields: dict[str, str]) -> tuple[tuple[str, ...], str] | None:
+    """Which of username and password are empty (a username of only spaces is
+    empty), and the sentence that asks for them; None when both are given."""
+    missing = tuple(name for name in ("username", "password")
+                    if not (fields[name].strip() if name == "username" else fields[name]))
+    return (missing, _MISSING[missing]) if missing else None
+
+
 def _is_text(value: str) -> bool:
     # JSON may spell lone surrogates ("\\ud800"); no hasher or database takes
     # them, and PostgreSQL refuses U+0000 in any query.
@@ -85,6 +100,9 @@ def session_get(request):
 
 def session_post(request):
     fields = json_fields(request, "username", "password")
+    # Said before any check, so an empty form neither counts as a failed login nor reads as one.
+    if missing := missing_credentials(fields):
+        return error(missing[1], 400)
     user = authenticate(request, username=fields["username"], password=fields["password"])
     if user is None:
         # Also a locked-out login, or the failure that reached the limit:
@@ -110,6 +128,9 @@ session = methods(get=session_get, post=session_post, delete=session_delete)
 
 def users_post(request):
     fields = json_fields(request, "username", "password")
+    if missing := missing_credentials(fields):
+        names, text = missing
+        return error(text, 400, fields={name: ["This field is required."] for name in names})
     # Every well-formed attempt counts, created or not: it also limits asking
     # which usernames are taken.
     wait = limits.signup_wait(request)

@@ -3,8 +3,9 @@
     python -m chat.serve --bind 127.0.0.1 --port 8000 [any other daphne option]
 
 `make run`, `make dev`, the compose file and the end-to-end tests all start the
-server this way. Without an application argument it serves
-config.asgi:application. Daphne's frame cap is raised to MESSAGE_CAP because it
+server this way. Once the first TCP port listens it prints, on stdout,
+`Chat is running at http://HOST:PORT/` (the address as bound). Without an
+application argument it serves config.asgi:application. Daphne's frame cap is raised to MESSAGE_CAP because it
 also caps what the server sends (a `joined` with 500 long messages is far over
 64 KiB); the contract's 64 KiB rule for what clients send is the consumer's.
 """
@@ -28,8 +29,28 @@ MESSAGE_CAP = 16 * 1024 * 1024
 FRAME_CAP = 1024 * 1024
 
 
+READY_LINE = "Chat is running at {url}"
+
+
+def http_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+class AnnouncedChatServer(ChatServer):
+    """Says where to open the app once Daphne listens, not before: a person (or
+    a script) reading the line can connect at once."""
+
+    announced = False
+
+    def listen_success(self, port):
+        super().listen_success(port)
+        if self.listening_addresses and not self.announced:
+            self.announced = True
+            print(READY_LINE.format(url=http_url(*self.listening_addresses[0])), flush=True)
+
+
 class ChatCommandLine(CommandLineInterface):
-    server_class = ChatServer
+    server_class = AnnouncedChatServer
 
 
 _APPLICATION_ARGUMENT = re.compile(r"^[\w.]+:[\w.]+$")

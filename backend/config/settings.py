@@ -255,8 +255,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Serve straight from frontend/dist without collectstatic, so `make run` stays one step.
+# The build writes a .br and a .gz beside each text file (vite.config.js);
+# whitenoise sends the one Accept-Encoding allows, with Vary: Accept-Encoding.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Files without a hash in their name (favicon.svg) may change under the same
+# URL: a minute at most, none in DEBUG. Hashed ones are immutable (below).
+WHITENOISE_MAX_AGE = 0 if DEBUG else 60
 
 
 def _vite_hashed(path: str, url: str) -> bool:

@@ -92,3 +92,14 @@ def test_a_bad_signup_rate_stops_the_server_at_startup(settings):
 def test_client_address(remote_addr, address):
     request = RequestFactory().get("/", REMOTE_ADDR=remote_addr, HTTP_X_FORWARDED_FOR="198.51.100.9")
     assert client_address(request) == address
+
+
+def test_an_empty_sign_up_form_does_not_count(redis_limits):
+    client = Client(enforce_csrf_checks=True, REMOTE_ADDR="203.0.113.9")
+    client.get("/api/session")
+    token = {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
+    for _ in range(6):
+        r = client.post("/api/users", data=json.dumps({"username": " ", "password": ""}),
+                        content_type="application/json", **token)
+        assert r.status_code == 400 and r.json()["error"] == "Enter your username and password."
+    assert sign_up("finally", "203.0.113.9").status_code == 201

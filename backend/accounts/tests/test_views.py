@@ -88,12 +88,50 @@ def test_post_session_logs_in_with_a_session_cookie(client, alice):
     assert response.cookies["sessionid"]["httponly"]
 
 
-@pytest.mark.parametrize(("username", "password"), [("alice", "wrong password"), ("nobody", PASSWORD), ("", "")])
+@pytest.mark.parametrize(("username", "password"), [("alice", "wrong password"), ("nobody", PASSWORD), ("alice", " ")])
 def test_post_session_wrong_credentials(client, alice, username, password):
     response = log_in(client, username, password)
     assert response.status_code == 400
     assert response.json() == {"error": "Wrong username or password."}
     assert client.get("/api/session").json() == {"user": None}
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "expected"),
+    [
+        ("", PASSWORD, "Enter your username."),
+        ("  ", PASSWORD, "Enter your username."),
+        ("alice", "", "Enter your password."),
+        ("", "", "Enter your username and password."),
+    ],
+)
+def test_post_session_names_the_missing_field(client, alice, username, password, expected):
+    response = log_in(client, username, password)
+    assert response.status_code == 400
+    assert response.json() == {"error": expected}
+    assert client.get("/api/session").json() == {"user": None}
+
+
+def test_an_empty_login_form_is_not_a_failed_login(client, alice, settings):
+    # Not counted towards the lock-out: the person only forgot a field.
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        assert log_in(client, "alice", "").json() == {"error": "Enter your password."}
+    assert log_in(client).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "expected", "fields"),
+    [
+        ("", PASSWORD, "Enter your username.", ["username"]),
+        ("dorothea", "", "Enter your password.", ["password"]),
+        (" ", "", "Enter your username and password.", ["username", "password"]),
+    ],
+)
+def test_post_users_names_the_missing_field(client, username, password, expected, fields):
+    response = send(client, "post", "/api/users", {"username": username, "password": password})
+    assert response.status_code == 400
+    assert response.json() == {"error": expected, "fields": {name: ["This field is required."] for name in fields}}
+    assert not get_user_model().objects.exists()
 
 
 def test_post_session_as_someone_else_closes_the_previous_session(client, alice, closed_sessions):

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react'
 import { ApiError, type User } from '../lib'
+import { Avatar } from './Avatar'
 import { useServices } from './context'
 import { useStore } from './store'
 import { ConnectionStatus } from './ConnectionStatus'
@@ -82,7 +83,7 @@ export function ChatScreen({ user }: { user: User }) {
         </h1>
         <span className="spacer" />
         <span className="whoami" title={`Signed in as ${user.username}`}>
-          <Avatar name={user.username} />
+          <Avatar user={user} />
           <span className="whoami-name">{user.username}</span>
         </span>
         <button type="button" onClick={logOut} disabled={loggingOut}>
@@ -113,21 +114,5 @@ export function ChatScreen({ user }: { user: User }) {
         </main>
       </div>
     </div>
-  )
-}
-
-/** Initials on a colour picked from the name, so people are told apart at a glance. */
-export function Avatar({ name }: { name: string }) {
-  let hash = 0
-  for (const char of name) hash = (hash * 31 + char.charCodeAt(0)) | 0
-  const hue = Math.abs(hash) % 360
-  return (
-    // The initial is drawn by CSS so it never joins the text of a message or a list item.
-    <span
-      className="avatar"
-      aria-hidden="true"
-      data-initial={name.slice(0, 1).toUpperCase()}
-      style={{ '--avatar-hue': hue } as React.CSSProperties}
-    />
   )
 }

@@ -1,7 +1,7 @@
 import { memo } from 'react'
 import type { LogEntry } from './view'
 import { formatClock, formatFullDate } from './view'
-import { Avatar } from './ChatScreen'
+import { Avatar } from './Avatar'
 
 interface Props {
   entry: LogEntry
@@ -26,7 +26,7 @@ export const MessageItem = memo(function MessageItem({ entry, own, onRetry }: Pr
 
   return (
     <li className={classes.join(' ')} data-seq={entry.kind === 'stored' ? entry.message.seq : undefined}>
-      <div className="message-gutter">{continues ? time : <Avatar name={message.author.username} />}</div>
+      <div className="message-gutter">{continues ? time : <Avatar user={message.author} />}</div>
       <div className="message-main">
         {continues ? (
           <span className="visually-hidden message-author">{message.author.username}</span>

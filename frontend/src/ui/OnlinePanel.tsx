@@ -1,6 +1,6 @@
 import { useId, useState } from 'react'
 import type { User } from '../lib'
-import { Avatar } from './ChatScreen'
+import { Avatar } from './Avatar'
 
 /**
  * Who is in the room now; a collapsible drawer on narrow screens. While the
@@ -33,7 +33,7 @@ export function OnlinePanel({ people, me, stale }: { people: User[]; me: User; s
         <ul aria-label="Online" className="people-list" aria-describedby={stale ? `${bodyId}-stale` : undefined}>
           {people.map((person) => (
             <li key={person.id} className="person" data-me={person.id === me.id || undefined}>
-              <Avatar name={person.username} />
+              <Avatar user={person} />
               <span className="person-name">{person.username}</span>
               <span className="presence-dot" aria-hidden="true" />
             </li>

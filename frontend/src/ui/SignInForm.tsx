@@ -5,9 +5,22 @@ import { useServices } from './context'
 interface FormError {
   message: string
   fields: Record<string, string[]>
+  /** Fields left empty: marked invalid, the first one focused. */
+  missing?: string[]
 }
 
 const FIELD_LABELS: Record<string, string> = { username: 'Username', password: 'Password' }
+
+/** What an empty form lacks, said before any request (the server says the same). */
+export function missingCredentials(username: string, password: string): FormError | null {
+  const missing = [username.trim() ? null : 'username', password ? null : 'password'].filter(
+    (field): field is string => field !== null,
+  )
+  if (missing.length === 0) return null
+  const message =
+    missing.length === 2 ? 'Enter your username and password.' : `Enter your ${missing[0]}.`
+  return { message, fields: {}, missing }
+}
 
 function toFormError(error: unknown): FormError {
   if (error instanceof ApiError) return { message: error.message, fields: error.fields }
@@ -27,6 +40,12 @@ export function SignInForm() {
     if (busy) return
     const submitter = (event.nativeEvent as SubmitEvent).submitter
     const action = submitter?.getAttribute('value') === 'signup' ? 'signup' : 'login'
+    const missing = missingCredentials(username, password)
+    if (missing) {
+      setError(missing)
+      event.currentTarget.querySelector<HTMLInputElement>(`input[name="${missing.missing?.[0]}"]`)?.focus()
+      return
+    }
     setBusy(true)
     setError(null)
     try {
@@ -42,7 +61,8 @@ export function SignInForm() {
   const fieldEntries = error
     ? Object.entries(error.fields).filter(([, messages]) => messages.length > 0)
     : []
-  const invalid = (field: string) => (error?.fields[field]?.length ? true : undefined)
+  const invalid = (field: string) =>
+    error?.fields[field]?.length || error?.missing?.includes(field) ? true : undefined
 
   return (
     <main className="signin">

@@ -86,6 +86,31 @@ describe('grouping', () => {
   })
 })
 
+describe('days in the log', () => {
+  it('starts a day at the first message of each day in the reader’s zone and breaks the group there', () => {
+    const zone = 'America/New_York'
+    const log = buildLog(
+      [
+        stored(1, alice, '2026-11-24T04:55:00Z'), // 23:55 on the 23rd in New York
+        stored(2, alice, '2026-11-24T04:58:00Z'),
+        stored(3, alice, '2026-11-24T05:01:00Z'), // 00:01 on the 24th: same group but a new day
+      ],
+      [pending('p', alice, '2026-11-24T05:02:00Z')],
+      zone,
+    )
+    expect(log.map((entry) => [entry.startsDay, entry.continues])).toEqual([
+      [true, false],
+      [false, true],
+      [true, false],
+      [false, true],
+    ])
+    expect(log[2]!.day - log[0]!.day).toBe(1)
+    // In UTC all four are on the 24th.
+    expect(buildLog(log.slice(0, 3).map((entry) => entry.message as Message), [], 'UTC').map((e) => e.startsDay))
+      .toEqual([true, false, false])
+  })
+})
+
 describe('labels', () => {
   it('titles the tab with the unread total', () => {
     expect(documentTitle('general', 0)).toBe('#general · Chat')

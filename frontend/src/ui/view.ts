@@ -1,6 +1,7 @@
 // Pure view helpers: text and grouping decisions the components show. No React,
 // no DOM, so each one is unit-tested with plain values and fixed clocks.
 import { ROOM_NAME, type Message, type PendingMessage, type User } from '../lib'
+import { dayOf } from './days'
 
 /** Messages by one author closer together than this share one header. */
 export const GROUP_WINDOW_MS = 5 * 60 * 1000
@@ -60,25 +61,37 @@ export function formatClock(iso: string): string {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}`
 }
 
-/** The full date and time, for the tooltip. */
+const fullDate = new Intl.DateTimeFormat(undefined, {
+  weekday: 'long',
+  year: 'numeric',
+  month: 'long',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+})
+
+/** The full date and time, for the tooltip of every time shown. */
 export function formatFullDate(iso: string): string {
   const date = new Date(iso)
   if (Number.isNaN(date.getTime())) return ''
-  return date.toLocaleString(undefined, {
-    weekday: 'long',
-    year: 'numeric',
-    month: 'long',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  })
+  return fullDate.format(date)
+}
+
+interface RowPlace {
+  key: string
+  /** Same author, a few minutes after the row before, on the same day: no header of its own. */
+  continues: boolean
+  /** The day number (days.ts) the message was written on, in the reader's time zone. */
+  day: number
+  /** The first row of its day: a day separator goes above it. */
+  startsDay: boolean
 }
 
 /** One row of the log: a stored message or one still on its way. */
 export type LogEntry =
-  | { kind: 'stored'; key: string; message: Message; continues: boolean }
-  | { kind: 'pending'; key: string; message: PendingMessage; continues: boolean }
+  | (RowPlace & { kind: 'stored'; message: Message })
+  | (RowPlace & { kind: 'pending'; message: PendingMessage })
 
 interface Groupable {
   author: User
@@ -94,27 +107,34 @@ export function continuesGroup(previous: Groupable | undefined, next: Groupable)
 
 /**
  * Stored messages then pending ones, each marked whether it continues the
- * previous author's group. A pending message whose client_id is already stored
- * is left out, so an acknowledged message never shows twice.
+ * previous author's group and whether it starts a day (in `timeZone`, the
+ * reader's own when not given). A pending message whose client_id is already
+ * stored is left out, so an acknowledged message never shows twice.
  */
-export function buildLog(messages: readonly Message[], pending: readonly PendingMessage[]): LogEntry[] {
+export function buildLog(
+  messages: readonly Message[],
+  pending: readonly PendingMessage[],
+  timeZone?: string,
+): LogEntry[] {
   const entries: LogEntry[] = []
   const stored = new Set<string>()
   let previous: Groupable | undefined
+  let previousDay = NaN
+  const place = (key: string, message: Groupable): RowPlace => {
+    const day = dayOf(message.created_at, timeZone)
+    const startsDay = day !== previousDay && !Number.isNaN(day)
+    const continues = !startsDay && continuesGroup(previous, message)
+    previous = message
+    previousDay = day
+    return { key, continues, day, startsDay }
+  }
   for (const message of messages) {
     stored.add(message.client_id)
-    entries.push({ kind: 'stored', key: `m${message.id}`, message, continues: continuesGroup(previous, message) })
-    previous = message
+    entries.push({ kind: 'stored', message, ...place(`m${message.id}`, message) })
   }
   for (const message of pending) {
     if (stored.has(message.client_id)) continue
-    entries.push({
-      kind: 'pending',
-      key: `p${message.client_id}`,
-      message,
-      continues: continuesGroup(previous, message),
-    })
-    previous = message
+    entries.push({ kind: 'pending', message, ...place(`p${message.client_id}`, message) })
   }
   return entries
 }

@@ -5,7 +5,9 @@ import { SessionApi } from './api'
 import { defaultEnv } from './env'
 import { INVALID_BODY_ERROR, Outbox } from './outbox'
 import { applyPresenceDiff, presenceFromSnapshot } from './presence'
-import { MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody, type JoinedFrame, type RoomsFrame, type ServerFrame } from './protocol'
+import {
+  MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody, type JoinedFrame, type RoomInfo, type RoomsFrame, type ServerFrame,
+} from './protocol'
 import { Room, type RoomHost } from './room'
 import { roomJoined, roomMessageSeen, roomOnline, roomRead, roomsFromServer } from './rooms'
 import { Socket } from './socket'
@@ -30,6 +32,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   /** The highest seq the UI has shown per room; sent as `read` once joined. */
   const readWanted = new Map<string, number>()
   let focused: string | null = null
+  /** The focused room was not listed when focused: the next `rooms` answer gives its opening. */
+  let openingFromNextRooms: string | null = null
   let refreshTimer: unknown = null
 
   const selfId = () => session.getState().user?.id ?? null
@@ -153,6 +157,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     refreshTimer = env.clock.setTimeout(requestRooms, ROOMS_REFRESH_MS)
     socket.request({ type: 'rooms' }).then(
       (frame) => {
+        takeOpening((frame as RoomsFrame).rooms)
         rooms.setState((list) => roomsFromServer(list, (frame as RoomsFrame).rooms, focused))
         for (const info of (frame as RoomsFrame).rooms) {
           // Keep every room we belong to joined, so its unread count and presence stay live,
@@ -163,6 +168,34 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       },
       (error: unknown) => console.warn('chat: could not list rooms', error),
     )
+  }
+
+  /** The room being read, as the server counted it before reading zeroes its unread count. */
+  function takeOpening(infos: readonly RoomInfo[]): void {
+    const name = openingFromNextRooms
+    openingFromNextRooms = null
+    const info = infos.find((r) => r.name === name)
+    if (name === focused && info) room(info.name).setOpening({ unread: info.unread, lastSeq: info.last_seq })
+  }
+
+  /**
+   * A room becomes the one being read: its unread count, about to be zeroed, is
+   * kept in its view for the `New messages` line until another room is read.
+   * Focusing the same room again (React's StrictMode does) keeps what was taken.
+   */
+  function focusRoom(name: string | null): void {
+    if (name !== null && name !== focused) {
+      for (const r of roomByName.values()) if (r.name !== name) r.setOpening(null)
+    }
+    focused = name
+    openingFromNextRooms = null
+    if (name === null) return
+    if (room(name).store.getState().opening === null) {
+      const summary = rooms.getState().find((r) => r.name === name)
+      if (summary) room(name).setOpening({ unread: summary.unread, lastSeq: summary.last_seq })
+      else openingFromNextRooms = name
+    }
+    rooms.setState((list) => roomRead(list, name))
   }
 
   function stopRefresh(): void {
@@ -215,6 +248,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     readSent.clear()
     readWanted.clear()
     focused = null
+    openingFromNextRooms = null
     outbox.clear()
     for (const r of roomByName.values()) r.reset()
     for (const store of presenceByName.values()) store.setState([])
@@ -274,10 +308,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
 
     open: openRoom,
-    focus(name) {
-      focused = name
-      if (name !== null) rooms.setState((list) => roomRead(list, name))
-    },
+    focus: focusRoom,
     send,
     retry(name, clientId) {
       if (!outbox.retry(clientId)) return

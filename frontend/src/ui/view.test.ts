@@ -96,7 +96,7 @@ describe('days in the log', () => {
         stored(3, alice, '2026-11-24T05:01:00Z'), // 00:01 on the 24th: same group but a new day
       ],
       [pending('p', alice, '2026-11-24T05:02:00Z')],
-      zone,
+      { timeZone: zone },
     )
     expect(log.map((entry) => [entry.startsDay, entry.continues])).toEqual([
       [true, false],
@@ -106,8 +106,10 @@ describe('days in the log', () => {
     ])
     expect(log[2]!.day - log[0]!.day).toBe(1)
     // In UTC all four are on the 24th.
-    expect(buildLog(log.slice(0, 3).map((entry) => entry.message as Message), [], 'UTC').map((e) => e.startsDay))
-      .toEqual([true, false, false])
+    const messages = log.slice(0, 3).map((entry) => entry.message as Message)
+    expect(buildLog(messages, [], { timeZone: 'UTC' }).map((e) => e.startsDay)).toEqual([true, false, false])
+    // While older pages remain, the oldest held row's day may have begun before it.
+    expect(buildLog(messages, [], { timeZone: zone, fromStart: false }).map((e) => e.startsDay)).toEqual([false, false, true])
   })
 })
 

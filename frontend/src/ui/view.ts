@@ -108,13 +108,17 @@ export function continuesGroup(previous: Groupable | undefined, next: Groupable)
 /**
  * Stored messages then pending ones, each marked whether it continues the
  * previous author's group and whether it starts a day (in `timeZone`, the
- * reader's own when not given). A pending message whose client_id is already
- * stored is left out, so an acknowledged message never shows twice.
+ * reader's own when not given). The oldest message held starts its day only
+ * when it is the room's first (`fromStart`): while older pages remain, its day
+ * may have begun earlier, and a separator that moved up on every page loaded
+ * would shift what the reader is looking at. A pending message whose
+ * client_id is already stored is left out, so an acknowledged message never
+ * shows twice.
  */
 export function buildLog(
   messages: readonly Message[],
   pending: readonly PendingMessage[],
-  timeZone?: string,
+  { fromStart = true, timeZone }: { fromStart?: boolean; timeZone?: string } = {},
 ): LogEntry[] {
   const entries: LogEntry[] = []
   const stored = new Set<string>()
@@ -122,7 +126,7 @@ export function buildLog(
   let previousDay = NaN
   const place = (key: string, message: Groupable): RowPlace => {
     const day = dayOf(message.created_at, timeZone)
-    const startsDay = day !== previousDay && !Number.isNaN(day)
+    const startsDay = previous === undefined ? fromStart && !Number.isNaN(day) : day !== previousDay && !Number.isNaN(day)
     const continues = !startsDay && continuesGroup(previous, message)
     previous = message
     previousDay = day

@@ -5,7 +5,7 @@ import { useServices } from './context'
 import { calendarDay, dayLabel, msUntilNextDay, type CalendarDay } from './days'
 import { MessageItem } from './MessageItem'
 import { firstUnreadSeq } from './unread'
-import { buildLog, type LogEntry } from './view'
+import { storedLog, withPending, type LogEntry } from './view'
 
 /** Within this many pixels of an edge counts as being at it. */
 const EDGE_PX = 48
@@ -60,15 +60,14 @@ interface Props {
 export function MessageLog({ room, user, view }: Props) {
   const { client } = useServices()
   const fromStart = !view.hasMore
-  const entries = useMemo(
-    () => buildLog(view.messages, view.pending, { fromStart }),
-    [view.messages, view.pending, fromStart],
-  )
+  // Rebuilt only when stored messages change: one's own message on its way adds a row, no more.
+  const stored = useMemo(() => storedLog(view.messages, { fromStart }), [view.messages, fromStart])
+  const entries = useMemo(() => withPending(stored, view.pending), [stored, view.pending])
   const today = useToday()
   const unreadSeq = firstUnreadSeq(view.messages, view.opening, user.id, view.hasMore)
   const unreadKey = useMemo(
-    () => (unreadSeq === null ? null : (entries.find((e) => e.kind === 'stored' && e.message.seq === unreadSeq)?.key ?? null)),
-    [entries, unreadSeq],
+    () => (unreadSeq === null ? null : (stored.entries.find((e) => e.kind === 'stored' && e.message.seq === unreadSeq)?.key ?? null)),
+    [stored, unreadSeq],
   )
   const scroller = useRef<HTMLDivElement>(null)
   const list = useRef<HTMLUListElement>(null)

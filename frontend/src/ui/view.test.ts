@@ -9,7 +9,9 @@ import {
   normalizeRoomName,
   roomNameProblem,
   secondsUntil,
+  storedLog,
   typingText,
+  withPending,
 } from './view'
 
 const alice: User = { id: 1, username: 'alice' }
@@ -83,6 +85,19 @@ describe('grouping', () => {
       ['stored', 'm102', true],
       ['pending', 'pnew', true],
     ])
+  })
+})
+
+const stored1 = () => stored(1, alice, '2026-11-21T10:00:00Z')
+
+describe('pending rows on top of the stored ones', () => {
+  it('reuses the stored rows, and carries the group and the day on into the pending ones', () => {
+    const held = storedLog([stored1(), stored(2, alice, '2026-11-21T10:01:00Z', 'acked')])
+    expect(withPending(held, [])).toBe(held.entries)
+    expect(withPending(held, [pending('acked', alice, '2026-11-21T10:01:00Z')])).toBe(held.entries)
+    const rows = withPending(held, [pending('new', alice, '2026-11-21T10:02:00Z')])
+    expect(rows.slice(0, 2)).toEqual(held.entries)
+    expect(rows[2]).toMatchObject({ kind: 'pending', continues: true, startsDay: false })
   })
 })
 

@@ -105,42 +105,68 @@ export function continuesGroup(previous: Groupable | undefined, next: Groupable)
   return Number.isFinite(gap) && gap >= 0 && gap < GROUP_WINDOW_MS
 }
 
-/**
- * Stored messages then pending ones, each marked whether it continues the
- * previous author's group and whether it starts a day (in `timeZone`, the
- * reader's own when not given). The oldest message held starts its day only
- * when it is the room's first (`fromStart`): while older pages remain, its day
- * may have begun earlier, and a separator that moved up on every page loaded
- * would shift what the reader is looking at. A pending message whose
- * client_id is already stored is left out, so an acknowledged message never
- * shows twice.
- */
-export function buildLog(
-  messages: readonly Message[],
-  pending: readonly PendingMessage[],
-  { fromStart = true, timeZone }: { fromStart?: boolean; timeZone?: string } = {},
-): LogEntry[] {
-  const entries: LogEntry[] = []
-  const stored = new Set<string>()
-  let previous: Groupable | undefined
-  let previousDay = NaN
-  const place = (key: string, message: Groupable): RowPlace => {
+export interface LogOptions {
+  /** The oldest message held is the room's first (no older pages remain). */
+  fromStart?: boolean
+  /** The reader's own when not given. */
+  timeZone?: string
+}
+
+/** The stored part of the log, built once per change of the stored messages. */
+export interface StoredLog {
+  entries: LogEntry[]
+  clientIds: Set<string>
+}
+
+function placer(previousEntry: LogEntry | undefined, { fromStart = true, timeZone }: LogOptions) {
+  let previous: Groupable | undefined = previousEntry?.message
+  let previousDay = previousEntry?.day ?? NaN
+  return (key: string, message: Groupable): RowPlace => {
     const day = dayOf(message.created_at, timeZone)
-    const startsDay = previous === undefined ? fromStart && !Number.isNaN(day) : day !== previousDay && !Number.isNaN(day)
+    const known = !Number.isNaN(day)
+    const startsDay = previous === undefined ? fromStart && known : day !== previousDay && known
     const continues = !startsDay && continuesGroup(previous, message)
     previous = message
     previousDay = day
     return { key, continues, day, startsDay }
   }
-  for (const message of messages) {
-    stored.add(message.client_id)
-    entries.push({ kind: 'stored', message, ...place(`m${message.id}`, message) })
-  }
-  for (const message of pending) {
-    if (stored.has(message.client_id)) continue
-    entries.push({ kind: 'pending', message, ...place(`p${message.client_id}`, message) })
-  }
-  return entries
+}
+
+/**
+ * Stored messages as rows, each marked whether it continues the previous
+ * author's group and whether it starts a day. The oldest message held starts
+ * its day only when it is the room's first (`fromStart`): while older pages
+ * remain its day may have begun earlier, and a separator that moved up with
+ * every page loaded would shift what the reader is looking at.
+ */
+export function storedLog(messages: readonly Message[], options: LogOptions = {}): StoredLog {
+  const place = placer(undefined, options)
+  const clientIds = new Set<string>()
+  const entries: LogEntry[] = messages.map((message) => {
+    clientIds.add(message.client_id)
+    return { kind: 'stored', message, ...place(`m${message.id}`, message) }
+  })
+  return { entries, clientIds }
+}
+
+/**
+ * The stored rows, then the pending ones. A pending message whose client_id
+ * is already stored is left out, so an acknowledged message never shows twice.
+ * Cheap on its own: a message being sent does not rebuild the stored rows.
+ */
+export function withPending(stored: StoredLog, pending: readonly PendingMessage[], options: LogOptions = {}): LogEntry[] {
+  const waiting = pending.filter((message) => !stored.clientIds.has(message.client_id))
+  if (waiting.length === 0) return stored.entries
+  const place = placer(stored.entries.at(-1), options)
+  return [
+    ...stored.entries,
+    ...waiting.map((message): LogEntry => ({ kind: 'pending', message, ...place(`p${message.client_id}`, message) })),
+  ]
+}
+
+/** The whole log: stored rows then pending ones (storedLog and withPending in one). */
+export function buildLog(messages: readonly Message[], pending: readonly PendingMessage[], options: LogOptions = {}): LogEntry[] {
+  return withPending(storedLog(messages, options), pending, options)
 }
 
 /** The tab's title: unread total first so it shows in the tab strip. */

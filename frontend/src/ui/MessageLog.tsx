@@ -84,12 +84,10 @@ export function MessageLog({ room, user, view }: Props) {
   if (atBottom && seenSeq !== lastSeq) setSeenSeq(lastSeq)
   const arrived = atBottom ? 0 : countNewer(view.messages, seenSeq)
 
-  // Where the list starts inside the scroller (below "Load older messages").
+  // Where the list starts inside the scroller: below "Load older messages", and
+  // lower while the rows do not fill the screen (they sit at the bottom).
   const [listTop, setListTop] = useState(0)
-  const empty = entries.length === 0
-  useLayoutEffect(() => {
-    setListTop(list.current?.offsetTop ?? 0)
-  }, [hasMore, view.status, empty])
+  const measureListTop = useCallback(() => setListTop(list.current?.offsetTop ?? 0), [])
 
   // A row holding keyboard focus stays rendered when scrolled away, so focus is never dropped.
   const focusedKey = useRef<string | null>(null)
@@ -151,11 +149,12 @@ export function MessageLog({ room, user, view }: Props) {
     const element = scroller.current
     if (!element || typeof ResizeObserver === 'undefined') return
     const observer = new ResizeObserver(() => {
+      measureListTop()
       if (atBottomRef.current) element.scrollTop = element.scrollHeight
     })
     observer.observe(element)
     return () => observer.disconnect()
-  }, [])
+  }, [measureListTop])
 
   const loadOlder = useCallback(() => {
     if (!hasMore || loadingOlder) return
@@ -186,6 +185,9 @@ export function MessageLog({ room, user, view }: Props) {
   const retry = useCallback((clientId: string) => client.retry(room, clientId), [client, room])
 
   const rows = virtualizer.getVirtualItems()
+  const totalSize = virtualizer.getTotalSize()
+  const empty = entries.length === 0
+  useLayoutEffect(measureListTop, [measureListTop, totalSize, hasMore, view.status, empty])
   const showJump = far || arrived > 0
 
   return (
@@ -217,7 +219,7 @@ export function MessageLog({ room, user, view }: Props) {
         <ul
           ref={list}
           className="messages"
-          style={{ height: virtualizer.getTotalSize() }}
+          style={{ height: totalSize }}
           onFocus={(event) => {
             focusedKey.current = (event.target as Element).closest('[data-key]')?.getAttribute('data-key') ?? null
           }}

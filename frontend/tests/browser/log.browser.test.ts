@@ -172,7 +172,7 @@ describe('reading a room', () => {
 
     // Everything held, and still only a screenful of rows in the DOM.
     const older = uma.log.getByRole('button', { name: 'Load older messages' })
-    while ((await older.count()) > 0) await older.click().catch(() => undefined)
+    while ((await older.count()) > 0) await older.click({ timeout: 5_000 }).catch(() => undefined)
     await eventually(() => held(uma)).toBe(300)
     expect(await uma.log.getByRole('listitem').count()).toBeLessThan(60)
     await uma.log.evaluate((element) => element.scrollTo({ top: 0 }))
@@ -206,6 +206,21 @@ describe('reading a room', () => {
     await eventually(() => uma.messagesExactly('Mine, from the top').count()).toBe(1)
     await eventually(() => fromBottom(uma.page)).toBeLessThan(5)
     await eventually(() => jump.count()).toBe(0)
+    problems.expectNone()
+  })
+
+  it('shows every row of a room filling up from the bottom, and stays at the newest', async () => {
+    const problems = new PageProblems()
+    const xena = await person(problems, '/r/fillup', 'xena')
+    await xena.signUp()
+    await xena.log.waitFor()
+    // Rows that first sit low under empty space, then fill the screen and overflow it.
+    for (let n = 1; n <= 18; n++) await xena.say(`Fill ${n}`)
+    await eventually(() => xena.log.getByText('Sending…').count()).toBe(0)
+    await eventually(() => xena.messagesExactly('Fill 18').isVisible()).toBe(true)
+    await eventually(() => fromBottom(xena.page)).toBeLessThan(5)
+    expect(await held(xena)).toBe(18)
+    expect(await xena.messagesExactly('Fill 10').count()).toBe(1)
     problems.expectNone()
   })
 

@@ -136,6 +136,21 @@ export function MessageLog({ room, user, view }: Props) {
     virtualizer.scrollToEnd()
   }, [entries.length, virtualizer])
 
+  // Opened with more unread than the screen shows: start at the New messages
+  // line rather than below it, unless the reader has already moved.
+  const lineShown = useRef(false)
+  useLayoutEffect(() => {
+    const element = scroller.current
+    if (lineShown.current || unreadKey === null || !element) return
+    lineShown.current = true
+    const index = entries.findIndex((entry) => entry.key === unreadKey)
+    const lineTop = index < 0 ? undefined : virtualizer.getOffsetForIndex(index, 'start')?.[0]
+    if (lineTop === undefined || !atBottomRef.current || lineTop >= element.scrollTop) return
+    atBottomRef.current = false
+    setAtBottom(false)
+    virtualizer.scrollToIndex(index, { align: 'start' })
+  }, [entries, unreadKey, virtualizer])
+
   // One's own new message is shown wherever the reader was.
   const lastKey = useRef(entries.at(-1)?.key)
   useLayoutEffect(() => {

@@ -118,6 +118,34 @@ describe('reading a room', () => {
     problems.expectNone()
   })
 
+  it('opens a room with more unread than a screen at the New messages line', async () => {
+    const problems = new PageProblems()
+    const yara = await person(problems, '/', 'yara')
+    await yara.signUp()
+    const now = Date.now()
+    seedRoom(varDir, {
+      room: 'backlog',
+      messages: Array.from({ length: 45 }, (_, i) => ({
+        author: 'olga', body: `Backlog ${i + 1}\nwith a second line\nand a third`, created_at: new Date(now - (45 - i) * 1_000).toISOString(),
+      })),
+      readers: { yara: 5 },
+    })
+    await yara.page.reload()
+    const link = yara.rooms.getByRole('link', { name: /^backlog/ })
+    await eventually(() => link.textContent()).toMatch(/^#?backlog 40$/)
+    await link.click()
+    const line = yara.log.getByText('New messages', { exact: true })
+    await eventually(() => line.isVisible()).toBe(true)
+    expect(await yara.messagesWith('New messages').filter({ hasText: 'Backlog 6' }).count()).toBe(1)
+    expect(await yara.messagesWith('Backlog 6').isVisible()).toBe(true)
+    // The newest are more than a screen below, one click away.
+    const jump = yara.page.getByRole('button', { name: /^Jump to latest/ })
+    await jump.click()
+    await eventually(() => yara.messagesWith('Backlog 45').isVisible()).toBe(true)
+    await eventually(() => fromBottom(yara.page)).toBeLessThan(5)
+    problems.expectNone()
+  })
+
   it('draws the line on a page opened straight at the room, before the room list has arrived', async () => {
     const problems = new PageProblems()
     const sam = await person(problems, '/', 'sam')

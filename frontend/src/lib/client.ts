@@ -37,6 +37,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   /** The highest seq the UI has shown per room; sent as `read` once joined. */
   const readWanted = new Map<string, number>()
   let focused: string | null = null
+  /** The focused room was not listed when focused: the next `rooms` answer gives its opening. */
+  let openingFromNextRooms: string | null = null
   let refreshTimer: unknown = null
   /** A `rooms` request is on its way; `roomsAgain` asks once more when it is answered. */
   let roomsAsked = false
@@ -202,6 +204,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     roomsAgain = false
     socket.request({ type: 'rooms' }).then(
       (frame) => {
+        takeOpening((frame as RoomsFrame).rooms)
         rooms.setState((list) => roomsFromServer(list, (frame as RoomsFrame).rooms, focused))
         for (const info of (frame as RoomsFrame).rooms) {
           // Keep every room we belong to joined, so its unread count and presence stay live,
@@ -217,6 +220,34 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       roomsAsked = false
       if (roomsAgain && socket.isConnected) requestRooms()
     })
+  }
+
+  /** The room being read, as the server counted it before reading zeroes its unread count. */
+  function takeOpening(infos: readonly RoomInfo[]): void {
+    const name = openingFromNextRooms
+    openingFromNextRooms = null
+    const info = infos.find((r) => r.name === name)
+    if (name === focused && info) room(info.name).setOpening({ unread: info.unread, lastSeq: info.last_seq })
+  }
+
+  /**
+   * A room becomes the one being read: its unread count, about to be zeroed, is
+   * kept in its view for the `New messages` line until another room is read.
+   * Focusing the same room again (React's StrictMode does) keeps what was taken.
+   */
+  function focusRoom(name: string | null): void {
+    if (name !== null && name !== focused) {
+      for (const r of roomByName.values()) if (r.name !== name) r.setOpening(null)
+    }
+    focused = name
+    openingFromNextRooms = null
+    if (name === null) return
+    if (room(name).store.getState().opening === null) {
+      const summary = rooms.getState().find((r) => r.name === name)
+      if (summary) room(name).setOpening({ unread: summary.unread, lastSeq: summary.last_seq })
+      else openingFromNextRooms = name
+    }
+    rooms.setState((list) => roomRead(list, name))
   }
 
   function stopRefresh(): void {
@@ -271,6 +302,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     readSent.clear()
     readWanted.clear()
     focused = null
+    openingFromNextRooms = null
     outbox.clear()
     for (const r of roomByName.values()) r.reset()
     for (const store of presenceByName.values()) store.setState([])
@@ -352,10 +384,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       openRoom(name)
     },
     leave,
-    focus(name) {
-      focused = name
-      if (name !== null) rooms.setState((list) => roomRead(list, name))
-    },
+    focus: focusRoom,
     send,
     retry(name, clientId) {
       if (!outbox.retry(clientId)) return

@@ -8,7 +8,7 @@ import type { HistoryFrame, JoinedFrame, RequestFrame, ServerFrame } from './pro
 import { PushError } from './push'
 import { createStore, type WritableStore } from './store'
 import { HISTORY_MAX_LIMIT, HISTORY_PAGE_SIZE } from './timing'
-import type { Message, PendingMessage, RoomView } from './types'
+import type { Message, PendingMessage, RoomOpening, RoomView } from './types'
 
 export interface RoomHost {
   request(frame: RequestFrame): Promise<ServerFrame>
@@ -21,7 +21,7 @@ export interface RoomHost {
 }
 
 export const emptyRoomView = (name: string): RoomView => ({
-  name, status: 'joining', messages: [], pending: [], hasMore: false, loadingOlder: false, error: null,
+  name, status: 'joining', messages: [], pending: [], hasMore: false, loadingOlder: false, error: null, opening: null,
 })
 
 export class Room {
@@ -205,6 +205,10 @@ export class Room {
 
   setPending(pending: PendingMessage[]): void {
     this.update({ pending })
+  }
+
+  setOpening(opening: RoomOpening | null): void {
+    this.update({ opening })
   }
 
   reset(): void {

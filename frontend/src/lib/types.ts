@@ -59,6 +59,14 @@ export interface RoomSummary {
   online: number
 }
 
+/** A room as it was when opened for reading: what the `New messages` line is drawn from. */
+export interface RoomOpening {
+  /** Messages by others above the read marker then. */
+  unread: number
+  /** The room's newest seq then. */
+  lastSeq: number
+}
+
 export interface RoomView {
   name: string
   /** 'joining' until the first `joined` after a (re)connect. */
@@ -71,6 +79,8 @@ export interface RoomView {
   loadingOlder: boolean
   /** A failure to show (e.g. invalid room name), else null. */
   error: string | null
+  /** Set while the room is the one being read, once its unread count is known; null otherwise. */
+  opening: RoomOpening | null
 }
 
 export class ApiError extends Error {
@@ -107,7 +117,7 @@ export interface ChatClient {
   open(room: string): void
   /** Leaves the room for good (every tab of this person): not a member any more. */
   leave(room: string): Promise<void>
-  /** Marks the room as the one being read: its unread count stays 0. */
+  /** Marks the room as the one being read: its unread count stays 0, the count before is its view's `opening`. */
   focus(room: string | null): void
   send(room: string, body: string): void
   retry(room: string, clientId: string): void

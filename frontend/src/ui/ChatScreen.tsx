@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react'
+import { useEffect, useLayoutEffect, useState } from 'react'
 import { ApiError, type User } from '../lib'
 import { Avatar } from './Avatar'
 import { useServices } from './context'
@@ -30,7 +30,9 @@ export function ChatScreen({ user }: { user: User }) {
   const roomProblem = room === null ? null : roomNameProblem(room)
   const openRoom = roomProblem === null ? room : null
 
-  useEffect(() => {
+  // A layout effect, so the room is focused (its unread count taken for the
+  // New messages line) before the log's own effects mark anything read.
+  useLayoutEffect(() => {
     if (openRoom === null) return
     client.open(openRoom)
     client.focus(openRoom)

@@ -1,11 +1,16 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual'
 import type { RoomView, User } from '../lib'
 import { useServices } from './context'
+import { calendarDay, dayLabel, msUntilNextDay, type CalendarDay } from './days'
 import { MessageItem } from './MessageItem'
-import { buildLog } from './view'
+import { firstUnreadSeq } from './unread'
+import { storedLog, withPending, type LogEntry } from './view'
 
 /** Within this many pixels of an edge counts as being at it. */
 const EDGE_PX = 48
+/** Rows rendered beyond each edge of the screen, so a quick scroll shows no gap. */
+const OVERSCAN_ROWS = 8
 
 function subscribeVisibility(listener: () => void) {
   document.addEventListener('visibilitychange', listener)
@@ -17,66 +22,155 @@ function subscribeVisibility(listener: () => void) {
 }
 const pageVisible = () => document.visibilityState === 'visible'
 
+/** The reader's today, renewed at their midnight so `Today` turns into `Yesterday`. */
+function useToday(): CalendarDay {
+  const [today, setToday] = useState(() => calendarDay(Date.now()))
+  useEffect(() => {
+    const timer = window.setTimeout(() => setToday(calendarDay(Date.now())), msUntilNextDay(Date.now()))
+    return () => window.clearTimeout(timer)
+  }, [today])
+  return today
+}
+
+/** A first guess at a row's height until it is measured: a header, a day separator, the unread line. */
+function estimateRow(entry: LogEntry | undefined, unreadKey: string | null): number {
+  if (!entry) return 48
+  return (entry.continues ? 26 : 56) + (entry.startsDay ? 44 : 0) + (entry.key === unreadKey ? 36 : 0)
+}
+
+/** How many stored messages are newer than `seq` (messages ascend by seq). */
+function countNewer(messages: RoomView['messages'], seq: number): number {
+  let count = 0
+  for (let i = messages.length - 1; i >= 0 && messages[i]!.seq > seq; i--) count++
+  return count
+}
+
 interface Props {
   room: string
   user: User
   view: RoomView
 }
 
+/**
+ * The room's messages as a virtual list: only the rows on screen (and a few
+ * beyond) are in the DOM, each measured as it renders. The list stays at the
+ * bottom while the reader is there, and keeps the row they read in place when
+ * older pages go in above it.
+ */
 export function MessageLog({ room, user, view }: Props) {
   const { client } = useServices()
-  const entries = useMemo(() => buildLog(view.messages, view.pending), [view.messages, view.pending])
+  const fromStart = !view.hasMore
+  // Rebuilt only when stored messages change: one's own message on its way adds a row, no more.
+  const stored = useMemo(() => storedLog(view.messages, { fromStart }), [view.messages, fromStart])
+  const entries = useMemo(() => withPending(stored, view.pending), [stored, view.pending])
+  const today = useToday()
+  const unreadSeq = firstUnreadSeq(view.messages, view.opening, user.id, view.hasMore)
+  const unreadKey = useMemo(
+    () => (unreadSeq === null ? null : (stored.entries.find((e) => e.kind === 'stored' && e.message.seq === unreadSeq)?.key ?? null)),
+    [stored, unreadSeq],
+  )
   const scroller = useRef<HTMLDivElement>(null)
+  const list = useRef<HTMLUListElement>(null)
   const [atBottom, setAtBottom] = useState(true)
   const atBottomRef = useRef(true)
+  /** Scrolled up by more than a screen. */
+  const [far, setFar] = useState(false)
   const visible = useSyncExternalStore(subscribeVisibility, pageVisible, () => true)
   const lastSeq = view.messages.at(-1)?.seq ?? 0
-  const firstSeq = view.messages[0]?.seq ?? 0
+  const { hasMore, loadingOlder } = view
 
-  // The newest seq the reader has seen at the bottom; anything newer is "new".
+  // The newest seq the reader has seen at the bottom; anything newer arrived meanwhile.
   const [seenSeq, setSeenSeq] = useState(lastSeq)
   if (atBottom && seenSeq !== lastSeq) setSeenSeq(lastSeq)
-  const hasUnseen = !atBottom && lastSeq > seenSeq
+  const arrived = atBottom ? 0 : countNewer(view.messages, seenSeq)
 
-  // What the log looked like at the last layout, to keep the reader's place.
-  const layout = useRef({ firstSeq, lastKey: entries.at(-1)?.key, scrollHeight: 0 })
+  // Where the list starts inside the scroller: below "Load older messages", and
+  // lower while the rows do not fill the screen (they sit at the bottom).
+  const [listTop, setListTop] = useState(0)
+  const measureListTop = useCallback(() => setListTop(list.current?.offsetTop ?? 0), [])
+
+  // A row holding keyboard focus stays rendered when scrolled away, so focus is never dropped.
+  const focusedKey = useRef<string | null>(null)
+  const entriesRef = useRef(entries)
+  entriesRef.current = entries
+  const rangeExtractor = useCallback((range: Range) => {
+    const indexes = defaultRangeExtractor(range)
+    const key = focusedKey.current
+    if (key === null) return indexes
+    const focused = entriesRef.current.findIndex((entry) => entry.key === key)
+    if (focused < 0 || indexes.includes(focused)) return indexes
+    return [...indexes, focused].sort((a, b) => a - b)
+  }, [])
+
+  // The compiler cannot memoize around the virtualizer's methods; this component is not compiled.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({
+    count: entries.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: (index) => estimateRow(entries[index], unreadKey),
+    getItemKey: (index) => entries[index]?.key ?? index,
+    overscan: OVERSCAN_ROWS,
+    scrollMargin: listTop,
+    rangeExtractor,
+    // A chat log: rows prepended above keep the reader's row in place, and
+    // rows appended while at the end are followed.
+    anchorTo: 'end',
+    followOnAppend: true,
+    scrollEndThreshold: EDGE_PX,
+  })
 
   const scrollToBottom = useCallback(() => {
     const element = scroller.current
     if (!element) return
-    element.scrollTop = element.scrollHeight
     atBottomRef.current = true
     setAtBottom(true)
-  }, [])
+    setFar(false)
+    virtualizer.scrollToEnd()
+  }, [virtualizer])
 
+  // Open at the newest message.
+  const opened = useRef(false)
+  useLayoutEffect(() => {
+    if (opened.current || entries.length === 0) return
+    opened.current = true
+    virtualizer.scrollToEnd()
+  }, [entries.length, virtualizer])
+
+  // Opened with more unread than the screen shows: start at the New messages
+  // line rather than below it, unless the reader has already moved.
+  const lineShown = useRef(false)
   useLayoutEffect(() => {
     const element = scroller.current
-    if (!element) return
-    const before = layout.current
+    if (lineShown.current || unreadKey === null || !element) return
+    lineShown.current = true
+    const index = entries.findIndex((entry) => entry.key === unreadKey)
+    const lineTop = index < 0 ? undefined : virtualizer.getOffsetForIndex(index, 'start')?.[0]
+    if (lineTop === undefined || !atBottomRef.current || lineTop >= element.scrollTop) return
+    atBottomRef.current = false
+    setAtBottom(false)
+    virtualizer.scrollToIndex(index, { align: 'start' })
+  }, [entries, unreadKey, virtualizer])
+
+  // One's own new message is shown wherever the reader was.
+  const lastKey = useRef(entries.at(-1)?.key)
+  useLayoutEffect(() => {
     const last = entries.at(-1)
-    const prepended = before.firstSeq > 0 && firstSeq > 0 && firstSeq < before.firstSeq
-    const ownNewPending = last?.kind === 'pending' && last.key !== before.lastKey
-    if (prepended && !atBottomRef.current) {
-      // Older messages went in above: keep what the reader was looking at in place.
-      element.scrollTop += element.scrollHeight - before.scrollHeight
-    } else if (atBottomRef.current || ownNewPending) {
-      element.scrollTop = element.scrollHeight
-    }
-    layout.current = { firstSeq, lastKey: last?.key, scrollHeight: element.scrollHeight }
-  }, [entries, firstSeq])
+    if (last?.kind === 'pending' && last.key !== lastKey.current && !atBottomRef.current) scrollToBottom()
+    lastKey.current = last?.key
+  }, [entries, scrollToBottom])
 
   // The composer growing or the window resizing must not unstick the bottom.
   useEffect(() => {
     const element = scroller.current
     if (!element || typeof ResizeObserver === 'undefined') return
     const observer = new ResizeObserver(() => {
+      measureListTop()
       if (atBottomRef.current) element.scrollTop = element.scrollHeight
     })
     observer.observe(element)
     return () => observer.disconnect()
-  }, [])
+  }, [measureListTop])
 
-  const { hasMore, loadingOlder } = view
   const loadOlder = useCallback(() => {
     if (!hasMore || loadingOlder) return
     client.loadOlder(room).catch(() => {
@@ -87,9 +181,11 @@ export function MessageLog({ room, user, view }: Props) {
   function onScroll() {
     const element = scroller.current
     if (!element) return
-    const bottom = element.scrollHeight - element.scrollTop - element.clientHeight < EDGE_PX
+    const fromBottom = element.scrollHeight - element.scrollTop - element.clientHeight
+    const bottom = fromBottom < EDGE_PX
     atBottomRef.current = bottom
     setAtBottom(bottom)
+    setFar(fromBottom > element.clientHeight)
     if (element.scrollTop < EDGE_PX && element.scrollHeight > element.clientHeight) loadOlder()
   }
 
@@ -102,6 +198,12 @@ export function MessageLog({ room, user, view }: Props) {
   }, [client, room, atBottom, visible, lastSeq])
 
   const retry = useCallback((clientId: string) => client.retry(room, clientId), [client, room])
+
+  const rows = virtualizer.getVirtualItems()
+  const totalSize = virtualizer.getTotalSize()
+  const empty = entries.length === 0
+  useLayoutEffect(measureListTop, [measureListTop, totalSize, hasMore, view.status, empty])
+  const showJump = far || arrived > 0
 
   return (
     <div className="log-wrap">
@@ -129,15 +231,39 @@ export function MessageLog({ room, user, view }: Props) {
             {view.status === 'joining' ? 'Loading messages…' : `No messages in #${room} yet. Say hello!`}
           </p>
         )}
-        <ul className="messages">
-          {entries.map((entry) => (
-            <MessageItem key={entry.key} entry={entry} own={entry.message.author.id === user.id} onRetry={retry} />
-          ))}
+        <ul
+          ref={list}
+          className="messages"
+          style={{ height: totalSize }}
+          onFocus={(event) => {
+            focusedKey.current = (event.target as Element).closest('[data-key]')?.getAttribute('data-key') ?? null
+          }}
+          onBlur={(event) => {
+            if (!event.currentTarget.contains(event.relatedTarget)) focusedKey.current = null
+          }}
+        >
+          {rows.map((row) => {
+            const entry = entries[row.index]!
+            return (
+              <MessageItem
+                key={row.key}
+                entry={entry}
+                own={entry.message.author.id === user.id}
+                onRetry={retry}
+                index={row.index}
+                setSize={entries.length}
+                offset={row.start - listTop}
+                measure={virtualizer.measureElement}
+                dayText={entry.startsDay ? dayLabel(entry.day, today) : null}
+                unreadLine={entry.key === unreadKey}
+              />
+            )
+          })}
         </ul>
       </div>
-      {hasUnseen && (
+      {showJump && (
         <button type="button" className="jump" onClick={scrollToBottom}>
-          New messages ↓
+          {arrived > 0 ? `Jump to latest, ${arrived} new` : 'Jump to latest'}
         </button>
       )}
     </div>

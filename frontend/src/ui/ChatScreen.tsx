@@ -7,6 +7,7 @@ import { ConnectionStatus } from './ConnectionStatus'
 import { RoomList } from './RoomList'
 import { JoinRoomForm } from './JoinRoomForm'
 import { RoomView } from './RoomView'
+import { roomTitle } from './directory'
 import { NewRoomDialog } from './NewRoomDialog'
 import { NewDirectMessageDialog } from './NewDirectMessageDialog'
 import { documentTitle, normalizeRoomName, roomNameProblem } from './view'
@@ -57,10 +58,13 @@ export function ChatScreen({ user }: { user: User }) {
     if (notice.room === route.getState()) route.navigate(HOME_ROOM)
   }, [notice, route])
 
+  const openSummary = openRoom === null ? null : (rooms.find((summary) => summary.name === openRoom) ?? unknownRoom(openRoom))
+  // A dm is called by who it is with, in the tab's title too.
+  const openTitle = openSummary && roomTitle(openSummary, user)
   const unreadElsewhere = rooms.reduce((sum, summary) => (summary.name === openRoom ? sum : sum + summary.unread), 0)
   useEffect(() => {
-    document.title = documentTitle(openRoom, unreadElsewhere)
-  }, [openRoom, unreadElsewhere])
+    document.title = documentTitle(openTitle, unreadElsewhere)
+  }, [openTitle, unreadElsewhere])
 
   function go(name: string) {
     route.navigate(name)
@@ -143,7 +147,7 @@ export function ChatScreen({ user }: { user: User }) {
             <RoomView
               key={openRoom}
               room={openRoom}
-              summary={rooms.find((summary) => summary.name === openRoom) ?? unknownRoom(openRoom)}
+              summary={openSummary ?? unknownRoom(openRoom)}
               user={user}
               onLeft={afterLeaving}
               onMessage={(username) => startDm([username])}

@@ -30,7 +30,9 @@ from chat.frames import FrameError
 from chat.hub import get_hub
 from chat.lanes import Lanes
 from chat.limits import SocketLimits
-from chat.ratelimit import get_limiter, get_send_rate
+from chat.models import DM_PREFIX
+from chat.ratelimit import get_send_rate
+from chat.roomactions import FORBIDDEN, RoomActions
 from chat.roster import Roster
 from chat.sockets import claim_socket, get_socket_registry
 from chat.transport import FLOW_EXTENSION, MESSAGE_TOO_BIG, TRY_AGAIN_LATER
@@ -39,8 +41,6 @@ log = logging.getLogger(__name__)
 
 UNAUTHENTICATED = 4401
 TOO_MANY_SOCKETS = 4429
-# Direct conversations' names (v2): such a room is never left for good.
-DM_PREFIX = "dm-"
 
 
 def _utf8_length(text: str) -> int:
@@ -66,7 +66,7 @@ class _NoFlow:
         pass
 
 
-class ChatConsumer(AsyncWebsocketConsumer):
+class ChatConsumer(RoomActions, AsyncWebsocketConsumer):
     # No channel per socket: the process's hub carries every group message.
     channel_layer_alias = None
 
@@ -101,6 +101,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.typing: set[str] = set()  # rooms where this socket's user is typing
         self.buffers: dict[str, list] = {}  # live frames held back while joining
         self.rosters: dict[str, Roster] = {}  # per joined room, who this socket was told is present
+        self.revoked: set[str] = set()  # rooms lost (removed) while this socket was joining them
         self.flow = self.scope.get("extensions", {}).get(FLOW_EXTENSION) or _NoFlow()
         self.limits = SocketLimits()
         self.lanes = Lanes(timing.REQUESTS_IN_FLIGHT)
@@ -177,6 +178,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             reply = await self.handlers[type(frame)](self, frame)
         except FrameError as error:
             reply = self._error(error)
+        except services.RoomForbidden:
+            reply = frames.error(code="forbidden", detail=FORBIDDEN, ref=frame.ref)
+        except services.UserNotFound as error:
+            reply = frames.error(code="not_found", detail=f"no user is named '{error.username}'", ref=frame.ref)
         except Exception as error:
             events.log_failure(log, f"socket {self.conn} failed on {frame!r}", error)
             reply = frames.error(code="server_error", detail="the server could not do that", ref=frame.ref)
@@ -225,6 +230,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=text)
 
     async def leave_for_good(self, room: str, text: str) -> None:
+        if room in self.buffers:  # mid-join: that join ends in `forbidden`
+            self.revoked.add(room)
         if room in self.rooms:
             await self._forget(room)
         await self.deliver_direct(text)
@@ -254,9 +261,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # Subscribe before querying and hold live frames back until `joined` is
         # out: a message stored meanwhile arrives in `messages`, live, or both.
         self.buffers[room] = []
+        self.revoked.discard(room)
         try:
             await self.hub.subscribe(room, self)
+            # Staff who join a private room become a member: its members see that.
+            before = await db(selectors.room_info)(user=self.account, name=room) if self.account.is_staff else None
             messages, has_more, created = await self._enter_room(frame)
+            if room in self.revoked:  # removed meanwhile
+                raise services.RoomForbidden(room)
             present = await self.hub.enter(room, self)
             self.rosters[room] = Roster(present)
             self.rooms.add(room)
@@ -264,8 +276,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 frames.joined(room=room, presence=present, messages=messages, has_more=has_more, ref=frame.ref)
             )
             if created:  # a new public room enters everybody's list
-                info = {"name": room, "last_seq": 0, "member": False, "unread": 0, "online": len(present)}
+                info = {
+                    "name": room, "kind": "public", "topic": "", "owner": None, "members": None, "last_seq": 0,
+                    "member": False, "unread": 0, "mentions": 0, "online": len(present),
+                }
                 await events.room_created(info=info, creator_id=self.user["id"])
+            if before is not None and before["kind"] == "private" and not before["member"]:
+                await self.announce_room(room, exclude_conn=self.conn)
         except BaseException:
             if room not in self.rooms:  # a first join failed: undo it
                 self.buffers.pop(room, None)
@@ -277,7 +294,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def on_leave(self, frame: frames.Leave):
         # Leaving a room this socket is not in is not an error: `left` either way.
         if frame.forget:
-            await self._leave_for_good(frame)
+            await self.leave_for_good_request(frame)
         elif frame.room in self.rooms:
             await self._forget(frame.room)
         return frames.left(room=frame.room, ref=frame.ref)
@@ -303,7 +320,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def on_history(self, frame: frames.History):
         self._require_joined(frame)
         messages, has_more = await db(selectors.messages_before)(
-            room=frame.room, before=frame.before, limit=frame.limit
+            room=frame.room, before=frame.before, limit=frame.limit, user=self.account
         )
         return frames.history(room=frame.room, messages=messages, has_more=has_more, ref=frame.ref)
 
@@ -330,33 +347,25 @@ class ChatConsumer(AsyncWebsocketConsumer):
         frames.History: on_history,
         frames.Typing: on_typing,
         frames.Read: on_read,
+        frames.Create: RoomActions.on_create,
+        frames.Dm: RoomActions.on_dm,
+        frames.Invite: RoomActions.on_invite,
+        frames.Remove: RoomActions.on_remove,
+        frames.Topic: RoomActions.on_topic,
     }
 
     # ---- helpers ---------------------------------------------------------------------
 
     async def _enter_room(self, frame: frames.Join) -> tuple[list[dict], bool, bool]:
-        """Membership and the join's messages, in one database call; and whether the room is new."""
+        """Membership and the join's messages, in one database call; and whether
+        the room is new. A missing `dm-` room is not made by `join`."""
         try:
             return *await store.room_enter(user=self.account, name=frame.room, since=frame.since, create=False), False
         except services.RoomNotFound:
-            # Making a room is limited per user (CHAT_ROOM_CREATE_RATE); joining one is not.
-            if not await get_limiter("CHAT_ROOM_CREATE_RATE").hit(f"rooms:{self.user['id']}"):
-                raise FrameError("rate_limited", "too many new rooms; wait a minute", frame.ref) from None
+            if frame.room.startswith(DM_PREFIX):
+                raise services.RoomForbidden(frame.room) from None
+            await self._may_make_a_room(frame.ref)
             return *await store.room_enter(user=self.account, name=frame.room, since=frame.since, create=True), True
-
-    async def _leave_for_good(self, frame: frames.Leave) -> None:
-        """Out of the room and no longer a member; every socket of the user leaves
-        it too and hears `room` with `member` false (this one included)."""
-        if frame.room.startswith(DM_PREFIX):
-            raise FrameError("forbidden", "a direct conversation cannot be left", frame.ref)
-        if frame.room in self.rooms:
-            await self._forget(frame.room)
-        await db(services.room_forget)(user=self.account, room=frame.room)
-        info = await db(selectors.room_info)(user=self.account, name=frame.room)
-        if info is None:
-            return  # no such room: nobody's list holds it
-        online = await self.hub.online_besides(frame.room, self.user["id"])
-        await events.room_left_for_good(user_id=self.user["id"], info={**info, "online": online})
 
     def _require_joined(self, frame) -> None:
         if frame.room not in self.rooms:

@@ -93,6 +93,28 @@ async def room_left_for_good(*, user_id: int, info: dict) -> None:
     )
 
 
+async def room_lost(*, user_id: int, room: str) -> None:
+    """The user lost a private room (removed, or left it for good): every socket
+    of theirs, on every process, leaves it at once and is told `room_removed`;
+    they get nothing more from it."""
+    await _group_send(
+        user_group(user_id),
+        {"type": "user.room_left", "user": user_id, "room": room, "text": frames.dumps(frames.room_removed(room))},
+    )
+
+
+async def room_changed(*, infos: dict[int, dict], exclude_conn: str | None = None) -> None:
+    """`room` with each user's own ROOMINFO to every socket of theirs (but
+    `exclude_conn`, which was answered): the room entered their list, or its
+    topic or members changed."""
+    for user_id, info in infos.items():
+        await _group_send(
+            user_group(user_id),
+            {"type": "user.frame", "user": user_id, "text": frames.dumps(frames.room_info(info)),
+             "exclude_conn": exclude_conn},
+        )
+
+
 async def room_created(*, info: dict, creator_id: int) -> None:
     """A new public room enters everybody's list: `room` to every socket that
     follows the list (hub.follow_rooms) but the creator's (theirs got `joined`). `info` is what a non-member's `rooms` says."""

@@ -23,6 +23,11 @@ MAX_HISTORY_LIMIT = 100
 DEFAULT_HISTORY_LIMIT = 50
 # seq columns are 64-bit; a larger number could only fail in the database.
 MAX_SEQ = 2**63 - 1
+MAX_TOPIC_LENGTH = 250  # models.Room.MAX_TOPIC_LENGTH
+MAX_USERNAME_LENGTH = 150  # Django's username field
+# A dm names the sender's 1 to 7 others (services.DM_MAX_OTHERS).
+MAX_DM_USERS = 7
+ROOM_KINDS_CREATED = ("public", "private")
 
 ROOM_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
@@ -101,7 +106,42 @@ class Read:
     ref: str | None = None
 
 
-Frame = Ping | Rooms | Join | Leave | Send | History | Typing | Read
+@dataclass(frozen=True, slots=True)
+class Create:
+    room: str
+    kind: str
+    topic: str = ""
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dm:
+    users: tuple[str, ...]
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    room: str
+    user: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Remove:
+    room: str
+    user: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    room: str
+    topic: str
+    ref: str | None = None
+
+
+Frame = Ping | Rooms | Join | Leave | Send | History | Typing | Read | Create | Dm | Invite | Remove | Topic
 
 
 # ---- inbound validation ----------------------------------------------------------
@@ -254,6 +294,37 @@ def _parse_read(f: _Fields) -> Frame:
     return Read(room=f.room(), seq=f.integer("seq", 0), ref=f.ref)
 
 
+def _parse_create(f: _Fields) -> Frame:
+    room = f.room()
+    kind = f.data.get("kind")
+    if kind not in ROOM_KINDS_CREATED:
+        raise f.fail("'kind' must be \"public\" or \"private\"")
+    topic = f.string("topic", MAX_TOPIC_LENGTH, min_length=0) if f.data.get("topic") is not None else ""
+    return Create(room=room, kind=kind, topic=topic, ref=f.ref)
+
+
+def _parse_dm(f: _Fields) -> Frame:
+    users = f.data.get("users")
+    if not isinstance(users, list) or not 1 <= len(users) <= MAX_DM_USERS:
+        raise f.fail(f"'users' must be a list of 1 to {MAX_DM_USERS} usernames")
+    for username in users:
+        if not isinstance(username, str) or not _is_storable(username) or not 1 <= len(username) <= MAX_USERNAME_LENGTH:
+            raise f.fail(f"each of 'users' must be a username of 1 to {MAX_USERNAME_LENGTH} characters")
+    return Dm(users=tuple(users), ref=f.ref)
+
+
+def _parse_invite(f: _Fields) -> Frame:
+    return Invite(room=f.room(), user=f.string("user", MAX_USERNAME_LENGTH), ref=f.ref)
+
+
+def _parse_remove(f: _Fields) -> Frame:
+    return Remove(room=f.room(), user=f.string("user", MAX_USERNAME_LENGTH), ref=f.ref)
+
+
+def _parse_topic(f: _Fields) -> Frame:
+    return Topic(room=f.room(), topic=f.string("topic", MAX_TOPIC_LENGTH, min_length=0), ref=f.ref)
+
+
 _PARSERS = {
     "ping": _parse_ping,
     "rooms": _parse_rooms,
@@ -263,6 +334,11 @@ _PARSERS = {
     "history": _parse_history,
     "typing": _parse_typing,
     "read": _parse_read,
+    "create": _parse_create,
+    "dm": _parse_dm,
+    "invite": _parse_invite,
+    "remove": _parse_remove,
+    "topic": _parse_topic,
 }
 
 
@@ -308,10 +384,23 @@ def left(*, room: str, ref: str | None = None) -> dict:
     return _with_ref({"type": "left", "room": room}, ref)
 
 
-def room_info(info: dict) -> dict:
-    """Unasked: a room entered the user's list or left it for good; ROOMINFO is
-    a `rooms` entry, in the same shape."""
-    return {"type": "room", "room": info}
+def room_info(info: dict, ref: str | None = None) -> dict:
+    """ROOMINFO, a `rooms` entry in the same shape: unasked when a room entered
+    the user's list, changed, or was left for good; the answer to `topic`."""
+    return _with_ref({"type": "room", "room": info}, ref)
+
+
+def room_removed(room: str) -> dict:
+    """Unasked: the user lost a private room (removed, or left it for good)."""
+    return {"type": "room_removed", "room": room}
+
+
+def invited(*, room: str, user: dict, ref: str | None = None) -> dict:
+    return _with_ref({"type": "invited", "room": room, "user": user}, ref)
+
+
+def removed(*, room: str, user: dict, ref: str | None = None) -> dict:
+    return _with_ref({"type": "removed", "room": room, "user": user}, ref)
 
 
 def sent(*, message: dict, ref: str | None = None) -> dict:

@@ -57,7 +57,8 @@ class Subscriber(Protocol):
         """Send one serialized frame that belongs to no joined room (`room`)."""
 
     async def leave_for_good(self, room: str, text: str) -> None:
-        """The user left `room` for good (on any socket): out of it, then send `text`."""
+        """The user left `room` for good or lost it (on any socket): out of it at
+        once, then send `text`."""
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
@@ -316,6 +317,12 @@ class Hub:
             await self._close_sessions(message)
         elif kind == "user.room_left":
             await self._each(user_group(message["user"]), lambda sub: sub.leave_for_good(message["room"], message["text"]))
+        elif kind == "user.frame":
+            exclude_conn = message.get("exclude_conn")
+            await self._each(
+                user_group(message["user"]), lambda sub: sub.deliver_direct(message["text"]),
+                skip=lambda sub: sub.conn == exclude_conn,
+            )
         elif kind == "everyone.frame":
             exclude_user = message.get("exclude_user")
             await self._each(

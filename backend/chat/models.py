@@ -1,8 +1,10 @@
 """Rooms, their messages and who has joined them.
 
 The database itself keeps the invariants the wire contract promises: one `seq`
-per room position and one stored message per (author, client_id), so no code
-path and no race between processes can break them.
+per room position, one stored message per (author, client_id), one room per
+name (so one dm room per set of users: its name is made from their ids) and a
+`dm-` name for dm rooms only, so no code path and no race between processes
+can break them.
 """
 
 from django.conf import settings
@@ -10,8 +12,25 @@ from django.db import models
 from django.utils import timezone
 
 
+# The name every dm room has and no other room may have.
+DM_PREFIX = "dm-"
+
+
 class Room(models.Model):
+    class Kind(models.TextChoices):
+        PUBLIC = "public"  # everybody reads it
+        PRIVATE = "private"  # its members (and staff) read it; members invite others
+        DM = "dm", "Direct message"  # its 2 to 8 members only, fixed for ever
+
+    MAX_TOPIC_LENGTH = 250
+
     name = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.PUBLIC)
+    topic = models.CharField(max_length=MAX_TOPIC_LENGTH, blank=True, default="")
+    # The creator of a room made by `create`; none for dm rooms and rooms made by `join`.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_rooms"
+    )
     # The seq of the newest message; incrementing it under the row lock hands
     # out the next seq, so it is also the room's message count.
     last_seq = models.BigIntegerField(default=0)
@@ -19,6 +38,14 @@ class Room(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # A dm room is found again by its name: never a public or private room of that name.
+            models.CheckConstraint(
+                condition=models.Q(kind="dm", name__startswith=DM_PREFIX)
+                | (~models.Q(kind="dm") & ~models.Q(name__startswith=DM_PREFIX)),
+                name="chat_room_dm_name_iff_dm",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -31,6 +58,8 @@ class Message(models.Model):
     body = models.TextField()
     client_id = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
+    # A deleted message keeps its seq (the log stays gapless); its body is blanked.
+    deleted = models.BooleanField(default=False, db_default=False)  # raw INSERTs (services.SendStatement) leave it out
 
     class Meta:
         constraints = [
@@ -49,6 +78,9 @@ class Message(models.Model):
 
 
 class Membership(models.Model):
+    """A user's place in a room: in a public room, that they joined it (and their
+    read marker); in a private or dm room, that they may read it at all."""
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_memberships")
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
     # Messages with a seq above this one are unread for the user.

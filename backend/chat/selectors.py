@@ -3,12 +3,16 @@
 Every function returns plain data (never model instances), so the async
 consumer that calls them through `database_sync_to_async` cannot trigger a lazy
 query. Each one is a constant number of queries, whatever the room's size.
+
+Who may read a room is decided in one place, `rooms_readable_by` (and its raw
+SQL twin `READABLE_SQL` for chat/store.py's statements): every read of a room,
+its messages or its members goes through it.
 """
 
 from datetime import datetime, timezone
 from typing import Any, TypedDict
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accounts.services import user_wire
@@ -31,10 +35,64 @@ class MessageDict(TypedDict):
 
 
 class RoomDict(TypedDict):
+    """ROOMINFO without `online` (the hub's): a `rooms` entry."""
+
     name: str
+    kind: str
+    topic: str
+    owner: UserDict | None
+    members: list[UserDict] | None  # private and dm rooms; None for public ones
     last_seq: int
     member: bool
     unread: int
+    mentions: int  # 0 until messages can mention users (issue 10)
+
+
+# ---- access: who may read which room ------------------------------------------
+
+
+def rooms_readable_by(user: Any) -> QuerySet[Room]:
+    """The rooms this user may see, join and read: every public room, the private
+    and dm rooms they are a member of, and, for staff, every private room (staff
+    count as owner of every room; dm rooms stay their members' only).
+
+    The one access rule: `rooms`, `join`, `history`, `send`, `read`, the room's
+    live frames and presence (through the join), and later search and
+    attachments all ask it. chat/store.py's statements use READABLE_SQL, the same
+    rule in SQL."""
+    visible = Q(kind=Room.Kind.PUBLIC) | Exists(Membership.objects.filter(user_id=user.pk, room_id=OuterRef("pk")))
+    if user.is_staff:
+        visible |= Q(kind=Room.Kind.PRIVATE)
+    return Room.objects.filter(visible)
+
+
+def room_readable(*, user: Any, name: str) -> bool:
+    return rooms_readable_by(user).filter(name=name).exists()
+
+
+# rooms_readable_by in SQL, for a room row `r`, with %(user)s and %(staff)s.
+READABLE_SQL = f"""(
+    r.kind = 'public' OR (%(staff)s AND r.kind = 'private')
+    OR EXISTS (SELECT 1 FROM {Membership._meta.db_table} mb WHERE mb.user_id = %(user)s AND mb.room_id = r.id)
+)"""
+
+
+def room_access(*, user: Any, name: str) -> tuple[str, bool, bool] | None:
+    """(kind, readable, owns) of the named room for this user, None when there is
+    no such room; `owns`: the room's owner, or staff (owner of every room).
+    For the consumer's checks before a change; never shown as such to a client,
+    who hears the same `forbidden` for a room it may not see and one that does
+    not exist."""
+    row = (
+        Room.objects.filter(name=name)
+        .annotate(readable=Exists(rooms_readable_by(user).filter(pk=OuterRef("pk"))))
+        .values_list("kind", "readable", "owner_id")
+        .first()
+    )
+    if row is None:
+        return None
+    kind, readable, owner_id = row
+    return kind, readable, readable and (user.is_staff or owner_id == user.pk)
 
 
 # ---- serialization ----------------------------------------------------------
@@ -111,10 +169,11 @@ def messages_since(*, room: str, since: int, limit: int = SINCE_PAGE) -> tuple[l
     return _page(rows, limit, newest_first=False)
 
 
-def messages_before(*, room: str, before: int, limit: int = 50) -> tuple[list[MessageDict], bool]:
+def messages_before(*, room: str, before: int, limit: int = 50, user: Any = None) -> tuple[list[MessageDict], bool]:
     """The newest `limit` messages with seq < before, ascending; has_more when
-    older ones exist."""
-    rows = list(_messages().filter(room__name=room, seq__lt=before).order_by("-seq")[: max(limit, 0) + 1])
+    older ones exist. Given a user, only if they may read the room (else none)."""
+    messages = _messages() if user is None else _messages().filter(room__in=rooms_readable_by(user))
+    rows = list(messages.filter(room__name=room, seq__lt=before).order_by("-seq")[: max(limit, 0) + 1])
     return _page(rows, limit, newest_first=True)
 
 
@@ -122,8 +181,10 @@ def messages_before(*, room: str, before: int, limit: int = 50) -> tuple[list[Me
 
 
 def room_list(*, user: Any, name: str | None = None) -> list[RoomDict]:
-    """Every room by name (or the one named), with this user's membership and
-    unread count, in one query.
+    """Every room this user may read, by name (or the one named, if readable),
+    with its kind, topic, owner, members and this user's membership and unread
+    count: one query, and a second for the members when a private or dm room is
+    among them.
 
     Unread counts the messages above the user's read marker that others wrote;
     for a non-member the marker is NULL, so nothing matches and it is 0.
@@ -137,23 +198,66 @@ def room_list(*, user: Any, name: str | None = None) -> list[RoomDict]:
         .annotate(count=Count("pk"))
         .values("count")
     )
+    readable = rooms_readable_by(user)
     rooms = (
-        (Room.objects.filter(name=name) if name is not None else Room.objects.all())
+        (readable.filter(name=name) if name is not None else readable)
         .annotate(
             member=Exists(membership),
             read_seq=Subquery(membership.values("last_read_seq")[:1]),
         )
         .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)))
         .order_by("name")
-        .values("name", "last_seq", "member", "unread")
+        .values("id", "name", "kind", "topic", "owner_id", "owner__username", "last_seq", "member", "unread")
     )
+    rows = list(rooms)
+    members = _members_of([row["id"] for row in rows if row["kind"] != Room.Kind.PUBLIC])
     return [
-        {"name": row["name"], "last_seq": row["last_seq"], "member": row["member"], "unread": row["unread"]}
-        for row in rooms
+        {
+            "name": row["name"], "kind": row["kind"], "topic": row["topic"],
+            "owner": None if row["owner_id"] is None else {"id": row["owner_id"], "username": row["owner__username"]},
+            "members": None if row["kind"] == Room.Kind.PUBLIC else members.get(row["id"], []),
+            "last_seq": row["last_seq"], "member": row["member"], "unread": row["unread"], "mentions": 0,
+        }
+        for row in rows
     ]
 
 
+def _members_of(room_ids: list[int]) -> dict[int, list[UserDict]]:
+    """Each room's members by username, in one query (none when no room is asked)."""
+    if not room_ids:
+        return {}
+    members: dict[int, list[UserDict]] = {}
+    rows = (
+        Membership.objects.filter(room_id__in=room_ids)
+        .order_by("user__username")
+        .values_list("room_id", "user_id", "user__username")
+    )
+    for room_id, user_id, username in rows:
+        members.setdefault(room_id, []).append({"id": user_id, "username": username})
+    return members
+
+
+def room_member_ids(*, name: str) -> list[int]:
+    """The ids of the room's members (whoever is told when its topic or members change)."""
+    return list(Membership.objects.filter(room__name=name).order_by("user_id").values_list("user_id", flat=True))
+
+
+def room_infos_for_members(*, name: str, also: list[int] = ()) -> dict[int, RoomDict]:
+    """ROOMINFO (without `online`) of the room as each member sees it, and each
+    user of `also`: what the unasked `room` frame tells them after a change."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(Q(pk__in=room_member_ids(name=name)) | Q(pk__in=list(also)))
+    infos = {}
+    for user in users.only("id", "username", "is_staff"):
+        info = room_info(user=user, name=name)
+        if info is not None:
+            infos[user.pk] = info
+    return infos
+
+
 def room_info(*, user: Any, name: str) -> RoomDict | None:
-    """The `rooms` entry of one room for this user (without `online`), or None."""
+    """The `rooms` entry of one room for this user (without `online`), or None
+    when there is no such room or the user may not read it."""
     rooms = room_list(user=user, name=name)
     return rooms[0] if rooms else None

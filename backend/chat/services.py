@@ -17,9 +17,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.services import user_wire
-from chat.models import Membership, Message, Room
+from chat.models import DM_PREFIX, Membership, Message, Room
 from chat.selectors import (
-    LATEST_PAGE, SINCE_PAGE, MessageDict, message_by_client_id, message_wire, messages_latest, messages_since,
+    LATEST_PAGE, READABLE_SQL, SINCE_PAGE, MessageDict, message_by_client_id, message_wire, messages_latest,
+    messages_since, room_access, rooms_readable_by,
 )
 
 
@@ -31,23 +32,175 @@ class RoomNotFound(Exception):
         self.name = name
 
 
-def room_join(*, user: Any, name: str, create: bool = True) -> None:
-    """Makes the user a member of the room (read marker 0), creating the room if
-    needed and allowed; a missing room that may not be created is RoomNotFound.
+class RoomForbidden(Exception):
+    """The user may not see the room, or may not change it that way. The client
+    hears one `forbidden` text for both and for a room that does not exist, so
+    a private room's name never shows through."""
 
-    Two statements when the room exists, whether or not the user is a member
-    already: every join of every socket comes here. The membership is one
-    INSERT that does nothing on the unique (user, room) constraint, so an
-    existing marker stays and two processes joining at once both succeed; a
-    new room comes from get_or_create, which re-reads on IntegrityError.
-    The caller has already checked the name against the room-name pattern.
+    def __init__(self, name: str, why: str = "") -> None:
+        super().__init__(f"room {name!r}: {why or 'not readable by this user'}")
+        self.name = name
+
+
+class RoomExists(Exception):
+    """`create` of a name that is taken."""
+
+
+class UserNotFound(Exception):
+    """No active user has that username."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"no user {username!r}")
+        self.username = username
+
+
+def room_join(*, user: Any, name: str, create: bool = True) -> None:
+    """Makes the user a member of the room (read marker 0), creating a public
+    room if needed and allowed; a missing room that may not be created is
+    RoomNotFound, one the user may not read (rooms_readable_by) RoomForbidden,
+    and so is a missing `dm-` name (those are made by `dm_create` only).
+
+    Two statements when the room exists and is readable, whether or not the
+    user is a member already: every join of every socket comes here. The
+    membership is one INSERT that does nothing on the unique (user, room)
+    constraint, so an existing marker stays and two processes joining at once
+    both succeed; a new room comes from get_or_create, which re-reads on
+    IntegrityError (and may find a private room made meanwhile: checked again).
+    In a private or dm room the user is a member already (or staff, who then
+    become one). The caller has already checked the name against the pattern.
     """
-    room_id = Room.objects.filter(name=name).values_list("pk", flat=True).first()
+    room_id = rooms_readable_by(user).filter(name=name).values_list("pk", flat=True).first()
     if room_id is None:
+        if Room.objects.filter(name=name).exists():
+            raise RoomForbidden(name)
         if not create:
             raise RoomNotFound(name)
+        if name.startswith(DM_PREFIX):
+            raise RoomForbidden(name, "dm rooms are made by `dm`")
         room_id = Room.objects.get_or_create(name=name)[0].pk
+        if not rooms_readable_by(user).filter(pk=room_id).exists():
+            raise RoomForbidden(name)
     Membership.objects.bulk_create([Membership(user_id=user.pk, room_id=room_id)], ignore_conflicts=True)
+
+
+def room_create(*, user: Any, name: str, kind: str, topic: str = "") -> None:
+    """A new public or private room owned by the user, who is its first member;
+    RoomExists when the name is taken (by any room, readable or not), and
+    RoomForbidden for a `dm-` name."""
+    if name.startswith(DM_PREFIX):
+        raise RoomForbidden(name, "dm rooms are made by `dm`")
+    if kind not in (Room.Kind.PUBLIC, Room.Kind.PRIVATE):
+        raise ValueError(f"create makes public or private rooms, not {kind!r}")
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(name=name, kind=kind, topic=topic, owner_id=user.pk)
+            Membership.objects.create(user_id=user.pk, room_id=room.pk)
+    except IntegrityError:
+        raise RoomExists(name) from None
+
+
+# ---- direct messages --------------------------------------------------------------
+
+# A dm room holds the sender and 1 to 7 others (the contract's 2 to 8 users).
+DM_MAX_OTHERS = 7
+
+
+def dm_name(user_ids: list[int]) -> str:
+    """dm-3-17: the members' ids ascending, so one set of users has one name."""
+    return DM_PREFIX + "-".join(str(user_id) for user_id in sorted(set(user_ids)))
+
+
+def users_by_username(usernames: list[str]) -> list[Any]:
+    """The active users of those names (whatever their case), in the order
+    given; UserNotFound names the first that is unknown."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    field = user_model.USERNAME_FIELD
+    found = []
+    for username in usernames:
+        match = user_model.objects.filter(**{f"{field}__iexact": username, "is_active": True}).only("id", field).first()
+        if match is None:
+            raise UserNotFound(username)
+        found.append(match)
+    return found
+
+
+def dm_members(*, user: Any, usernames: list[str]) -> tuple[str, list[int], bool]:
+    """(room name, member ids ascending, whether the room exists) of the dm room
+    of the user and those others; the user's own name among them is ignored.
+    UserNotFound for an unknown username; ValueError for none or more than 7 others."""
+    others = {other.pk for other in users_by_username(usernames)} - {user.pk}
+    if not 1 <= len(others) <= DM_MAX_OTHERS:
+        raise ValueError(f"a dm has 1 to {DM_MAX_OTHERS} other users")
+    member_ids = sorted(others | {user.pk})
+    name = dm_name(member_ids)
+    return name, member_ids, Room.objects.filter(name=name).exists()
+
+
+def dm_create(*, name: str, member_ids: list[int]) -> bool:
+    """Makes the dm room and its memberships unless it exists; True when this
+    call made it. Two processes making it at once: the room's unique name lets
+    one insert win; the other waits for its commit, fails, and finds it."""
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(name=name, kind=Room.Kind.DM)
+            Membership.objects.bulk_create([Membership(user_id=user_id, room_id=room.pk) for user_id in member_ids])
+    except IntegrityError:
+        if not Room.objects.filter(name=name, kind=Room.Kind.DM).exists():
+            raise
+        return False
+    return True
+
+
+# ---- members and topic ------------------------------------------------------------
+
+
+def _readable_access(*, user: Any, name: str) -> tuple[str, bool]:
+    """(kind, owns) of a room the user may read; RoomForbidden otherwise."""
+    access = room_access(user=user, name=name)
+    if access is None or not access[1]:
+        raise RoomForbidden(name)
+    kind, _, owns = access
+    return kind, owns
+
+
+def member_invite(*, user: Any, room: str, username: str) -> tuple[dict, bool]:
+    """Any member of a private room (or staff) adds another user: (USER, whether
+    they are new to the room). RoomForbidden in public and dm rooms and for a
+    room the user may not read; UserNotFound for an unknown username."""
+    kind, _ = _readable_access(user=user, name=room)
+    if kind != Room.Kind.PRIVATE:
+        raise RoomForbidden(room, "only private rooms take invitations")
+    [invitee] = users_by_username([username])
+    room_id = Room.objects.filter(name=room).values_list("pk", flat=True).get()
+    _, added = Membership.objects.get_or_create(user_id=invitee.pk, room_id=room_id)
+    return user_wire(invitee), added
+
+
+def member_remove(*, user: Any, room: str, username: str) -> tuple[dict, bool]:
+    """The owner of a private room (or staff) takes a member out: (USER, whether
+    they were a member). RoomForbidden for anyone else, in public and dm rooms,
+    and for the owner themselves (who leaves instead); UserNotFound for an
+    unknown username."""
+    kind, owns = _readable_access(user=user, name=room)
+    if kind != Room.Kind.PRIVATE or not owns:
+        raise RoomForbidden(room, "only the owner of a private room removes members")
+    [member] = users_by_username([username])
+    if Room.objects.filter(name=room, owner_id=member.pk).exists():
+        raise RoomForbidden(room, "the owner cannot be removed")
+    removed, _ = Membership.objects.filter(user_id=member.pk, room__name=room).delete()
+    return user_wire(member), removed > 0
+
+
+def topic_set(*, user: Any, room: str, topic: str) -> None:
+    """Any member of a public or dm room, the owner of a private one (or staff
+    anywhere they may read) sets the topic; RoomForbidden otherwise."""
+    kind, owns = _readable_access(user=user, name=room)
+    is_member = Membership.objects.filter(user_id=user.pk, room__name=room).exists()
+    if not (owns or (kind != Room.Kind.PRIVATE and is_member)):
+        raise RoomForbidden(room, "not allowed to change the topic")
+    Room.objects.filter(name=room).update(topic=topic)
 
 
 def room_enter(
@@ -67,21 +220,23 @@ def room_enter(
 # messages with their authors. Always at least one row: the room's id (NULL
 # when there is no such room) and a message, or NULLs when the page is empty.
 # `since` pages go up from it; the latest page goes down from the newest.
+# Only a room the user may read (READABLE_SQL, selectors.rooms_readable_by)
+# gets a membership or gives a page; `readable` says which it was.
 _ENTER_SQL = """
 WITH room AS (
-    SELECT id FROM {room} WHERE name = %(room)s
+    SELECT r.id, {readable} AS readable FROM {room} r WHERE r.name = %(room)s
 ), member AS (
     INSERT INTO {membership} (user_id, room_id, last_read_seq, joined_at)
-    SELECT %(user)s, id, 0, %(now)s FROM room
+    SELECT %(user)s, id, 0, %(now)s FROM room WHERE readable
     ON CONFLICT (user_id, room_id) DO NOTHING
 ), page AS (
     SELECT m.id, m.seq, m.body, m.client_id, m.created_at, u.id AS author_id, u.{username} AS username
     FROM {message} m JOIN {user} u ON u.id = m.author_id
-    WHERE m.room_id = (SELECT id FROM room) AND m.seq > %(since)s
+    WHERE m.room_id = (SELECT id FROM room WHERE readable) AND m.seq > %(since)s
     ORDER BY m.seq {order} LIMIT %(limit)s
 )
-SELECT (SELECT id FROM room), page.id, page.seq, page.body, page.client_id, page.created_at, page.author_id,
-       page.username
+SELECT (SELECT id FROM room), (SELECT readable FROM room), page.id, page.seq, page.body, page.client_id,
+       page.created_at, page.author_id, page.username
 FROM (SELECT 1) AS one LEFT JOIN page ON true
 ORDER BY page.seq {order}
 """
@@ -103,22 +258,25 @@ class EnterStatement:
         }
         self.name, self.latest = name, since is None
         self.limit = LATEST_PAGE if self.latest else SINCE_PAGE
-        self.sql = _ENTER_SQL.format(**tables, order="DESC" if self.latest else "ASC")
+        self.sql = _ENTER_SQL.format(**tables, readable=READABLE_SQL, order="DESC" if self.latest else "ASC")
         self.params = {
-            "room": name, "user": user.pk, "now": timezone.now(), "since": -1 if self.latest else since,
-            "limit": self.limit + 1,
+            "room": name, "user": user.pk, "staff": bool(user.is_staff), "now": timezone.now(),
+            "since": -1 if self.latest else since, "limit": self.limit + 1,
         }
 
     def result(self, rows: list[tuple]) -> tuple[list[MessageDict], bool]:
-        """(messages ascending, has_more); RoomNotFound when there is no such room."""
+        """(messages ascending, has_more); RoomNotFound when there is no such
+        room, RoomForbidden when the user may not read it."""
         if rows[0][0] is None:
             raise RoomNotFound(self.name)
+        if not rows[0][1]:
+            raise RoomForbidden(self.name)
         messages = [
             message_wire(
                 id=message_id, room=self.name, seq=seq, author={"id": author_id, "username": username},
                 body=body, created_at=created_at, client_id=client_id,
             )
-            for _, message_id, seq, body, client_id, created_at, author_id, username in rows
+            for _, _, message_id, seq, body, client_id, created_at, author_id, username in rows
             if message_id is not None
         ]
         has_more = len(messages) > self.limit
@@ -128,15 +286,19 @@ class EnterStatement:
         return messages, has_more
 
 
-def _next_seq(room: str) -> tuple[int, int]:
-    """(room id, seq) for the next message; holds the room row lock until commit."""
+def _next_seq(room: str, user: Any) -> tuple[int, int]:
+    """(room id, seq) for the next message in a room the user may read (READABLE_SQL);
+    holds the room row lock until commit."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + 1 WHERE name = %s RETURNING id, last_seq",
-            [room],
+            f"UPDATE {Room._meta.db_table} AS r SET last_seq = r.last_seq + 1"
+            f" WHERE r.name = %(room)s AND {READABLE_SQL} RETURNING id, last_seq",
+            {"room": room, "user": user.pk, "staff": bool(user.is_staff)},
         )
         row = cursor.fetchone()
     if row is None:
+        if Room.objects.filter(name=room).exists():
+            raise RoomForbidden(room)
         raise RoomNotFound(room)
     return row[0], row[1]
 
@@ -172,6 +334,7 @@ def message_create(
     savepoint) back, seq increment included, so seq stays gapless, and it
     returns the winner's row. Moves the sender's read marker to the new seq.
     body is already trimmed. Raises RoomNotFound when the room does not exist,
+    RoomForbidden when the user may not read it (rooms_readable_by),
     and SendLimited when the user has stored `rate.limit` messages in the last
     `rate.window` seconds; a resend may be refused so too, and the caller, who
     answers a resend whatever the rate, looks it up then.
@@ -202,7 +365,9 @@ def message_create(
 # returns one row: the new message's id, seq and time, all NULL when nothing
 # was stored (the room does not exist, or the rate said no), and the count. A
 # repeated (author, client_id) fails the whole statement, so the increment is
-# undone with it. The marker is an upsert, so a sender whose membership row is
+# undone with it. Only a room the user may read (READABLE_SQL) takes the
+# message; the last column tells a missing room from a forbidden one.
+# The marker is an upsert, so a sender whose membership row is
 # missing gets it back instead of losing the marker.
 _INSERT_SQL = f"""
 WITH recent AS (
@@ -211,9 +376,9 @@ WITH recent AS (
         WHERE author_id = %(author)s AND created_at > %(window_start)s LIMIT %(limit)s
     ) AS window_rows
 ), room AS (
-    UPDATE {Room._meta.db_table} SET last_seq = last_seq + 1
-    WHERE name = %(room)s AND (SELECT sent FROM recent) < %(limit)s
-    RETURNING id, last_seq
+    UPDATE {Room._meta.db_table} AS r SET last_seq = r.last_seq + 1
+    WHERE r.name = %(room)s AND (SELECT sent FROM recent) < %(limit)s AND {READABLE_SQL}
+    RETURNING r.id, r.last_seq
 ), message AS (
     INSERT INTO {Message._meta.db_table} (room_id, seq, author_id, body, client_id, created_at)
     SELECT id, last_seq, %(author)s, %(body)s, %(client_id)s, %(now)s FROM room
@@ -224,7 +389,9 @@ WITH recent AS (
     ON CONFLICT (user_id, room_id)
     DO UPDATE SET last_read_seq = GREATEST({Membership._meta.db_table}.last_read_seq, EXCLUDED.last_read_seq)
 )
-SELECT message.id, message.seq, message.created_at, recent.sent FROM recent LEFT JOIN message ON true
+SELECT message.id, message.seq, message.created_at, recent.sent,
+       EXISTS (SELECT 1 FROM {Room._meta.db_table} WHERE name = %(room)s)
+FROM recent LEFT JOIN message ON true
 """
 
 # Without a rate, a limit no count reaches.
@@ -243,16 +410,19 @@ class SendStatement:
         self.rate = rate or _UNLIMITED
         self.now = timezone.now()
         self.params = {
-            "room": room, "author": user.pk, "body": body, "client_id": client_id, "now": self.now,
+            "room": room, "author": user.pk, "user": user.pk, "staff": bool(user.is_staff), "body": body,
+            "client_id": client_id, "now": self.now,
             "limit": self.rate.limit, "window_start": self.now - timedelta(seconds=self.rate.window),
         }
 
     def result(self, row: tuple) -> MessageDict:
-        """The stored message; RoomNotFound or SendLimited when nothing was stored."""
-        message_id, seq, created_at, sent = row
+        """The stored message; SendLimited, RoomNotFound or RoomForbidden when nothing was stored."""
+        message_id, seq, created_at, sent, exists = row
         if message_id is None:
             if sent >= self.rate.limit:
                 raise SendLimited()
+            if exists:
+                raise RoomForbidden(self.room)
             raise RoomNotFound(self.room)
         return message_wire(
             id=message_id, room=self.room, seq=seq, author=user_wire(self.user), body=self.body,
@@ -268,24 +438,31 @@ def _insert_in_a_transaction(statement: SendStatement) -> tuple:
             author_id=params["author"], created_at__gt=params["window_start"]
         )[: statement.rate.limit].count()
         if sent >= statement.rate.limit:
-            return None, None, None, sent
+            return None, None, None, sent, True
         try:
-            room_id, seq = _next_seq(statement.room)
+            room_id, seq = _next_seq(statement.room, statement.user)
         except RoomNotFound:
-            return None, None, None, sent
+            return None, None, None, sent, False
+        except RoomForbidden:
+            return None, None, None, sent, True
         message = Message.objects.create(
             room_id=room_id, seq=seq, author=statement.user, body=statement.body,
             client_id=statement.client_id, created_at=statement.now,
         )
         _marker_raise(user=statement.user, room_id=room_id, seq=seq)
-    return message.pk, seq, message.created_at, sent
+    return message.pk, seq, message.created_at, sent, True
 
 
-def room_forget(*, user: Any, room: str) -> None:
+def room_forget(*, user: Any, room: str) -> bool:
     """The user is no longer a member (a `leave` with `forget`): the membership
-    and its read marker go, so the room lists as `member` false, `unread` 0.
-    A no-op for unknown rooms and non-members."""
-    Membership.objects.filter(user_id=user.pk, room__name=room).delete()
+    and its read marker go, so a public room lists as `member` false, `unread`
+    0, and a private one is gone from their list. An owner who leaves their
+    room leaves it without owner (staff still own it). True when the user was a
+    member; a no-op for unknown rooms and non-members. Not for dm rooms (the
+    caller refuses those)."""
+    removed, _ = Membership.objects.filter(user_id=user.pk, room__name=room).delete()
+    Room.objects.filter(name=room, owner_id=user.pk).update(owner=None)
+    return removed > 0
 
 
 def read_marker_move(*, user: Any, room: str, seq: int) -> None:
@@ -298,4 +475,6 @@ def read_marker_move(*, user: Any, room: str, seq: int) -> None:
     if last_seq is None:
         return
     target = min(seq, last_seq)
-    Membership.objects.filter(user_id=user.pk, room__name=room, last_read_seq__lt=target).update(last_read_seq=target)
+    Membership.objects.filter(
+        user_id=user.pk, room__in=rooms_readable_by(user).filter(name=room), last_read_seq__lt=target
+    ).update(last_read_seq=target)

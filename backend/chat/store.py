@@ -123,7 +123,7 @@ def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> 
         return  # nothing was stored
     try:
         message = statement.result(write.result())
-    except (services.RoomNotFound, services.SendLimited):
+    except (services.RoomNotFound, services.RoomForbidden, services.SendLimited):
         return
     task = asyncio.ensure_future(events.message_created(message))
     _late.add(task)

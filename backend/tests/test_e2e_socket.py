@@ -15,6 +15,9 @@ from .harness import CREATED_AT_PATTERN, ERROR_CODES, Socket, full_history, send
 
 pytestmark = pytest.mark.e2e
 
+# What version 2 adds to a public room's `rooms` entry (ROOMINFO).
+PUBLIC_V2 = {"kind": "public", "topic": "", "owner": None, "members": None, "mentions": 0}
+
 
 def assert_message_shape(message: dict, *, room: str, author, body: str | None = None, client_id: str | None = None):
     assert set(message) == {"id", "room", "seq", "author", "body", "created_at", "client_id"}, message
@@ -124,11 +127,11 @@ async def test_join_creates_room_with_presence_including_self(topo):
     assert joined == {"type": "joined", "ref": "j1", "room": room, "presence": [alice.wire], "messages": [],
                       "has_more": False}
     entry = await rooms_entry(a, room)
-    assert entry == {"name": room, "last_seq": 0, "member": True, "unread": 0, "online": 1}
+    assert entry == {**PUBLIC_V2, "name": room, "last_seq": 0, "member": True, "unread": 0, "online": 1}
 
     b = await bob.ws()
     # Bob sees the room before joining, as a non-member.
-    assert await rooms_entry(b, room) == {"name": room, "last_seq": 0, "member": False, "unread": 0, "online": 1}
+    assert await rooms_entry(b, room) == {**PUBLIC_V2, "name": room, "last_seq": 0, "member": False, "unread": 0, "online": 1}
     joined = await b.join(room)
     assert sorted(joined["presence"], key=lambda u: u["id"]) == sorted([alice.wire, bob.wire], key=lambda u: u["id"])
     # Joining again answers joined again.
@@ -396,7 +399,7 @@ async def test_rooms_unread_online_and_read_markers(topo):
     await b.join(room)
     await send_many(b, room, ["one", "two", "three"])
     entry = await rooms_entry(a, room)
-    assert entry == {"name": room, "last_seq": 3, "member": True, "unread": 3, "online": 2}
+    assert entry == {**PUBLIC_V2, "name": room, "last_seq": 3, "member": True, "unread": 3, "online": 2}
     assert (await rooms_entry(b, room))["unread"] == 0  # own messages are read
 
     await a.send({"type": "read", "room": room, "seq": 2})
@@ -416,10 +419,10 @@ async def test_rooms_unread_online_and_read_markers(topo):
     await a.ok({"type": "leave", "room": room}, "left")
     await b.say(room, "seven")
     entry = await wait_rooms_entry(a, room, lambda e: e["online"] == 1)
-    assert entry == {"name": room, "last_seq": 7, "member": True, "unread": 2, "online": 1}
+    assert entry == {**PUBLIC_V2, "name": room, "last_seq": 7, "member": True, "unread": 2, "online": 1}
 
     c = await carol.ws()
-    assert await rooms_entry(c, room) == {"name": room, "last_seq": 7, "member": False, "unread": 0, "online": 1}
+    assert await rooms_entry(c, room) == {**PUBLIC_V2, "name": room, "last_seq": 7, "member": False, "unread": 0, "online": 1}
     # read on a room not joined on this socket is refused.
     reply = await c.request({"type": "read", "room": room, "seq": 3})
     assert_error(reply, "not_joined", reply.get("ref"))

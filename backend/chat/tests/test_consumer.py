@@ -20,6 +20,9 @@ from config.asgi import application
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
 
+# What version 2 adds to a public room's `rooms` entry (ROOMINFO).
+PUBLIC_V2 = {"kind": "public", "topic": "", "owner": None, "members": None, "mentions": 0}
+
 QUIET = 0.3  # how long "nothing arrives" is watched for
 
 
@@ -286,7 +289,7 @@ async def test_rooms_read_and_leave(alice, bob, login, sockets):
     assert rooms == {
         "type": "rooms",
         "ref": "r",
-        "rooms": [{"name": "general", "last_seq": 3, "member": True, "unread": 3, "online": 2}],
+        "rooms": [{**PUBLIC_V2, "name": "general", "last_seq": 3, "member": True, "unread": 3, "online": 2}],
     }
     await a.send({"type": "read", "room": "general", "seq": 2})
     assert await a.quiet()  # read has no reply
@@ -458,7 +461,7 @@ async def test_leave_for_good_takes_every_socket_of_the_user_out_and_tells_each(
     await a2.recv()
 
     await a1.send({"type": "leave", "room": "lobby", "forget": True, "ref": "bye"})
-    info = {"name": "lobby", "last_seq": 1, "member": False, "unread": 0, "online": 1}
+    info = {**PUBLIC_V2, "name": "lobby", "last_seq": 1, "member": False, "unread": 0, "online": 1}
     replies = [await a1.recv(), await a1.recv()]
     assert sorted(replies, key=lambda f: f["type"]) == [
         {"type": "left", "ref": "bye", "room": "lobby"},
@@ -493,7 +496,7 @@ async def test_a_new_public_room_is_announced_to_sockets_that_listed_the_rooms(a
 
     await a.join("fresh")
     assert await listing.recv() == {
-        "type": "room", "room": {"name": "fresh", "last_seq": 0, "member": False, "unread": 0, "online": 1},
+        "type": "room", "room": {**PUBLIC_V2, "name": "fresh", "last_seq": 0, "member": False, "unread": 0, "online": 1},
     }
     assert await silent.quiet()  # never asked for rooms
     assert await a.quiet()  # the creator has its `joined`

@@ -111,7 +111,7 @@ export function RoomSettingsDialog({ room, me, onClose, onMessage, onLeave, leav
                     Message
                   </button>
                 )}
-                {member.id !== me.id && owner && room.kind === 'private' && (
+                {member.id !== me.id && member.id !== room.owner?.id && owner && room.kind === 'private' && (
                   <button
                     type="button"
                     className="small-button danger-button"

@@ -42,7 +42,7 @@ export interface RoomGroups {
   yours: RoomSummary[]
   /** My dm rooms, by who they are with. */
   direct: RoomSummary[]
-  /** Public rooms I could join. */
+  /** Rooms I could join: public ones (and, for staff, private ones they are not in). */
   more: RoomSummary[]
 }
 
@@ -54,7 +54,7 @@ export function groupRooms(rooms: readonly RoomSummary[], current: string | null
   return {
     yours: rooms.filter((room) => room.kind !== 'dm' && mine(room)).sort(byName),
     direct: rooms.filter((room) => room.kind === 'dm' && mine(room)).sort(byTitle),
-    more: rooms.filter((room) => !mine(room) && room.kind === 'public').sort(byName),
+    more: rooms.filter((room) => !mine(room) && room.kind !== 'dm').sort(byName),
   }
 }
 

@@ -48,7 +48,7 @@ describe('direct messages', () => {
     const problems = new PageProblems()
     const dora = await person(problems, '/r/general', 'pv-dora')
     const emil = await person(problems, '/r/general', 'pv-emil')
-    await eventually(() => dora.onlineNames()).toEqual(['pv-dora', 'pv-emil'])
+    await eventually(async () => (await dora.onlineNames()).includes('pv-emil')).toBe(true)
     // Nobody messages themself.
     expect(await dora.online.getByRole('button', { name: 'Message pv-dora' }).count()).toBe(0)
 
@@ -95,7 +95,7 @@ describe('direct messages', () => {
     const problems = new PageProblems()
     const fay = await person(problems, '/r/general', 'pv-fay')
     const gil = await person(problems, '/r/general', 'pv-gil')
-    await eventually(() => fay.onlineNames()).toEqual(['pv-fay', 'pv-gil'])
+    await eventually(async () => (await gil.onlineNames()).includes('pv-fay')).toBe(true)
 
     await fay.page.getByRole('button', { name: 'New direct message' }).click()
     const start = dialog(fay, 'New direct message')

@@ -106,7 +106,7 @@ export function RoomView({ room, summary, user, onLeft, onMessage }: Props) {
         <div role="status" aria-label="Typing" className="typing">
           {typingText(typists)}
         </div>
-        <Composer room={room} userId={user.id} />
+        <Composer room={room} userId={user.id} placeholder={isDm ? `Message ${title}` : undefined} />
       </section>
       <OnlinePanel people={people} me={user} stale={stale} onMessage={message} />
       {settingsOpen && (

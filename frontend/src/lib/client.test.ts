@@ -625,6 +625,12 @@ describe('rooms of version 2', () => {
     expect(client.room('hidden').getState()).toMatchObject({
       status: 'error', error: 'This room does not exist or you may not read it.', messages: [],
     })
+    // A room listed here that the server no longer opens (removed while away) leaves the list.
+    server.forbidden.add('gone')
+    server.socket.push({ type: 'room', room: dmInfo({ name: 'gone', kind: 'private' }) })
+    expect(client.rooms.getState().map((r) => r.name)).toContain('gone')
+    await flush()
+    expect(client.rooms.getState().map((r) => r.name)).not.toContain('gone')
     await reconnect(server)
     expect(server.sockets.at(-1)!.framesOf('join')).toEqual([])
   })

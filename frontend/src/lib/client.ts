@@ -62,6 +62,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     refused(room, reason) {
       opened.delete(room.name)
       outbox.failRoom(room.name, reason)
+      // Not open to this user (e.g. removed while this tab was away): not theirs to list either.
+      rooms.setState((list) => roomRemoved(list, room.name))
     },
   }
 

@@ -1,7 +1,10 @@
+from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
     path("api/", include("accounts.urls")),
+    # The one server-rendered page besides the SPA: staff only (Django's own login).
+    path("admin/", admin.site.urls),
     path("", include("web.urls")),
 ]
 

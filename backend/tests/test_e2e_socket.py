@@ -43,7 +43,7 @@ def assert_error(frame: dict, code: str, ref: str | None = None):
 async def rooms_entry(sock: Socket, room: str) -> dict:
     reply = await sock.ok({"type": "rooms"}, "rooms")
     for entry in reply["rooms"]:
-        assert set(entry) == {"name", "last_seq", "member", "unread", "online"}, entry
+        assert set(entry) == {"name", "last_seq", "member", "unread", "online", *PUBLIC_V2}, entry
     return next((e for e in reply["rooms"] if e["name"] == room), None)
 
 

@@ -186,3 +186,41 @@ def test_ref_is_only_present_when_given():
 def test_message_frame_names_its_room():
     message = {"id": 1, "room": "a", "seq": 1}
     assert frames.message(message) == {"type": "message", "room": "a", "message": message}
+
+
+# ---- version 2's room frames -------------------------------------------------------
+
+
+def test_room_frames_parse():
+    assert parse('{"type":"create","room":"team","kind":"private","topic":"t"}') == frames.Create(
+        room="team", kind="private", topic="t"
+    )
+    assert parse('{"type":"create","room":"team","kind":"public"}').topic == ""
+    assert parse('{"type":"dm","users":["bob","carol"],"ref":"d"}') == frames.Dm(users=("bob", "carol"), ref="d")
+    assert parse('{"type":"invite","room":"team","user":"bob"}') == frames.Invite(room="team", user="bob")
+    assert parse('{"type":"remove","room":"team","user":"bob"}') == frames.Remove(room="team", user="bob")
+    assert parse('{"type":"topic","room":"team","topic":""}') == frames.Topic(room="team", topic="")
+    assert parse(json.dumps({"type": "topic", "room": "t", "topic": "x" * 250})).topic == "x" * 250
+
+
+@pytest.mark.parametrize("frame", [
+    {"type": "create", "room": "team", "kind": "dm"},
+    {"type": "create", "room": "team"},
+    {"type": "create", "room": "team", "kind": "public", "topic": "x" * 251},
+    {"type": "topic", "room": "team", "topic": "x" * 251},
+    {"type": "topic", "room": "team"},
+    {"type": "dm", "users": []},
+    {"type": "dm", "users": [f"u{k}" for k in range(8)]},
+    {"type": "dm", "users": "bob"},
+    {"type": "dm", "users": ["bob", 3]},
+    {"type": "dm", "users": [""]},
+    {"type": "invite", "room": "team"},
+    {"type": "remove", "room": "team", "user": ""},
+])
+def test_room_frames_refuse_bad_fields(frame):
+    assert error_of(json.dumps({**frame, "ref": "x"})).code == "bad_frame"
+
+
+def test_room_frames_check_the_room_name():
+    assert error_of('{"type":"create","room":"No","kind":"public"}').code == "invalid_room"
+    assert error_of('{"type":"invite","room":"","user":"bob"}').code == "invalid_room"

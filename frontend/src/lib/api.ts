@@ -75,8 +75,9 @@ export class SessionApi {
 function userOf(body: unknown): User | null {
   const user = (body as { user?: unknown } | null)?.user
   if (typeof user !== 'object' || user === null) return null
-  const { id, username } = user as Record<string, unknown>
-  return typeof id === 'number' && typeof username === 'string' ? { id, username } : null
+  const { id, username, is_staff: isStaff } = user as Record<string, unknown>
+  if (typeof id !== 'number' || typeof username !== 'string') return null
+  return isStaff === true ? { id, username, is_staff: true } : { id, username }
 }
 
 function requireUser(body: unknown): User {

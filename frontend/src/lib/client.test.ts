@@ -591,3 +591,99 @@ describe('logout', () => {
     expect(client.connection.getState().status).toBe('connected')
   })
 })
+
+describe('rooms of version 2', () => {
+  const dmInfo = (patch: Record<string, unknown> = {}) => ({
+    name: 'dm-1-2', kind: 'dm', topic: '', owner: null, members: [alice, bob],
+    last_seq: 0, member: true, unread: 0, online: 1, mentions: 0, ...patch,
+  })
+
+  it('a dm someone else opened enters the list, is joined, and counts their messages as unread', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    await flush()
+    server.socket.push({ type: 'room', room: dmInfo() })
+    await flush()
+    expect(server.sent('join').map((j) => j.room)).toEqual(['dm-1-2'])
+    server.store('dm-1-2', bob, 'psst')
+    expect(client.rooms.getState().find((r) => r.name === 'dm-1-2')).toMatchObject({
+      kind: 'dm', members: [alice, bob], unread: 1, member: true,
+    })
+  })
+
+  it('a topic or member change updates the list without joining again', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    await flush()
+    server.socket.push({ type: 'room', room: dmInfo() })
+    await flush()
+    server.socket.push({ type: 'room', room: dmInfo({ topic: 'lunch' }) })
+    await flush()
+    expect(client.rooms.getState().find((r) => r.name === 'dm-1-2')!.topic).toBe('lunch')
+    expect(server.sent('join')).toHaveLength(1)
+  })
+
+  it('room_removed takes the room out, stops keeping it joined and says so once', async () => {
+    const server = new FakeServer()
+    const client = await started(server)
+    server.acceptAll()
+    await flush()
+    server.socket.push({ type: 'room', room: dmInfo({ name: 'secret', kind: 'private', owner: bob }) })
+    await flush()
+    client.focus('secret')
+    server.socket.push({ type: 'room_removed', room: 'secret' })
+    expect(client.rooms.getState().map((r) => r.name)).not.toContain('secret')
+    expect(client.notice.getState()).toMatchObject({ room: 'secret', text: 'You are no longer a member of secret.' })
+    expect(client.room('secret').getState().status).toBe('error')
+    await reconnect(server)
+    expect(server.sockets.at(-1)!.framesOf('join')).toEqual([])
+  })
+
+  it('a room this user may not read says nothing of itself and is not kept joined', async () => {
+    const server = new FakeServer()
+    server.forbidden.add('hidden')
+    const client = await started(server)
+    server.acceptAll()
+    client.open('hidden')
+    await flush()
+    expect(client.room('hidden').getState()).toMatchObject({
+      status: 'error', error: 'This room does not exist or you may not read it.', messages: [],
+    })
+    // A room listed here that the server no longer opens (removed while away) leaves the list.
+    server.forbidden.add('gone')
+    server.socket.push({ type: 'room', room: dmInfo({ name: 'gone', kind: 'private' }) })
+    expect(client.rooms.getState().map((r) => r.name)).toContain('gone')
+    await flush()
+    expect(client.rooms.getState().map((r) => r.name)).not.toContain('gone')
+    await reconnect(server)
+    expect(server.sockets.at(-1)!.framesOf('join')).toEqual([])
+  })
+
+  it('directMessage resolves with the dm room once joined; an unknown username rejects', async () => {
+    const server = new FakeServer()
+    server.users.set('bob', bob)
+    const client = await started(server)
+    server.acceptAll()
+    await flush()
+    await expect(client.directMessage(['bob'])).resolves.toBe('dm-1-2')
+    await flush()
+    expect(client.room('dm-1-2').getState().status).toBe('joined')
+    await expect(client.directMessage(['nobody'])).rejects.toMatchObject({ code: 'not_found' })
+  })
+
+  it('create lists the room as its owner’s at once; a taken name rejects with room_exists', async () => {
+    const server = new FakeServer()
+    server.store('taken', bob, 'here first')
+    const client = await started(server)
+    server.acceptAll()
+    await flush()
+    await client.create('plans', 'private', 'what next')
+    expect(server.sent('create')).toEqual([expect.objectContaining({ room: 'plans', kind: 'private', topic: 'what next' })])
+    expect(client.rooms.getState().find((r) => r.name === 'plans')).toMatchObject({
+      kind: 'private', topic: 'what next', owner: alice, members: [alice], member: true,
+    })
+    await expect(client.create('taken', 'public', '')).rejects.toMatchObject({ code: 'room_exists' })
+  })
+})

@@ -6,19 +6,21 @@ import { defaultEnv } from './env'
 import { INVALID_BODY_ERROR, Outbox } from './outbox'
 import { applyPresenceDiff, presenceFromSnapshot } from './presence'
 import {
-  MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody, type JoinedFrame, type RoomInfo, type RoomsFrame, type ServerFrame,
+  MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody, type InvitedFrame, type JoinedFrame, type RemovedFrame,
+  type RoomInfo, type RoomsFrame, type ServerFrame,
 } from './protocol'
 import { PushError } from './push'
 import { Room, type RoomHost } from './room'
 import {
-  isListed, roomFromServer, roomJoined, roomLeft, roomMessageSeen, roomOnline, roomRead, roomsFromServer,
+  isListed, roomFromServer, roomJoined, roomLeft, roomMembers, roomMessageSeen, roomOnline, roomRead, roomRemoved,
+  roomsFromServer,
 } from './rooms'
 import { Socket } from './socket'
 import { createStore, type WritableStore } from './store'
 import { ROOMS_REFRESH_MS } from './timing'
 import { TypingIndicators, TypingStatus } from './typing'
 import type {
-  ChatClient, ChatClientOptions, Message, PendingMessage, RoomSummary, SessionState, User,
+  ChatClient, ChatClientOptions, Message, Notice, PendingMessage, RoomSummary, SessionState, User,
 } from './types'
 
 export function createChatClient(options: ChatClientOptions): ChatClient {
@@ -26,6 +28,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const api = new SessionApi(options.httpBase, env)
   const session = createStore<SessionState>({ status: 'unknown', user: null })
   const rooms = createStore<RoomSummary[]>([])
+  const notice = createStore<Notice | null>(null)
+  let noticeCount = 0
   const roomByName = new Map<string, Room>()
   const presenceByName = new Map<string, WritableStore<User[]>>()
   const typingByName = new Map<string, { store: WritableStore<User[]>; indicators: TypingIndicators }>()
@@ -33,6 +37,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const opened = new Set<string>()
   /** Rooms left for good here: a `rooms` answer asked before the leave must not join them again. */
   const forgotten = new Set<string>()
+  /** Rooms that entered the list by an unasked `room` frame: their counts are asked again once joined. */
+  const announced = new Set<string>()
   const readSent = new Map<string, number>()
   /** The highest seq the UI has shown per room; sent as `read` once joined. */
   const readWanted = new Map<string, number>()
@@ -58,6 +64,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     refused(room, reason) {
       opened.delete(room.name)
       outbox.failRoom(room.name, reason)
+      // Not open to this user (e.g. removed while this tab was away): not theirs to list either.
+      rooms.setState((list) => roomRemoved(list, room.name))
     },
   }
 
@@ -134,6 +142,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         return typing(frame.room).indicators.typing(frame.user, frame.active)
       case 'room':
         return onRoomInfo(frame.room)
+      case 'room_removed':
+        return onRoomRemoved(frame.room)
       case 'presence': {
         const next = applyPresenceDiff(presence(frame.room).getState(), frame.joins, frame.leaves)
         presence(frame.room).setState(next)
@@ -160,19 +170,39 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   /** The server's word on one room: it entered this user's list, or was left for good (on any tab). */
   function onRoomInfo(info: RoomInfo): void {
+    const isNew = !isListed(rooms.getState(), info.name)
     rooms.setState((list) => roomFromServer(list, info, focused))
-    if (!info.member) forget(info.name)
+    if (!info.member) return forget(info.name)
+    // Invited, or a dm someone else opened: keep it joined so its messages count as unread live.
+    forgotten.delete(info.name)
+    if (isNew || !opened.has(info.name)) {
+      announced.add(info.name)
+      openRoom(info.name)
+    }
   }
 
-  function forget(name: string): void {
+  /** This user lost a private room (removed, or left it for good on another tab). */
+  function onRoomRemoved(name: string): void {
+    // Left here (leave with forget): the person knows; another tab of theirs hears it.
+    const leftHere = forgotten.has(name)
+    const wasListed = isListed(rooms.getState(), name)
+    rooms.setState((list) => roomRemoved(list, name))
+    forget(name, leftHere ? 'You left this room.' : 'You are no longer a member of this room.')
+    if (!leftHere && (wasListed || name === focused)) {
+      notice.setState({ id: ++noticeCount, text: `You are no longer a member of ${name}.`, room: name })
+    }
+  }
+
+  function forget(name: string, reason = 'You left this room.'): void {
     forgotten.add(name)
     opened.delete(name)
+    announced.delete(name)
     readSent.delete(name)
     readWanted.delete(name)
-    room(name).left()
+    room(name).left(reason)
     presence(name).setState([])
     typing(name).indicators.reset()
-    outbox.failRoom(name, 'You left this room')
+    outbox.failRoom(name, reason.replace(/\.$/, ''))
   }
 
   function onJoined(r: Room, frame: JoinedFrame): void {
@@ -183,6 +213,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     if (r.name === focused) rooms.setState((list) => roomRead(list, r.name))
     outbox.flush()
     sendRead(r.name)
+    // Messages stored between the room's announcement and this join are counted by the server's list.
+    if (announced.delete(r.name)) requestRooms()
   }
 
   /** Moves the server's read marker forward to what the UI has shown, never back. */
@@ -298,6 +330,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     outboundTyping.stop()
     opened.clear()
     forgotten.clear()
+    announced.clear()
+    notice.setState(null)
     roomsAgain = false
     readSent.clear()
     readWanted.clear()
@@ -347,8 +381,50 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     forget(name)
   }
 
+  // ---- rooms of version 2: create, dm, invite, remove, topic ---------------------------
+
+  async function create(name: string, kind: 'public' | 'private', topic: string): Promise<void> {
+    const me = session.getState().user
+    await socket.request(topic === '' ? { type: 'create', room: name, kind } : { type: 'create', room: name, kind, topic })
+    const owner = me && { id: me.id, username: me.username }
+    const info: RoomInfo = {
+      name, kind, topic, owner, members: kind === 'private' && owner ? [owner] : null,
+      last_seq: 0, member: true, unread: 0, online: 1, mentions: 0,
+    }
+    rooms.setState((list) => roomFromServer(list, info, focused))
+    forgotten.delete(name)
+    openRoom(name)
+    requestRooms()
+  }
+
+  async function directMessage(usernames: string[]): Promise<string> {
+    const frame = (await socket.request({ type: 'dm', users: usernames })) as JoinedFrame
+    forgotten.delete(frame.room)
+    if (!isListed(rooms.getState(), frame.room)) announced.add(frame.room)
+    openRoom(frame.room)
+    // The list names a dm by its members, which the server's list holds.
+    requestRooms()
+    return frame.room
+  }
+
+  async function invite(name: string, username: string): Promise<void> {
+    const frame = (await socket.request({ type: 'invite', room: name, user: username })) as InvitedFrame
+    rooms.setState((list) => roomMembers(list, name, (members) => [...members, frame.user]))
+  }
+
+  async function remove(name: string, username: string): Promise<void> {
+    const frame = (await socket.request({ type: 'remove', room: name, user: username })) as RemovedFrame
+    rooms.setState((list) => roomMembers(list, name, (members) => members.filter((m) => m.id !== frame.user.id)))
+  }
+
+  async function setTopic(name: string, topic: string): Promise<void> {
+    // The answer is a `room` frame, which onFrame applies like any other.
+    await socket.request({ type: 'topic', room: name, topic })
+  }
+
   return {
     session,
+    notice,
     connection: socket.connection,
     rooms,
     room: (name) => room(name).store,
@@ -384,6 +460,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       openRoom(name)
     },
     leave,
+    create,
+    directMessage,
+    invite,
+    remove,
+    setTopic,
     focus: focusRoom,
     send,
     retry(name, clientId) {

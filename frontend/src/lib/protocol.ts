@@ -1,14 +1,21 @@
 // The wire frames (shared/protocol.md, version 1 and the parts of 2 this app uses) declared once for the browser,
 // and a validator for every frame the server may send. A frame that does not
 // match is logged and dropped: a bad frame must never crash the app.
-import type { Message, User } from './types'
+import type { Message, RoomKind, User } from './types'
 
+/** ROOMINFO: v1's fields, and v2's (optional here, so a v1 server's answer still parses). */
 export interface RoomInfo {
   name: string
   last_seq: number
   member: boolean
   unread: number
   online: number
+  kind?: RoomKind
+  topic?: string
+  owner?: User | null
+  /** Every member of a private or dm room; null for public. */
+  members?: User[] | null
+  mentions?: number
 }
 
 // ---- client to server -------------------------------------------------------
@@ -22,6 +29,11 @@ export type ClientFrame =
   | { type: 'history'; room: string; before: number; limit?: number; ref?: string }
   | { type: 'typing'; room: string; active: boolean }
   | { type: 'read'; room: string; seq: number }
+  | { type: 'create'; room: string; kind: 'public' | 'private'; topic?: string; ref?: string }
+  | { type: 'dm'; users: string[]; ref?: string }
+  | { type: 'invite'; room: string; user: string; ref?: string }
+  | { type: 'remove'; room: string; user: string; ref?: string }
+  | { type: 'topic'; room: string; topic: string; ref?: string }
 
 /** A client frame the server answers, matched to its reply by `ref`. */
 export type RequestFrame = Exclude<ClientFrame, { type: 'typing' | 'read' }>
@@ -43,14 +55,25 @@ export interface TypingFrame { type: 'typing'; room: string; user: User; active:
 export interface PresenceFrame { type: 'presence'; room: string; joins: User[]; leaves: User[] }
 /** Unasked (v2): a room entered this user's list, changed, or was left for good (`member` false). */
 export interface RoomFrame { type: 'room'; ref?: string; room: RoomInfo }
+/** Unasked (v2): this user lost a private room (removed, or left it for good). */
+export interface RoomRemovedFrame { type: 'room_removed'; room: string }
+export interface InvitedFrame { type: 'invited'; ref?: string; room: string; user: User }
+export interface RemovedFrame { type: 'removed'; ref?: string; room: string; user: User }
 export interface ErrorFrame { type: 'error'; ref?: string; code: string; detail: string }
 
 export type ServerFrame =
   | PongFrame | RoomsFrame | JoinedFrame | LeftFrame | SentFrame | HistoryFrame
   | MessageFrame | TypingFrame | PresenceFrame | RoomFrame | ErrorFrame
+  | RoomRemovedFrame | InvitedFrame | RemovedFrame
 
 /** A room name the server accepts. */
 export const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
+
+/** The longest topic the server keeps. */
+export const MAX_TOPIC_LENGTH = 250
+
+/** Users in a dm besides oneself: 1 to 7. */
+export const MAX_DM_OTHERS = 7
 
 /** The server's limit on a body after trimming, counted in code points as the server counts. */
 export const MAX_BODY_LENGTH = 4000
@@ -94,10 +117,16 @@ export function isMessage(v: unknown): v is Message {
   )
 }
 
+const ROOM_KINDS: readonly unknown[] = ['public', 'private', 'dm']
+const optional = (v: unknown, check: (x: unknown) => boolean) => v === undefined || check(v)
+
 function isRoomInfo(v: unknown): v is RoomInfo {
   return (
     isObj(v) && isStr(v.name) && isInt(v.last_seq) && isBool(v.member) &&
-    isInt(v.unread) && isInt(v.online)
+    isInt(v.unread) && isInt(v.online) &&
+    optional(v.kind, (k) => ROOM_KINDS.includes(k)) && optional(v.topic, isStr) &&
+    optional(v.owner, (o) => o === null || isUser(o)) &&
+    optional(v.members, (m) => m === null || listOf(m, isUser)) && optional(v.mentions, isInt)
   )
 }
 
@@ -115,6 +144,9 @@ const validators: Record<ServerFrame['type'], (o: Obj) => boolean> = {
   typing: (o) => isStr(o.room) && isUser(o.user) && isBool(o.active),
   presence: (o) => isStr(o.room) && listOf(o.joins, isUser) && listOf(o.leaves, isUser),
   room: (o) => optRef(o) && isRoomInfo(o.room),
+  room_removed: (o) => isStr(o.room),
+  invited: (o) => optRef(o) && isStr(o.room) && isUser(o.user),
+  removed: (o) => optRef(o) && isStr(o.room) && isUser(o.user),
   error: (o) => optRef(o) && isStr(o.code) && isStr(o.detail),
 }
 

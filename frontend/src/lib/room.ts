@@ -20,6 +20,9 @@ export interface RoomHost {
   refused(room: Room, reason: string): void
 }
 
+/** What a room this user may not read says of itself: nothing (the same for one that does not exist). */
+export const ROOM_REFUSED = 'This room does not exist or you may not read it.'
+
 export const emptyRoomView = (name: string): RoomView => ({
   name, status: 'joining', messages: [], pending: [], hasMore: false, loadingOlder: false, error: null, opening: null,
 })
@@ -89,7 +92,8 @@ export class Room {
 
   private failed(error: unknown): void {
     if (!(error instanceof PushError) || error.code === 'disconnected') return
-    const reason = error.message || 'Cannot open this room'
+    // A forbidden room says nothing of itself, not even the server's detail.
+    const reason = error.code === 'forbidden' ? ROOM_REFUSED : error.message || 'Cannot open this room'
     this.update({ status: 'error', error: reason })
     if (error.code === 'invalid_room' || error.code === 'forbidden') this.host.refused(this, reason)
   }
@@ -104,9 +108,9 @@ export class Room {
   }
 
   /** Left for good: out of the room until it is opened again (which joins it anew). */
-  left(): void {
+  left(reason = 'You left this room.'): void {
     this.disconnected()
-    this.update({ status: 'error', error: 'You left this room.' })
+    this.update({ status: 'error', error: reason })
   }
 
   // ---- messages -----------------------------------------------------------------------

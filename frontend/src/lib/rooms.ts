@@ -3,20 +3,42 @@
 // unread once (by seq above last_seq), only when someone else wrote it and the
 // room is not the one being read.
 import type { RoomInfo } from './protocol'
-import type { Message, RoomSummary } from './types'
+import type { Message, RoomSummary, User } from './types'
 
 const byName = (a: RoomSummary, b: RoomSummary) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
 
 function upsert(list: RoomSummary[], name: string, change: (room: RoomSummary) => RoomSummary): RoomSummary[] {
   const index = list.findIndex((r) => r.name === name)
-  const held = list[index] ?? { name, last_seq: 0, member: true, unread: 0, online: 0 }
+  const held = list[index] ?? unknownRoom(name)
   const next = change(held)
   if (index >= 0 && sameSummary(held, next)) return list
   return index >= 0 ? list.map((r, i) => (i === index ? next : r)) : [...list, next].sort(byName)
 }
 
+/** A room this tab has not heard the server describe yet: public until it says otherwise. */
+export function unknownRoom(name: string): RoomSummary {
+  return {
+    name, last_seq: 0, member: true, unread: 0, online: 0,
+    kind: name.startsWith('dm-') ? 'dm' : 'public', topic: '', owner: null, members: null, mentions: 0,
+  }
+}
+
 const sameSummary = (a: RoomSummary, b: RoomSummary) =>
-  a.last_seq === b.last_seq && a.member === b.member && a.unread === b.unread && a.online === b.online
+  a.last_seq === b.last_seq && a.member === b.member && a.unread === b.unread && a.online === b.online &&
+  a.kind === b.kind && a.topic === b.topic && a.owner === b.owner && a.members === b.members &&
+  a.mentions === b.mentions
+
+/** The v2 description of a room (kind, topic, owner, members); a v1 answer leaves what is held. */
+function described(held: RoomSummary | undefined, info: RoomInfo) {
+  const base = held ?? unknownRoom(info.name)
+  return {
+    kind: info.kind ?? base.kind,
+    topic: info.topic ?? base.topic,
+    owner: info.owner === undefined ? base.owner : info.owner,
+    members: info.members === undefined ? base.members : info.members,
+    mentions: info.mentions ?? base.mentions,
+  }
+}
 
 /** The server's list; where this tab has seen newer messages live, its own count stands. */
 export function roomsFromServer(held: RoomSummary[], infos: readonly RoomInfo[], focused: string | null): RoomSummary[] {
@@ -31,6 +53,7 @@ export function roomsFromServer(held: RoomSummary[], infos: readonly RoomInfo[],
       member: info.member || (local?.member ?? false),
       unread: info.name === focused ? 0 : fresher ? local.unread : info.unread,
       online: info.online,
+      ...described(local, info),
     })
   }
   // A room created here a moment ago may be missing from an answer computed before.
@@ -46,7 +69,24 @@ export function roomFromServer(list: RoomSummary[], info: RoomInfo, focused: str
     member: info.member,
     unread: info.name === focused || !info.member ? 0 : info.unread,
     online: info.online,
+    ...described(room, info),
   }))
+}
+
+/** Members added or taken out here (an `invited` or `removed` answer), before the server's `room` says so. */
+export function roomMembers(list: RoomSummary[], name: string, change: (members: User[]) => User[]): RoomSummary[] {
+  return list.some((r) => r.name === name && r.members !== null)
+    ? upsert(list, name, (room) => {
+        const next = change(room.members ?? [])
+        const unique = next.filter((user, index) => next.findIndex((other) => other.id === user.id) === index)
+        return { ...room, members: unique.sort((a, b) => a.username.localeCompare(b.username)) }
+      })
+    : list
+}
+
+/** A private room this user lost (`room_removed`): gone from the list. */
+export function roomRemoved(list: RoomSummary[], name: string): RoomSummary[] {
+  return list.some((r) => r.name === name) ? list.filter((r) => r.name !== name) : list
 }
 
 /** Left for good: listed among the rooms to join, nothing unread. */

@@ -7,7 +7,11 @@ import type { ChatEnv } from './env'
 export interface User {
   id: number
   username: string
+  /** Only on the session's own user, when the server says so: staff count as owner of every room. */
+  is_staff?: boolean
 }
+
+export type RoomKind = 'public' | 'private' | 'dm'
 
 /** A stored message, exactly as the server sends it. */
 export interface Message {
@@ -57,6 +61,24 @@ export interface RoomSummary {
   /** Messages by others above the read marker; 0 for the room being read. */
   unread: number
   online: number
+  kind: RoomKind
+  /** 0 to 250 characters, '' when none. */
+  topic: string
+  /** The creator of a room made by `create`; null for dm rooms and public rooms made by `join`. */
+  owner: User | null
+  /** Every member of a private or dm room; null for public rooms. */
+  members: User[] | null
+  /** Unread messages that mention this user. */
+  mentions: number
+}
+
+/** Something the person should hear about once (e.g. they lost a room). */
+export interface Notice {
+  /** Distinct per notice, so the same text twice is heard twice. */
+  id: number
+  text: string
+  /** The room it is about. */
+  room: string
 }
 
 /** A room as it was when opened for reading: what the `New messages` line is drawn from. */
@@ -101,6 +123,8 @@ export interface ChatClient {
   readonly rooms: Store<RoomSummary[]>
   /** One room's log; the same object for the same name. */
   room(name: string): Store<RoomView>
+  /** The latest notice for the person (a room they lost), or null. */
+  readonly notice: Store<Notice | null>
   /** Users present in the room, each once, sorted by username. */
   presence(name: string): Store<User[]>
   /** Other users typing in the room now (indicators expire after 10 s). */
@@ -117,6 +141,13 @@ export interface ChatClient {
   open(room: string): void
   /** Leaves the room for good (every tab of this person): not a member any more. */
   leave(room: string): Promise<void>
+  /** Makes a room (`create`) and joins it; resolves once joined. Rejects with the server's error (room_exists, …). */
+  create(room: string, kind: 'public' | 'private', topic: string): Promise<void>
+  /** Opens (or finds again) the dm room with these usernames; resolves with its name once joined. */
+  directMessage(usernames: string[]): Promise<string>
+  invite(room: string, username: string): Promise<void>
+  remove(room: string, username: string): Promise<void>
+  setTopic(room: string, topic: string): Promise<void>
   /** Marks the room as the one being read: its unread count stays 0, the count before is its view's `opening`. */
   focus(room: string | null): void
   send(room: string, body: string): void

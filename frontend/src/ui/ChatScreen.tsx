@@ -1,5 +1,5 @@
-import { useEffect, useLayoutEffect, useState } from 'react'
-import { ApiError, type User } from '../lib'
+import { useEffect, useLayoutEffect, useRef, useState } from 'react'
+import { ApiError, ROOM_REFUSED, unknownRoom, type User } from '../lib'
 import { Avatar } from './Avatar'
 import { useServices } from './context'
 import { useStore } from './store'
@@ -7,6 +7,9 @@ import { ConnectionStatus } from './ConnectionStatus'
 import { RoomList } from './RoomList'
 import { JoinRoomForm } from './JoinRoomForm'
 import { RoomView } from './RoomView'
+import { roomTitle } from './directory'
+import { NewRoomDialog } from './NewRoomDialog'
+import { NewDirectMessageDialog } from './NewDirectMessageDialog'
 import { documentTitle, normalizeRoomName, roomNameProblem } from './view'
 
 /** Where a person lands (made by the server's migration, so it always exists). */
@@ -24,11 +27,16 @@ export function ChatScreen({ user }: { user: User }) {
   const { client, route } = useServices()
   const room = useStore(route)
   const rooms = useStore(client.rooms)
+  const notice = useStore(client.notice)
+  const [dialog, setDialog] = useState<'room' | 'dm' | null>(null)
+  const [dismissed, setDismissed] = useState<number | null>(null)
   const [loggingOut, setLoggingOut] = useState(false)
   const [logoutProblem, setLogoutProblem] = useState<string | null>(null)
 
   const roomProblem = room === null ? null : roomNameProblem(room)
   const openRoom = roomProblem === null ? room : null
+  const openView = useStore(client.room(openRoom ?? HOME_ROOM))
+  const refused = openRoom !== null && openView.status === 'error' && openView.error === ROOM_REFUSED
 
   // A layout effect, so the room is focused (its unread count taken for the
   // New messages line) before the log's own effects mark anything read.
@@ -44,12 +52,29 @@ export function ChatScreen({ user }: { user: User }) {
     if (room === null) route.replace(HOME_ROOM)
   }, [room, route])
 
+  // A room this person lost while reading it (removed by its owner): back to general, with the notice.
+  const noticeHandled = useRef<number | null>(null)
+  useEffect(() => {
+    if (!notice || noticeHandled.current === notice.id) return
+    noticeHandled.current = notice.id
+    if (notice.room === route.getState()) route.navigate(HOME_ROOM)
+  }, [notice, route])
+
+  const openSummary = openRoom === null ? null : (rooms.find((summary) => summary.name === openRoom) ?? unknownRoom(openRoom))
+  // A dm is called by who it is with, in the tab's title too.
+  const openTitle = openSummary && (openSummary.kind === 'dm' ? roomTitle(openSummary, user) : `#${openSummary.name}`)
   const unreadElsewhere = rooms.reduce((sum, summary) => (summary.name === openRoom ? sum : sum + summary.unread), 0)
   useEffect(() => {
-    document.title = documentTitle(openRoom, unreadElsewhere)
-  }, [openRoom, unreadElsewhere])
+    document.title = documentTitle(openTitle, unreadElsewhere)
+  }, [openTitle, unreadElsewhere])
 
   function go(name: string) {
+    route.navigate(name)
+  }
+
+  async function startDm(usernames: string[]) {
+    const name = await client.directMessage(usernames)
+    setDialog(null)
     route.navigate(name)
   }
 
@@ -100,12 +125,35 @@ export function ChatScreen({ user }: { user: User }) {
       <ConnectionStatus />
       <div className="workspace">
         <aside className="sidebar">
-          <RoomList current={openRoom} rooms={rooms} onNavigate={go} />
+          <div className="sidebar-actions">
+            <button type="button" className="small-button" onClick={() => setDialog('room')}>
+              New room
+            </button>
+            <button type="button" className="small-button" onClick={() => setDialog('dm')}>
+              New direct message
+            </button>
+          </div>
+          <RoomList current={refused ? null : openRoom} rooms={rooms} me={user} onNavigate={go} />
           <JoinRoomForm onJoin={go} />
         </aside>
         <main className="room-area">
+          {notice && notice.id !== dismissed && (
+            <div role="status" className="notice">
+              <span>{notice.text}</span>
+              <button type="button" className="small-button" onClick={() => setDismissed(notice.id)}>
+                Dismiss
+              </button>
+            </div>
+          )}
           {openRoom !== null ? (
-            <RoomView key={openRoom} room={openRoom} user={user} onLeft={afterLeaving} />
+            <RoomView
+              key={openRoom}
+              room={openRoom}
+              summary={openSummary ?? unknownRoom(openRoom)}
+              user={user}
+              onLeft={afterLeaving}
+              onMessage={(username) => startDm([username])}
+            />
           ) : room !== null ? (
             <div className="empty-state" role="alert">
               <h2>“{room}” is not a room name</h2>
@@ -115,6 +163,16 @@ export function ChatScreen({ user }: { user: User }) {
           ) : null}
         </main>
       </div>
+      {dialog === 'room' && (
+        <NewRoomDialog
+          onClose={() => setDialog(null)}
+          onCreated={(name) => {
+            setDialog(null)
+            route.navigate(name)
+          }}
+        />
+      )}
+      {dialog === 'dm' && <NewDirectMessageDialog me={user} onClose={() => setDialog(null)} onStart={startDm} />}
     </div>
   )
 }

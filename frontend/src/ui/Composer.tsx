@@ -9,7 +9,8 @@ const drafts = new Map<string, string>()
 /** The textarea grows with its text up to this height, then scrolls. */
 const MAX_COMPOSER_HEIGHT_PX = 200
 
-export function Composer({ room, userId }: { room: string; userId: number }) {
+/** `placeholder`: what the empty field says (a dm names who it is with); `Message #room` by default. */
+export function Composer({ room, userId, placeholder }: { room: string; userId: number; placeholder?: string }) {
   const { client } = useServices()
   const draftKey = `${userId}/${room}`
   const [text, setText] = useState(() => drafts.get(draftKey) ?? '')
@@ -78,7 +79,7 @@ export function Composer({ room, userId }: { room: string; userId: number }) {
         ref={field}
         rows={1}
         value={text}
-        placeholder={`Message #${room}`}
+        placeholder={placeholder ?? `Message #${room}`}
         aria-invalid={problem || over > 0 ? true : undefined}
         aria-describedby={`${fieldId}-hint`}
         onChange={(event) => change(event.target.value)}

@@ -47,6 +47,8 @@ function countNewer(messages: RoomView['messages'], seq: number): number {
 
 interface Props {
   room: string
+  /** How the room is called to people: `#name`, or a dm's other members. */
+  label: string
   user: User
   view: RoomView
 }
@@ -57,7 +59,7 @@ interface Props {
  * bottom while the reader is there, and keeps the row they read in place when
  * older pages go in above it.
  */
-export function MessageLog({ room, user, view }: Props) {
+export function MessageLog({ room, label, user, view }: Props) {
   const { client } = useServices()
   const fromStart = !view.hasMore
   // Rebuilt only when stored messages change: one's own message on its way adds a row, no more.
@@ -225,11 +227,11 @@ export function MessageLog({ room, user, view }: Props) {
           </div>
         ) : (
           view.status === 'joined' &&
-          view.messages.length > 0 && <p className="log-start muted small">This is the start of #{room}.</p>
+          view.messages.length > 0 && <p className="log-start muted small">This is the start of {label}.</p>
         )}
         {entries.length === 0 && (
           <p className="log-empty muted">
-            {view.status === 'joining' ? 'Loading messages…' : `No messages in #${room} yet. Say hello!`}
+            {view.status === 'joining' ? 'Loading messages…' : `No messages in ${label} yet. Say hello!`}
           </p>
         )}
         <ul

@@ -7,7 +7,13 @@ import { Avatar } from './Avatar'
  * room is being joined again after the connection dropped, the list is what it
  * was: dimmed, and said to be out of date, rather than showing everyone online.
  */
-export function OnlinePanel({ people, me, stale }: { people: User[]; me: User; stale: boolean }) {
+export function OnlinePanel({ people, me, stale, onMessage }: {
+  people: User[]
+  me: User
+  stale: boolean
+  /** Opens a dm with this user. */
+  onMessage(username: string): void
+}) {
   const [open, setOpen] = useState(false)
   const bodyId = useId()
   return (
@@ -36,6 +42,25 @@ export function OnlinePanel({ people, me, stale }: { people: User[]; me: User; s
               <Avatar user={person} />
               <span className="person-name">{person.username}</span>
               <span className="presence-dot" aria-hidden="true" />
+              {person.id !== me.id && (
+                <button
+                  type="button"
+                  className="icon-button person-action"
+                  aria-label={`Message ${person.username}`}
+                  title={`Message ${person.username}`}
+                  onClick={() => onMessage(person.username)}
+                >
+                  <svg aria-hidden="true" viewBox="0 0 20 20" width="16" height="16">
+                    <path
+                      d="M4 4h12a1 1 0 0 1 1 1v8a1 1 0 0 1-1 1H9l-4 3v-3H4a1 1 0 0 1-1-1V5a1 1 0 0 1 1-1z"
+                      fill="none"
+                      stroke="currentColor"
+                      strokeWidth="1.6"
+                      strokeLinejoin="round"
+                    />
+                  </svg>
+                </button>
+              )}
             </li>
           ))}
         </ul>

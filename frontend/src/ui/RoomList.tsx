@@ -1,24 +1,19 @@
 import type { MouseEvent } from 'react'
-import type { RoomSummary } from '../lib'
+import { unknownRoom, type RoomSummary, type User } from '../lib'
+import { groupRooms, roomTitle } from './directory'
 import { pathForRoom } from './route'
 
 interface Props {
   current: string | null
   rooms: RoomSummary[]
+  me: User
   onNavigate(room: string): void
 }
 
-function byName(a: RoomSummary, b: RoomSummary) {
-  return a.name.localeCompare(b.name)
-}
-
-export function RoomList({ current, rooms, onNavigate }: Props) {
+export function RoomList({ current, rooms, me, onNavigate }: Props) {
   const known = current === null || rooms.some((room) => room.name === current)
-  const all: RoomSummary[] = known
-    ? rooms
-    : [...rooms, { name: current, last_seq: 0, member: true, unread: 0, online: 0 }]
-  const joined = all.filter((room) => room.member || room.name === current).sort(byName)
-  const others = all.filter((room) => !room.member && room.name !== current).sort(byName)
+  const all = known || current === null ? rooms : [...rooms, unknownRoom(current)]
+  const { yours, direct, more } = groupRooms(all, current, me)
 
   function follow(event: MouseEvent<HTMLAnchorElement>, room: string) {
     // Let modified clicks open a new tab as usual.
@@ -30,6 +25,7 @@ export function RoomList({ current, rooms, onNavigate }: Props) {
   const renderRoom = (room: RoomSummary) => {
     const isCurrent = room.name === current
     const unread = isCurrent ? 0 : room.unread
+    const icon = room.kind === 'dm' ? 'room-dm' : room.kind === 'private' ? 'room-lock' : 'room-hash'
     return (
       <li key={room.name}>
         <a
@@ -39,8 +35,8 @@ export function RoomList({ current, rooms, onNavigate }: Props) {
           data-unread={unread > 0 || undefined}
           onClick={(event) => follow(event, room.name)}
         >
-          <span className="room-hash" aria-hidden="true" />
-          <span className="room-name">{room.name}</span>
+          <span className={icon} aria-hidden="true" title={room.kind === 'private' ? 'Private room' : undefined} />
+          <span className="room-name">{roomTitle(room, me)}</span>
           {unread > 0 && (
             <>
               {' '}
@@ -58,16 +54,22 @@ export function RoomList({ current, rooms, onNavigate }: Props) {
     <nav aria-label="Rooms" className="room-nav">
       <div className="room-group">
         <h2 className="section-title">Your rooms</h2>
-        {joined.length === 0 ? (
+        {yours.length === 0 ? (
           <p className="muted small">You have not joined any room yet.</p>
         ) : (
-          <ul className="room-list">{joined.map(renderRoom)}</ul>
+          <ul className="room-list">{yours.map(renderRoom)}</ul>
         )}
       </div>
-      {others.length > 0 && (
+      {direct.length > 0 && (
+        <div className="room-group">
+          <h2 className="section-title">Direct messages</h2>
+          <ul className="room-list">{direct.map(renderRoom)}</ul>
+        </div>
+      )}
+      {more.length > 0 && (
         <div className="room-group">
           <h2 className="section-title">More rooms</h2>
-          <ul className="room-list">{others.map(renderRoom)}</ul>
+          <ul className="room-list">{more.map(renderRoom)}</ul>
         </div>
       )}
     </nav>

@@ -1,70 +1,124 @@
 import { useState } from 'react'
-import type { User } from '../lib'
+import { ROOM_REFUSED, type RoomSummary, type User } from '../lib'
 import { useServices } from './context'
 import { useStore } from './store'
 import { MessageLog } from './MessageLog'
 import { Composer } from './Composer'
 import { OnlinePanel } from './OnlinePanel'
+import { RoomSettingsDialog } from './RoomSettingsDialog'
+import { roomTitle } from './directory'
+import { requestProblem } from './problems'
 import { typingText } from './view'
 
 interface Props {
   room: string
+  /** What the room list knows of it (kind, topic, members). */
+  summary: RoomSummary
   user: User
   /** The room was left for good from its header: go elsewhere. */
   onLeft(room: string): void
+  /** Opens a dm with this user; rejects with the server's error. */
+  onMessage(username: string): Promise<void>
 }
 
-export function RoomView({ room, user, onLeft }: Props) {
+export function RoomView({ room, summary, user, onLeft, onMessage }: Props) {
   const { client } = useServices()
   const view = useStore(client.room(room))
   const people = useStore(client.presence(room))
   const typists = useStore(client.typing(room))
   const [leaving, setLeaving] = useState(false)
-  const [leaveProblem, setLeaveProblem] = useState<string | null>(null)
+  const [problem, setProblem] = useState<string | null>(null)
+  const [settingsOpen, setSettingsOpen] = useState(false)
   // Once joined, a room that is joining again lost its connection: presence may be out of date.
   const [wasJoined, setWasJoined] = useState(false)
   if (view.status === 'joined' && !wasJoined) setWasJoined(true)
   const stale = wasJoined && view.status === 'joining'
+  const title = roomTitle(summary, user)
+  const isDm = summary.kind === 'dm'
 
   async function leave() {
     setLeaving(true)
-    setLeaveProblem(null)
+    setProblem(null)
     try {
       await client.leave(room)
+      setSettingsOpen(false)
       onLeft(room)
     } catch (error) {
-      setLeaveProblem(`Could not leave #${room}: ${error instanceof Error ? error.message : String(error)}`)
+      setProblem(`Could not leave ${title}: ${error instanceof Error ? error.message : String(error)}`)
       setLeaving(false)
     }
+  }
+
+  function message(username: string) {
+    setProblem(null)
+    onMessage(username).then(
+      () => setSettingsOpen(false),
+      (error: unknown) => {
+        setSettingsOpen(false)
+        setProblem(`Could not message ${username}: ${requestProblem(error)}`)
+      },
+    )
+  }
+
+  // A room this person may not read (or that does not exist) shows nothing of itself.
+  if (view.status === 'error' && view.error === ROOM_REFUSED) {
+    return (
+      <div className="empty-state" role="alert">
+        <h2>Cannot open “{room}”</h2>
+        <p>{ROOM_REFUSED}</p>
+      </div>
+    )
   }
 
   return (
     <div className="room-view">
       <section className="conversation" aria-labelledby="room-title">
         <header className="room-header">
-          <h2 id="room-title">
-            <span className="room-hash" aria-hidden="true" />
-            {room}
-          </h2>
+          <div className="room-heading">
+            <h2 id="room-title" aria-describedby={summary.topic ? 'room-topic' : undefined}>
+              <span className={isDm ? 'room-dm' : summary.kind === 'private' ? 'room-lock' : 'room-hash'} aria-hidden="true" />
+              {title}
+            </h2>
+            {summary.topic && (
+              <p id="room-topic" className="room-topic" title={summary.topic}>
+                {summary.topic}
+              </p>
+            )}
+          </div>
           <span className="muted small room-people">
             {people.length === 1 ? '1 person here' : `${people.length} people here`}
           </span>
-          <button type="button" className="small-button leave-button" onClick={leave} disabled={leaving}>
-            Leave room
+          <button type="button" className="small-button settings-button" onClick={() => setSettingsOpen(true)}>
+            Room settings
           </button>
+          {!isDm && (
+            <button type="button" className="small-button leave-button" onClick={leave} disabled={leaving}>
+              Leave room
+            </button>
+          )}
         </header>
-        {(leaveProblem ?? view.error) && (
+        {(problem ?? view.error) && (
           <div role="alert" className="room-error">
-            {leaveProblem ?? view.error}
+            {problem ?? view.error}
           </div>
         )}
-        <MessageLog room={room} user={user} view={view} />
+        <MessageLog room={room} label={isDm ? title : `#${title}`} user={user} view={view} />
         <div role="status" aria-label="Typing" className="typing">
           {typingText(typists)}
         </div>
-        <Composer room={room} userId={user.id} />
+        <Composer room={room} userId={user.id} placeholder={isDm ? `Message ${title}` : undefined} />
       </section>
-      <OnlinePanel people={people} me={user} stale={stale} />
+      <OnlinePanel people={people} me={user} stale={stale} onMessage={message} />
+      {settingsOpen && (
+        <RoomSettingsDialog
+          room={summary}
+          me={user}
+          onClose={() => setSettingsOpen(false)}
+          onMessage={message}
+          onLeave={() => void leave()}
+          leaving={leaving}
+        />
+      )}
     </div>
   )
 }

@@ -130,7 +130,8 @@ describe('days in the log', () => {
 
 describe('labels', () => {
   it('titles the tab with the unread total', () => {
-    expect(documentTitle('general', 0)).toBe('#general · Chat')
+    expect(documentTitle('#general', 0)).toBe('#general · Chat')
+    expect(documentTitle('bob, cy', 1)).toBe('(1) bob, cy · Chat')
     expect(documentTitle(null, 2)).toBe('(2) Chat')
   })
   it('formats the clock as hh:mm in local time', () => {

@@ -169,8 +169,8 @@ export function buildLog(messages: readonly Message[], pending: readonly Pending
   return withPending(storedLog(messages, options), pending, options)
 }
 
-/** The tab's title: unread total first so it shows in the tab strip. */
-export function documentTitle(room: string | null, unreadElsewhere: number): string {
-  const base = room ? `#${room} · Chat` : 'Chat'
+/** The tab's title: unread total first so it shows in the tab strip; `label` is `#room`, or a dm's people. */
+export function documentTitle(label: string | null, unreadElsewhere: number): string {
+  const base = label ? `${label} · Chat` : 'Chat'
   return unreadElsewhere > 0 ? `(${unreadElsewhere}) ${base}` : base
 }

@@ -116,6 +116,10 @@ export class FakeServer {
   readonly forgotten = new Set<string>()
   /** While true, `rooms` frames get no answer (the rest are answered). */
   holdRooms = false
+  /** Rooms this user may not read: `join` answers `forbidden`. */
+  readonly forbidden = new Set<string>()
+  /** Users by username, for `dm` (an unknown one is `not_found`). */
+  readonly users = new Map<string, User>()
   /** Errors to answer the next `send` frames with, in order. */
   sendErrors: string[] = []
   /** The newest join page size and the since-join cap (the protocol's 50 and 500). */
@@ -174,6 +178,7 @@ export class FakeServer {
           })),
         })
       case 'join': {
+        if (this.forbidden.has(frame.room)) return ws.push({ type: 'error', ...ref, code: 'forbidden', detail: 'forbidden' })
         rooms.add(frame.room)
         const log = this.log.get(frame.room) ?? []
         this.log.set(frame.room, log)
@@ -200,6 +205,16 @@ export class FakeServer {
         const message = this.store(frame.room, this.user, frame.body.trim(), frame.client_id)
         return ws.push({ type: 'sent', ...ref, message })
       }
+      case 'dm': {
+        const others = frame.users.map((name) => this.users.get(name))
+        const unknown = frame.users.find((_, i) => !others[i])
+        if (unknown) return ws.push({ type: 'error', ...ref, code: 'not_found', detail: `no user ${unknown}` })
+        const ids = [this.user.id, ...others.map((u) => u!.id)].sort((a, b) => a - b)
+        return this.handle(ws, { type: 'join', room: `dm-${ids.join('-')}`, ...ref })
+      }
+      case 'create':
+        if (this.log.has(frame.room)) return ws.push({ type: 'error', ...ref, code: 'room_exists', detail: 'taken' })
+        return this.handle(ws, { type: 'join', room: frame.room, ...ref })
       default:
         return
     }

@@ -1,0 +1,64 @@
+import { useId, useState, type FormEvent } from 'react'
+import type { User } from '../lib'
+import { Dialog } from './Dialog'
+import { dmPeople } from './directory'
+import { requestProblem } from './problems'
+
+/** `New direct message`: the people, by username; the dm (found again or made) opens once joined. */
+export function NewDirectMessageDialog({ me, onClose, onStart }: {
+  me: User
+  onClose(): void
+  /** Opens the dm with these usernames; rejects with the server's error. */
+  onStart(usernames: string[]): Promise<void>
+}) {
+  const id = useId()
+  const [people, setPeople] = useState('')
+  const [problem, setProblem] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault()
+    const { users, problem: why } = dmPeople(people, me)
+    setProblem(why)
+    if (why) return
+    setBusy(true)
+    try {
+      await onStart(users)
+    } catch (error) {
+      setProblem(requestProblem(error))
+      setBusy(false)
+    }
+  }
+
+  return (
+    <Dialog title="New direct message" onClose={onClose}>
+      <form className="dialog-form" onSubmit={submit} noValidate>
+        <label htmlFor={`${id}-people`}>People</label>
+        <input
+          id={`${id}-people`}
+          value={people}
+          autoFocus
+          autoCapitalize="none"
+          autoComplete="off"
+          spellCheck={false}
+          aria-describedby={`${id}-hint`}
+          onChange={(event) => setPeople(event.target.value)}
+        />
+        <p id={`${id}-hint`} className="muted small">Usernames, separated by commas or spaces (up to 7)</p>
+        {problem && (
+          <p role="alert" className="form-error">
+            {problem}
+          </p>
+        )}
+        <div className="dialog-actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            Start
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  )
+}

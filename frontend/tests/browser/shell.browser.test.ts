@@ -161,7 +161,7 @@ describe('the app shell', () => {
   it('on a phone: room groups, unread counts and the Room name field in sight, a skip link first', async () => {
     const problems = new PageProblems()
     const longName = 'a-room-with-a-very-long-name-that-goes-on-and-on-past-the-edge'
-    const sam = await person(problems, sharedUrl, '/r/general', 'sam', PHONE)
+    const sam = await person(problems, sharedUrl, '/r/general', 'sami', PHONE)
     const tia = await person(problems, sharedUrl, '/r/general', 'tia')
     await sam.signUp()
     await tia.signUp()

@@ -45,6 +45,7 @@ async def test_update_reaches_the_other_process(scaleout_topo):
     assert said["mentions"] == [bob.id]
     reacted = await b.ok({"type": "react", "room": room, "seq": said["seq"], "emoji": "👍", "active": True}, "reacted")
     assert (await a.expect({"type": "update", "room": room}))["message"] == reacted["message"]
+    assert (await b.expect({"type": "update", "room": room}))["message"] == reacted["message"]  # its own too
     edited = await a.ok({"type": "edit", "room": room, "seq": said["seq"], "body": "hi all"}, "edited")
     assert (await b.expect({"type": "update", "room": room}))["message"] == edited["message"]
     assert edited["message"]["mentions"] == [] and edited["message"]["reactions"] == reacted["message"]["reactions"]

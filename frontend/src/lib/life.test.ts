@@ -27,14 +27,6 @@ async function joined(server: FakeServer, room = 'general') {
   return client
 }
 
-async function reconnect(server: FakeServer) {
-  const count = server.sockets.length
-  server.socket.drop(1006)
-  while (server.sockets.length === count) await vi.advanceTimersByTimeAsync(50)
-  server.acceptAll()
-  await flush()
-}
-
 const held = (client: ChatClient, room = 'general') => client.room(room).getState().messages
 
 describe('the life of a message', () => {

@@ -5,7 +5,7 @@
 // the handful of elements below, and links whose scheme was checked twice.
 // A plain body renders as its own text, character for character.
 import MarkdownIt from 'markdown-it'
-import type Token from 'markdown-it/lib/token.mjs'
+import type { Token } from 'markdown-it'
 import { Fragment, createElement, type ReactNode } from 'react'
 
 const md = new MarkdownIt('zero', { html: false, linkify: true })
@@ -57,7 +57,7 @@ function inline(tokens: readonly Token[], key: string): ReactNode[] {
   tokens.forEach((token, i) => {
     const k = `${key}.${i}`
     if (token.type in INLINE_TAGS) {
-      stack.push({ tag: INLINE_TAGS[token.type]!, href: token.type === 'link_open' ? safeHref(token.attrGet('href') ?? '') : null, children: [] })
+      stack.push({ tag: INLINE_TAGS[token.type]!, href: token.type === 'link_open' ? safeHref(String(token.attrGet('href') ?? '')) : null, children: [] })
     } else if (token.type.endsWith('_close') && stack.length > 0) {
       const open = stack.pop()!
       let element: ReactNode

@@ -30,6 +30,7 @@ from chat.frames import FrameError
 from chat.hub import get_hub
 from chat.lanes import Lanes
 from chat.limits import SocketLimits
+from chat.messageactions import MessageActions
 from chat.models import DM_PREFIX
 from chat.ratelimit import get_send_rate
 from chat.roomactions import FORBIDDEN, RoomActions
@@ -66,7 +67,7 @@ class _NoFlow:
         pass
 
 
-class ChatConsumer(RoomActions, AsyncWebsocketConsumer):
+class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
     # No channel per socket: the process's hub carries every group message.
     channel_layer_alias = None
 
@@ -180,6 +181,8 @@ class ChatConsumer(RoomActions, AsyncWebsocketConsumer):
             reply = self._error(error)
         except services.RoomForbidden:
             reply = frames.error(code="forbidden", detail=FORBIDDEN, ref=frame.ref)
+        except services.MessageNotFound as error:
+            reply = frames.error(code="not_found", detail=f"no message #{error.seq} in '{error.room}'", ref=frame.ref)
         except services.UserNotFound as error:
             reply = frames.error(code="not_found", detail=f"no user is named '{error.username}'", ref=frame.ref)
         except Exception as error:
@@ -266,19 +269,21 @@ class ChatConsumer(RoomActions, AsyncWebsocketConsumer):
             await self.hub.subscribe(room, self)
             # Staff who join a private room become a member: its members see that.
             before = await db(selectors.room_info)(user=self.account, name=room) if self.account.is_staff else None
-            messages, has_more, created = await self._enter_room(frame)
+            messages, has_more, rev, created = await self._enter_room(frame)
             if room in self.revoked:  # removed meanwhile
                 raise services.RoomForbidden(room)
             present = await self.hub.enter(room, self)
             self.rosters[room] = Roster(present)
             self.rooms.add(room)
             await self.send_frame(
-                frames.joined(room=room, presence=present, messages=messages, has_more=has_more, ref=frame.ref)
+                frames.joined(
+                    room=room, presence=present, messages=messages, has_more=has_more, rev=rev, ref=frame.ref
+                )
             )
             if created:  # a new public room enters everybody's list
                 info = {
                     "name": room, "kind": "public", "topic": "", "owner": None, "members": None, "last_seq": 0,
-                    "member": False, "unread": 0, "mentions": 0, "online": len(present),
+                    "member": False, "unread": 0, "mentions": 0, "rev": 0, "online": len(present),
                 }
                 await events.room_created(info=info, creator_id=self.user["id"])
             if before is not None and before["kind"] == "private" and not before["member"]:
@@ -304,7 +309,7 @@ class ChatConsumer(RoomActions, AsyncWebsocketConsumer):
         try:
             message, created = await store.message_create(
                 user=self.account, room=frame.room, body=frame.body, client_id=frame.client_id,
-                rate=get_send_rate(),
+                rate=get_send_rate(), reply_to=frame.reply_to,
             )
         except services.SendLimited:
             # A resend is answered with the stored message whatever the rate says.
@@ -319,9 +324,13 @@ class ChatConsumer(RoomActions, AsyncWebsocketConsumer):
 
     async def on_history(self, frame: frames.History):
         self._require_joined(frame)
-        messages, has_more = await db(selectors.messages_before)(
-            room=frame.room, before=frame.before, limit=frame.limit, user=self.account
-        )
+        if frame.after is not None:
+            page = db(selectors.messages_after)(room=frame.room, after=frame.after, limit=frame.limit, user=self.account)
+        else:
+            page = db(selectors.messages_before)(
+                room=frame.room, before=frame.before, limit=frame.limit, user=self.account
+            )
+        messages, has_more = await page
         return frames.history(room=frame.room, messages=messages, has_more=has_more, ref=frame.ref)
 
     async def on_typing(self, frame: frames.Typing):
@@ -352,20 +361,27 @@ class ChatConsumer(RoomActions, AsyncWebsocketConsumer):
         frames.Invite: RoomActions.on_invite,
         frames.Remove: RoomActions.on_remove,
         frames.Topic: RoomActions.on_topic,
+        frames.Edit: MessageActions.on_edit,
+        frames.Delete: MessageActions.on_delete,
+        frames.React: MessageActions.on_react,
+        frames.Changes: MessageActions.on_changes,
     }
 
     # ---- helpers ---------------------------------------------------------------------
 
-    async def _enter_room(self, frame: frames.Join) -> tuple[list[dict], bool, bool]:
-        """Membership and the join's messages, in one database call; and whether
-        the room is new. A missing `dm-` room is not made by `join`."""
+    async def _enter_room(self, frame: frames.Join) -> tuple[list[dict], bool, int, bool]:
+        """Membership, the join's messages and the room's rev, in one database
+        call; and whether the room is new. A missing `dm-` room is not made by `join`."""
+        enter = functools.partial(
+            store.room_enter, user=self.account, name=frame.room, since=frame.since, since_rev=frame.since_rev
+        )
         try:
-            return *await store.room_enter(user=self.account, name=frame.room, since=frame.since, create=False), False
+            return *await enter(create=False), False
         except services.RoomNotFound:
             if frame.room.startswith(DM_PREFIX):
                 raise services.RoomForbidden(frame.room) from None
             await self._may_make_a_room(frame.ref)
-            return *await store.room_enter(user=self.account, name=frame.room, since=frame.since, create=True), True
+            return *await enter(create=True), True
 
     def _require_joined(self, frame) -> None:
         if frame.room not in self.rooms:

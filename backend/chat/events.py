@@ -50,6 +50,11 @@ async def message_created(message: dict) -> None:
     await _to_room(message["room"], frames.message(message))
 
 
+async def message_changed(message: dict) -> None:
+    """`update` to every socket that joined the room: an edit, a delete, a reaction."""
+    await _to_room(message["room"], frames.update(message))
+
+
 async def typing_changed(*, room: str, user: dict, active: bool) -> None:
     """To the room's sockets except the user's own (their other tabs included)."""
     await _to_room(room, frames.typing(room=room, user=user, active=active), exclude_user=user["id"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ MAX_TOPIC_LENGTH = 250  # models.Room.MAX_TOPIC_LENGTH
 MAX_USERNAME_LENGTH = 150  # Django's username field
 # A dm names the sender's 1 to 7 others (services.DM_MAX_OTHERS).
 MAX_DM_USERS = 7
+MAX_EMOJI_LENGTH = 32
 ROOM_KINDS_CREATED = ("public", "private")
 
 ROOM_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -66,6 +68,8 @@ class Join:
     room: str
     since: int | None = None
     ref: str | None = None
+    # v2: what `changes` would answer instead of a page by seq; `since` is then ignored.
+    since_rev: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +86,46 @@ class Send:
     body: str
     client_id: str
     ref: str | None = None
+    reply_to: int | None = None  # v2: the seq replied to
 
 
 @dataclass(frozen=True, slots=True)
 class History:
     room: str
-    before: int
+    before: int | None  # one of before and (v2) after
     limit: int = DEFAULT_HISTORY_LIMIT
+    ref: str | None = None
+    after: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    room: str
+    seq: int
+    body: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    room: str
+    seq: int
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class React:
+    room: str
+    seq: int
+    emoji: str
+    active: bool
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    room: str
+    since_rev: int
     ref: str | None = None
 
 
@@ -141,7 +178,10 @@ class Topic:
     ref: str | None = None
 
 
-Frame = Ping | Rooms | Join | Leave | Send | History | Typing | Read | Create | Dm | Invite | Remove | Topic
+Frame = (
+    Ping | Rooms | Join | Leave | Send | History | Typing | Read | Create | Dm | Invite | Remove | Topic
+    | Edit | Delete | React | Changes
+)
 
 
 # ---- inbound validation ----------------------------------------------------------
@@ -228,6 +268,19 @@ class _Fields:
             raise self.fail(f"'{name}' must be true or false")
         return value
 
+    def emoji(self) -> str:
+        value = self.data.get("emoji")
+        if not isinstance(value, str):
+            raise self.fail("'emoji' must be a string")
+        if (
+            not 1 <= len(value) <= MAX_EMOJI_LENGTH or not _is_storable(value)
+            or any(c in BODY_TRIMMED or unicodedata.category(c) == "Cc" for c in value)
+        ):
+            raise self.fail(
+                f"an emoji is 1 to {MAX_EMOJI_LENGTH} characters without white space", code="invalid_emoji"
+            )
+        return value
+
     def room(self) -> str:
         value = self.data.get("room")
         if not isinstance(value, str):
@@ -265,7 +318,8 @@ def _parse_rooms(f: _Fields) -> Frame:
 
 
 def _parse_join(f: _Fields) -> Frame:
-    return Join(room=f.room(), since=f.optional_integer("since", 0), ref=f.ref)
+    room = f.room()
+    return Join(room=room, since=f.optional_integer("since", 0), since_rev=f.optional_integer("since_rev", 0), ref=f.ref)
 
 
 def _parse_leave(f: _Fields) -> Frame:
@@ -276,14 +330,35 @@ def _parse_leave(f: _Fields) -> Frame:
 def _parse_send(f: _Fields) -> Frame:
     room = f.room()
     client_id = f.string("client_id", MAX_CLIENT_ID_LENGTH)
-    return Send(room=room, body=f.body(), client_id=client_id, ref=f.ref)
+    body = f.body()
+    return Send(room=room, body=body, client_id=client_id, reply_to=f.optional_integer("reply_to", 1), ref=f.ref)
 
 
 def _parse_history(f: _Fields) -> Frame:
     room = f.room()
-    before = f.integer("before", 1)
+    if (f.data.get("before") is None) == (f.data.get("after") is None):
+        raise f.fail("'history' takes one of 'before' and 'after'")
+    before, after = f.optional_integer("before", 1), f.optional_integer("after", 0)
     limit = f.integer("limit", 1, MAX_HISTORY_LIMIT, default=DEFAULT_HISTORY_LIMIT)
-    return History(room=room, before=before, limit=limit, ref=f.ref)
+    return History(room=room, before=before, after=after, limit=limit, ref=f.ref)
+
+
+def _parse_edit(f: _Fields) -> Frame:
+    room, seq = f.room(), f.integer("seq", 1)
+    return Edit(room=room, seq=seq, body=f.body(), ref=f.ref)
+
+
+def _parse_delete(f: _Fields) -> Frame:
+    return Delete(room=f.room(), seq=f.integer("seq", 1), ref=f.ref)
+
+
+def _parse_react(f: _Fields) -> Frame:
+    room, seq, active = f.room(), f.integer("seq", 1), f.boolean("active")
+    return React(room=room, seq=seq, emoji=f.emoji(), active=active, ref=f.ref)
+
+
+def _parse_changes(f: _Fields) -> Frame:
+    return Changes(room=f.room(), since_rev=f.integer("since_rev", 0), ref=f.ref)
 
 
 def _parse_typing(f: _Fields) -> Frame:
@@ -339,6 +414,10 @@ _PARSERS = {
     "invite": _parse_invite,
     "remove": _parse_remove,
     "topic": _parse_topic,
+    "edit": _parse_edit,
+    "delete": _parse_delete,
+    "react": _parse_react,
+    "changes": _parse_changes,
 }
 
 
@@ -375,8 +454,12 @@ def rooms(rooms_: list[dict], ref: str | None = None) -> dict:
     return _with_ref({"type": "rooms", "rooms": rooms_}, ref)
 
 
-def joined(*, room: str, presence: list[dict], messages: list[dict], has_more: bool, ref: str | None = None) -> dict:
-    frame = {"type": "joined", "room": room, "presence": presence, "messages": messages, "has_more": has_more}
+def joined(
+    *, room: str, presence: list[dict], messages: list[dict], has_more: bool, rev: int, ref: str | None = None
+) -> dict:
+    frame = {
+        "type": "joined", "room": room, "presence": presence, "messages": messages, "has_more": has_more, "rev": rev,
+    }
     return _with_ref(frame, ref)
 
 
@@ -409,6 +492,20 @@ def sent(*, message: dict, ref: str | None = None) -> dict:
 
 def history(*, room: str, messages: list[dict], has_more: bool, ref: str | None = None) -> dict:
     return _with_ref({"type": "history", "room": room, "messages": messages, "has_more": has_more}, ref)
+
+
+def changed(kind: str, *, message: dict, ref: str | None = None) -> dict:
+    """The answer to `edit`, `delete`, `react`: `edited`, `deleted`, `reacted`."""
+    return _with_ref({"type": kind, "message": message}, ref)
+
+
+def changes(*, room: str, messages: list[dict], has_more: bool, rev: int, ref: str | None = None) -> dict:
+    return _with_ref({"type": "changes", "room": room, "messages": messages, "has_more": has_more, "rev": rev}, ref)
+
+
+def update(message_: dict) -> dict:
+    """Unasked: a message of a joined room was edited, deleted or its reactions changed."""
+    return {"type": "update", "room": message_["room"], "message": message_}
 
 
 def message(message_: dict) -> dict:

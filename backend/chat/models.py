@@ -34,6 +34,10 @@ class Room(models.Model):
     # The seq of the newest message; incrementing it under the row lock hands
     # out the next seq, so it is also the room's message count.
     last_seq = models.BigIntegerField(default=0)
+    # The rev of the newest change (a new message, an edit, a delete, a reaction
+    # added or removed): incremented under the same row lock, in the same
+    # transaction as the change it numbers, so revs are gapless and commit in order.
+    last_rev = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -60,11 +64,20 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # A deleted message keeps its seq (the log stays gapless); its body is blanked.
     deleted = models.BooleanField(default=False, db_default=False)  # raw INSERTs (services.SendStatement) leave it out
+    # The room's rev of this message's last change (its storing, at first).
+    rev = models.BigIntegerField(default=0)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # The message this one replies to (same room), and the first characters of
+    # its body as they were when this reply was stored.
+    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reply_excerpt = models.CharField(max_length=100, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [
             # Also the index every history query walks.
             models.UniqueConstraint(fields=["room", "seq"], name="chat_message_room_seq_unique"),
+            # One change, one rev; also the index `changes` walks.
+            models.UniqueConstraint(fields=["room", "rev"], name="chat_message_room_rev_unique"),
             # Makes a resent `send` idempotent, across sockets and processes.
             models.UniqueConstraint(fields=["author", "client_id"], name="chat_message_author_client_id_unique"),
         ]
@@ -94,3 +107,34 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.room_id}"
+
+
+class Mention(models.Model):
+    """A user a message names as @username who may read its room. Its room and
+    seq are copied here so a room's unread mentions are one index range."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mention_rows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="chat_mention_message_user_unique"),
+        ]
+        indexes = [models.Index(fields=["user", "room", "seq"], name="chat_mention_user_room_seq")]
+
+
+class Reaction(models.Model):
+    """One user's emoji on one message; the ids give the order emoji were first added."""
+
+    MAX_EMOJI_PER_MESSAGE = 20
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "emoji", "user"], name="chat_reaction_unique"),
+        ]

@@ -16,12 +16,23 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 
 from accounts.services import user_wire
-from chat.models import Membership, Message, Room
+from chat.models import Mention, Membership, Message, Reaction, Room
 
 
 class UserDict(TypedDict):
     id: int
     username: str
+
+
+class ReplyDict(TypedDict):
+    seq: int
+    author: UserDict
+    excerpt: str
+
+
+class ReactionDict(TypedDict):
+    emoji: str
+    users: list[UserDict]
 
 
 class MessageDict(TypedDict):
@@ -32,6 +43,12 @@ class MessageDict(TypedDict):
     body: str
     created_at: str
     client_id: str
+    rev: int
+    reply_to: ReplyDict | None
+    mentions: list[int]
+    edited_at: str | None
+    deleted: bool
+    reactions: list[ReactionDict]
 
 
 class RoomDict(TypedDict):
@@ -45,7 +62,8 @@ class RoomDict(TypedDict):
     last_seq: int
     member: bool
     unread: int
-    mentions: int  # 0 until messages can mention users (issue 10)
+    mentions: int  # unread messages (above the read marker) that mention this user
+    rev: int
 
 
 # ---- access: who may read which room ------------------------------------------
@@ -70,11 +88,17 @@ def room_readable(*, user: Any, name: str) -> bool:
     return rooms_readable_by(user).filter(name=name).exists()
 
 
-# rooms_readable_by in SQL, for a room row `r`, with %(user)s and %(staff)s.
-READABLE_SQL = f"""(
-    r.kind = 'public' OR (%(staff)s AND r.kind = 'private')
-    OR EXISTS (SELECT 1 FROM {Membership._meta.db_table} mb WHERE mb.user_id = %(user)s AND mb.room_id = r.id)
+def readable_sql(*, user: str = "%(user)s", staff: str = "%(staff)s", room: str = "r") -> str:
+    """rooms_readable_by in SQL, for a room row `room`, with the user's id and
+    is_staff as SQL expressions (parameters, or another row's columns)."""
+    return f"""(
+    {room}.kind = 'public' OR ({staff} AND {room}.kind = 'private')
+    OR EXISTS (SELECT 1 FROM {Membership._meta.db_table} mb WHERE mb.user_id = {user} AND mb.room_id = {room}.id)
 )"""
+
+
+# rooms_readable_by in SQL, for a room row `r`, with %(user)s and %(staff)s.
+READABLE_SQL = readable_sql()
 
 
 def room_access(*, user: Any, name: str) -> tuple[str, bool, bool] | None:
@@ -104,33 +128,87 @@ def timestamp_to_wire(moment: datetime) -> str:
 
 
 def message_wire(
-    *, id: int, room: str, seq: int, author: UserDict, body: str, created_at: datetime, client_id: str
+    *, id: int, room: str, seq: int, author: UserDict, body: str, created_at: datetime, client_id: str, rev: int,
+    reply_to: ReplyDict | None = None, mentions: list[int] = (), edited_at: datetime | None = None,
+    deleted: bool = False, reactions: list[ReactionDict] = (),
 ) -> MessageDict:
-    """The wire MESSAGE from its parts (a model, or a raw statement's row)."""
+    """The wire MESSAGE from its parts (a model, or a raw statement's row): the
+    one place that shapes it. A deleted message shows nothing of what it said."""
     return {
         "id": id,
         "room": room,
         "seq": seq,
         "author": author,
-        "body": body,
+        "body": "" if deleted else body,
         "created_at": timestamp_to_wire(created_at),
         "client_id": client_id,
+        "rev": rev,
+        "reply_to": None if deleted else reply_to,
+        "mentions": [] if deleted else sorted(mentions),
+        "edited_at": None if edited_at is None else timestamp_to_wire(edited_at),
+        "deleted": deleted,
+        "reactions": [] if deleted else list(reactions),
     }
 
 
+def reply_wire(*, seq: int | None, author_id: int | None, username: str | None, excerpt: str) -> ReplyDict | None:
+    """reply_to from its columns (None when the message replies to nothing)."""
+    if seq is None:
+        return None
+    return {"seq": seq, "author": {"id": author_id, "username": username}, "excerpt": excerpt}
+
+
+def reactions_wire(rows: list[tuple[str, int, str]]) -> list[ReactionDict]:
+    """(emoji, user id, username) rows of one message, in the order they were
+    added → each emoji once, in the order it was first added, its users by id."""
+    reactions: dict[str, list[UserDict]] = {}
+    for emoji, user_id, username in rows:
+        reactions.setdefault(emoji, []).append({"id": user_id, "username": username})
+    return [{"emoji": emoji, "users": sorted(users, key=lambda user: user["id"])} for emoji, users in reactions.items()]
+
+
+def messages_to_dicts(messages: list[Message]) -> list[MessageDict]:
+    """Wire MESSAGEs of model rows from `_messages()`: two more queries for
+    all of their reactions and mentions, whatever their number."""
+    live = [message.pk for message in messages if not message.deleted]
+    reactions: dict[int, list[tuple[str, int, str]]] = {}
+    mentions: dict[int, list[int]] = {}
+    if live:
+        rows = (
+            Reaction.objects.filter(message_id__in=live).order_by("pk")
+            .values_list("message_id", "emoji", "user_id", "user__username")
+        )
+        for message_id, emoji, user_id, username in rows:
+            reactions.setdefault(message_id, []).append((emoji, user_id, username))
+        for message_id, user_id in Mention.objects.filter(message_id__in=live).values_list("message_id", "user_id"):
+            mentions.setdefault(message_id, []).append(user_id)
+    return [
+        message_wire(
+            id=message.pk, room=message.room.name, seq=message.seq, author=user_wire(message.author),
+            body=message.body, created_at=message.created_at, client_id=message.client_id, rev=message.rev,
+            reply_to=None if message.reply_to is None else reply_wire(
+                seq=message.reply_to.seq, author_id=message.reply_to.author_id,
+                username=message.reply_to.author.username, excerpt=message.reply_excerpt,
+            ),
+            mentions=mentions.get(message.pk, []), edited_at=message.edited_at, deleted=message.deleted,
+            reactions=reactions_wire(reactions.get(message.pk, [])),
+        )
+        for message in messages
+    ]
+
+
 def message_to_dict(message: Message) -> MessageDict:
-    """The wire MESSAGE; expects `room` and `author` already loaded (select_related)."""
-    return message_wire(
-        id=message.pk, room=message.room.name, seq=message.seq, author=user_wire(message.author),
-        body=message.body, created_at=message.created_at, client_id=message.client_id,
-    )
+    """The wire MESSAGE of one row of `_messages()`."""
+    return messages_to_dicts([message])[0]
 
 
 def _messages() -> QuerySet[Message]:
-    # One query per call: the room and author come in the same SELECT, and only
-    # the columns the wire shape needs (not the author's password hash).
-    return Message.objects.select_related("room", "author").only(
-        "id", "seq", "body", "client_id", "created_at", "room__name", "author__username"
+    # One query per page: the room, author and replied-to message come in the
+    # same SELECT, and only the columns the wire shape needs (not the author's
+    # password hash); messages_to_dicts adds reactions and mentions.
+    return Message.objects.select_related("room", "author", "reply_to__author").only(
+        "id", "seq", "body", "client_id", "created_at", "rev", "edited_at", "deleted", "reply_excerpt",
+        "room__name", "author__username", "reply_to__seq", "reply_to__author__username",
     )
 
 
@@ -140,7 +218,7 @@ def _page(rows: list[Message], limit: int, *, newest_first: bool) -> tuple[list[
     rows = rows[:limit]
     if newest_first:
         rows.reverse()
-    return [message_to_dict(row) for row in rows], has_more
+    return messages_to_dicts(rows), has_more
 
 
 # ---- messages ---------------------------------------------------------------
@@ -177,6 +255,48 @@ def messages_before(*, room: str, before: int, limit: int = 50, user: Any = None
     return _page(rows, limit, newest_first=True)
 
 
+def messages_after(*, room: str, after: int, limit: int = 50, user: Any = None) -> tuple[list[MessageDict], bool]:
+    """The oldest `limit` messages with seq > after, ascending; has_more when
+    newer ones exist. Given a user, only if they may read the room (else none)."""
+    messages = _messages() if user is None else _messages().filter(room__in=rooms_readable_by(user))
+    rows = list(messages.filter(room__name=room, seq__gt=after).order_by("seq")[: max(limit, 0) + 1])
+    return _page(rows, limit, newest_first=False)
+
+
+# At most this many messages per `changes` (and `join` with `since_rev`).
+CHANGES_PAGE = 500
+
+
+def message_changes(
+    *, room: str, since_rev: int, limit: int = CHANGES_PAGE, user: Any = None
+) -> tuple[list[MessageDict], bool, int]:
+    """(messages whose rev > since_rev ascending by rev, the `limit` lowest;
+    has_more; the room's rev). The rev is read first: a room's revs commit in
+    order (the row lock), so every change up to it is in the page, or in a
+    newer rev of the same message in the page. Never below the page's last rev.
+    Given a user, only if they may read the room (else nothing, rev 0)."""
+    rooms = Room.objects.all() if user is None else rooms_readable_by(user)
+    rev = rooms.filter(name=room).values_list("last_rev", flat=True).first()
+    if rev is None:
+        return [], False, 0
+    rows = list(_messages().filter(room__name=room, rev__gt=since_rev).order_by("rev")[: max(limit, 0) + 1])
+    messages, has_more = _page(rows, limit, newest_first=False)
+    return messages, has_more, max([rev, *(message["rev"] for message in messages)])
+
+
+def room_rev(*, room: str) -> int:
+    return Room.objects.filter(name=room).values_list("last_rev", flat=True).first() or 0
+
+
+def message_by_id(message_id: int) -> MessageDict:
+    return message_to_dict(_messages().get(pk=message_id))
+
+
+def message_at(*, room: str, seq: int) -> MessageDict | None:
+    message = _messages().filter(room__name=room, seq=seq).first()
+    return None if message is None else message_to_dict(message)
+
+
 # ---- rooms ------------------------------------------------------------------
 
 
@@ -186,13 +306,22 @@ def room_list(*, user: Any, name: str | None = None) -> list[RoomDict]:
     count: one query, and a second for the members when a private or dm room is
     among them.
 
-    Unread counts the messages above the user's read marker that others wrote;
-    for a non-member the marker is NULL, so nothing matches and it is 0.
+    Unread counts the messages above the user's read marker that others wrote,
+    mentions those above it that mention the user; for a non-member the
+    marker is NULL, so nothing matches and both are 0.
     """
     membership = Membership.objects.filter(user_id=user.pk, room_id=OuterRef("pk"))
     unread = (
         Message.objects.filter(room_id=OuterRef("pk"), seq__gt=OuterRef("read_seq"))
         .exclude(author_id=user.pk)
+        .order_by()
+        .values("room_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    # A deleted message's mentions are gone with it.
+    mentioned = (
+        Mention.objects.filter(user_id=user.pk, room_id=OuterRef("pk"), seq__gt=OuterRef("read_seq"))
         .order_by()
         .values("room_id")
         .annotate(count=Count("pk"))
@@ -206,8 +335,12 @@ def room_list(*, user: Any, name: str | None = None) -> list[RoomDict]:
             read_seq=Subquery(membership.values("last_read_seq")[:1]),
         )
         .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)))
+        .annotate(mentions=Coalesce(Subquery(mentioned, output_field=IntegerField()), Value(0)))
         .order_by("name")
-        .values("id", "name", "kind", "topic", "owner_id", "owner__username", "last_seq", "member", "unread")
+        .values(
+            "id", "name", "kind", "topic", "owner_id", "owner__username", "last_seq", "last_rev", "member", "unread",
+            "mentions",
+        )
     )
     rows = list(rooms)
     members = _members_of([row["id"] for row in rows if row["kind"] != Room.Kind.PUBLIC])
@@ -216,7 +349,8 @@ def room_list(*, user: Any, name: str | None = None) -> list[RoomDict]:
             "name": row["name"], "kind": row["kind"], "topic": row["topic"],
             "owner": None if row["owner_id"] is None else {"id": row["owner_id"], "username": row["owner__username"]},
             "members": None if row["kind"] == Room.Kind.PUBLIC else members.get(row["id"], []),
-            "last_seq": row["last_seq"], "member": row["member"], "unread": row["unread"], "mentions": 0,
+            "last_seq": row["last_seq"], "member": row["member"], "unread": row["unread"],
+            "mentions": row["mentions"], "rev": row["last_rev"],
         }
         for row in rows
     ]

@@ -17,11 +17,16 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.services import user_wire
-from chat.models import DM_PREFIX, Membership, Message, Room
+from chat.mentions import mentioned_names, mentioned_user_ids
+from chat.models import DM_PREFIX, Mention, Membership, Message, Reaction, Room
 from chat.selectors import (
-    LATEST_PAGE, READABLE_SQL, SINCE_PAGE, MessageDict, message_by_client_id, message_wire, messages_latest,
-    messages_since, room_access, rooms_readable_by,
+    CHANGES_PAGE, LATEST_PAGE, READABLE_SQL, SINCE_PAGE, MessageDict, message_by_client_id, message_changes,
+    message_wire, messages_latest, messages_since, reactions_wire, readable_sql, reply_wire, room_access,
+    room_readable, room_rev, rooms_readable_by,
 )
+
+# A reply keeps this many characters of the message it replies to, as they were then.
+REPLY_EXCERPT = 100
 
 
 class RoomNotFound(Exception):
@@ -44,6 +49,14 @@ class RoomForbidden(Exception):
 
 class RoomExists(Exception):
     """`create` of a name that is taken."""
+
+
+class MessageNotFound(Exception):
+    """No message of that seq in the room, or (where that matters) a deleted one."""
+
+    def __init__(self, room: str, seq: int) -> None:
+        super().__init__(f"no message #{seq} in {room!r}")
+        self.room, self.seq = room, seq
 
 
 class UserNotFound(Exception):
@@ -204,95 +217,120 @@ def topic_set(*, user: Any, room: str, topic: str) -> None:
 
 
 def room_enter(
-    *, user: Any, name: str, since: int | None = None, create: bool = True
-) -> tuple[list[MessageDict], bool]:
-    """`room_join`, then the join's messages: the newest 50 (`messages_latest`)
-    or those after `since` (`messages_since`). One call, so a socket's join
-    costs the consumer one trip to a database thread, not two."""
+    *, user: Any, name: str, since: int | None = None, create: bool = True, since_rev: int | None = None
+) -> tuple[list[MessageDict], bool, int]:
+    """`room_join`, then the join's messages and the room's rev: the newest 50
+    (`messages_latest`), those after `since` (`messages_since`), or, with
+    `since_rev`, what `changes` answers (`message_changes`; `since` ignored).
+    One call, so a socket's join costs the consumer one trip to a database
+    thread, not two."""
     room_join(user=user, name=name, create=create)
+    if since_rev is not None:
+        return message_changes(room=name, since_rev=since_rev)
+    rev = room_rev(room=name)  # first: the page is at least as new (see message_changes)
     if since is None:
-        return messages_latest(room=name)
-    return messages_since(room=name, since=since)
+        return *messages_latest(room=name), rev
+    return *messages_since(room=name, since=since), rev
 
 
 # A join of an existing room as one statement (PostgreSQL): the membership
 # (an INSERT that leaves an existing one and its marker alone) and a page of
-# messages with their authors. Always at least one row: the room's id (NULL
-# when there is no such room) and a message, or NULLs when the page is empty.
-# `since` pages go up from it; the latest page goes down from the newest.
-# Only a room the user may read (READABLE_SQL, selectors.rooms_readable_by)
-# gets a membership or gives a page; `readable` says which it was.
+# messages with their authors, replies, mentions and reactions (each message's
+# as a correlated subquery on its index). Always at least one row: the room's
+# id (NULL when there is no such room) and rev, and a message, or NULLs when
+# the page is empty. `since` pages go up by seq from it, `since_rev` pages by
+# rev; the latest page goes down from the newest. Only a room the user may
+# read (READABLE_SQL, selectors.rooms_readable_by) gets a membership or gives
+# a page; `readable` says which it was. One snapshot: the rev and the page agree.
 _ENTER_SQL = """
 WITH room AS (
-    SELECT r.id, {readable} AS readable FROM {room} r WHERE r.name = %(room)s
+    SELECT r.id, r.last_rev, {readable} AS readable FROM {room} r WHERE r.name = %(room)s
 ), member AS (
     INSERT INTO {membership} (user_id, room_id, last_read_seq, joined_at)
     SELECT %(user)s, id, 0, %(now)s FROM room WHERE readable
     ON CONFLICT (user_id, room_id) DO NOTHING
 ), page AS (
-    SELECT m.id, m.seq, m.body, m.client_id, m.created_at, u.id AS author_id, u.{username} AS username
+    SELECT m.id, m.seq, m.rev, m.body, m.client_id, m.created_at, m.edited_at, m.deleted,
+           u.id AS author_id, u.{username} AS username,
+           t.seq AS reply_seq, t.author_id AS reply_author_id, tu.{username} AS reply_username, m.reply_excerpt,
+           (SELECT coalesce(array_agg(mn.user_id ORDER BY mn.user_id), '{{}}')
+            FROM {mention} mn WHERE mn.message_id = m.id) AS mentions,
+           (SELECT coalesce(json_agg(json_build_array(rc.emoji, rc.user_id, ru.{username}) ORDER BY rc.id), '[]')
+            FROM {reaction} rc JOIN {user} ru ON ru.id = rc.user_id WHERE rc.message_id = m.id) AS reactions
     FROM {message} m JOIN {user} u ON u.id = m.author_id
-    WHERE m.room_id = (SELECT id FROM room WHERE readable) AND m.seq > %(since)s
-    ORDER BY m.seq {order} LIMIT %(limit)s
+    LEFT JOIN {message} t ON t.id = m.reply_to_id LEFT JOIN {user} tu ON tu.id = t.author_id
+    WHERE m.room_id = (SELECT id FROM room WHERE readable) AND m.{key} > %(since)s
+    ORDER BY m.{key} {order} LIMIT %(limit)s
 )
-SELECT (SELECT id FROM room), (SELECT readable FROM room), page.id, page.seq, page.body, page.client_id,
-       page.created_at, page.author_id, page.username
+SELECT (SELECT id FROM room), (SELECT readable FROM room), (SELECT last_rev FROM room), page.*
 FROM (SELECT 1) AS one LEFT JOIN page ON true
-ORDER BY page.seq {order}
+ORDER BY page.{key} {order}
 """
 
 
 class EnterStatement:
     """`room_enter` of an existing room as PostgreSQL's single statement (`sql`,
     `params`), and what its rows mean (`result`); chat/store.py runs it on the
-    event loop. The same pages as messages_latest and messages_since."""
+    event loop. The same pages as messages_latest, messages_since and
+    message_changes."""
 
-    def __init__(self, *, user: Any, name: str, since: int | None):
+    def __init__(self, *, user: Any, name: str, since: int | None, since_rev: int | None = None):
         from django.contrib.auth import get_user_model
 
         user_model = get_user_model()
         tables = {
             "room": Room._meta.db_table, "membership": Membership._meta.db_table,
             "message": Message._meta.db_table, "user": user_model._meta.db_table,
+            "mention": Mention._meta.db_table, "reaction": Reaction._meta.db_table,
             "username": user_model.USERNAME_FIELD,
         }
-        self.name, self.latest = name, since is None
-        self.limit = LATEST_PAGE if self.latest else SINCE_PAGE
-        self.sql = _ENTER_SQL.format(**tables, readable=READABLE_SQL, order="DESC" if self.latest else "ASC")
+        self.name = name
+        self.latest = since is None and since_rev is None
+        self.by_rev = since_rev is not None
+        self.limit = LATEST_PAGE if self.latest else (CHANGES_PAGE if self.by_rev else SINCE_PAGE)
+        self.sql = _ENTER_SQL.format(
+            **tables, readable=READABLE_SQL, order="DESC" if self.latest else "ASC",
+            key="rev" if self.by_rev else "seq",
+        )
         self.params = {
             "room": name, "user": user.pk, "staff": bool(user.is_staff), "now": timezone.now(),
-            "since": -1 if self.latest else since, "limit": self.limit + 1,
+            "since": -1 if self.latest else (since_rev if self.by_rev else since), "limit": self.limit + 1,
         }
 
-    def result(self, rows: list[tuple]) -> tuple[list[MessageDict], bool]:
-        """(messages ascending, has_more); RoomNotFound when there is no such
-        room, RoomForbidden when the user may not read it."""
+    def result(self, rows: list[tuple]) -> tuple[list[MessageDict], bool, int]:
+        """(messages ascending, has_more, the room's rev); RoomNotFound when
+        there is no such room, RoomForbidden when the user may not read it."""
         if rows[0][0] is None:
             raise RoomNotFound(self.name)
         if not rows[0][1]:
             raise RoomForbidden(self.name)
+        rev = rows[0][2]
         messages = [
             message_wire(
                 id=message_id, room=self.name, seq=seq, author={"id": author_id, "username": username},
-                body=body, created_at=created_at, client_id=client_id,
+                body=body, created_at=created_at, client_id=client_id, rev=message_rev, edited_at=edited_at,
+                deleted=deleted, mentions=mentions,
+                reply_to=reply_wire(seq=reply_seq, author_id=reply_author_id, username=reply_username, excerpt=excerpt),
+                reactions=reactions_wire(reactions),
             )
-            for _, _, message_id, seq, body, client_id, created_at, author_id, username in rows
+            for (_, _, _, message_id, seq, message_rev, body, client_id, created_at, edited_at, deleted, author_id,
+                 username, reply_seq, reply_author_id, reply_username, excerpt, mentions, reactions) in rows
             if message_id is not None
         ]
         has_more = len(messages) > self.limit
         messages = messages[: self.limit]
         if self.latest:
             messages.reverse()
-        return messages, has_more
+        return messages, has_more, rev
 
 
-def _next_seq(room: str, user: Any) -> tuple[int, int]:
-    """(room id, seq) for the next message in a room the user may read (READABLE_SQL);
-    holds the room row lock until commit."""
+def _next_seq(room: str, user: Any) -> tuple[int, int, int]:
+    """(room id, seq, rev) for the next message in a room the user may read
+    (READABLE_SQL); holds the room row lock until commit."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Room._meta.db_table} AS r SET last_seq = r.last_seq + 1"
-            f" WHERE r.name = %(room)s AND {READABLE_SQL} RETURNING id, last_seq",
+            f"UPDATE {Room._meta.db_table} AS r SET last_seq = r.last_seq + 1, last_rev = r.last_rev + 1"
+            f" WHERE r.name = %(room)s AND {READABLE_SQL} RETURNING id, last_seq, last_rev",
             {"room": room, "user": user.pk, "staff": bool(user.is_staff)},
         )
         row = cursor.fetchone()
@@ -300,7 +338,7 @@ def _next_seq(room: str, user: Any) -> tuple[int, int]:
         if Room.objects.filter(name=room).exists():
             raise RoomForbidden(room)
         raise RoomNotFound(room)
-    return row[0], row[1]
+    return row[0], row[1], row[2]
 
 
 def _marker_raise(*, user: Any, room_id: int, seq: int) -> None:
@@ -324,7 +362,7 @@ class SendRate:
 
 
 def message_create(
-    *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None = None
+    *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None = None, reply_to: int | None = None
 ) -> tuple[MessageDict, bool]:
     """Stores the message with the room's next seq; returns (message, created).
 
@@ -337,9 +375,12 @@ def message_create(
     RoomForbidden when the user may not read it (rooms_readable_by),
     and SendLimited when the user has stored `rate.limit` messages in the last
     `rate.window` seconds; a resend may be refused so too, and the caller, who
-    answers a resend whatever the rate, looks it up then.
+    answers a resend whatever the rate, looks it up then. A reply (`reply_to`,
+    a seq) to a message missing or deleted is MessageNotFound, unless it is a
+    resend of one stored before. Takes the room's next rev, and mentions
+    the users the body names who may read the room.
     """
-    statement = SendStatement(user=user, room=room, body=body, client_id=client_id, rate=rate)
+    statement = SendStatement(user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to)
     try:
         if connection.vendor == "postgresql":
             # Outside a transaction the statement commits by itself. Inside one
@@ -356,42 +397,68 @@ def message_create(
         if existing is None:
             raise
         return existing, False
-    return statement.result(row), True
+    try:
+        return statement.result(row), True
+    except MessageNotFound:
+        existing = message_by_client_id(user=user, client_id=client_id)
+        if existing is None:
+            raise
+        return existing, False
 
 
-# The rate check, the seq increment, the insert and the sender's read marker in
-# one statement: one round trip, atomic on its own. The rate counts what the
-# user stored in the window (an index walk of at most `limit` rows). It always
-# returns one row: the new message's id, seq and time, all NULL when nothing
-# was stored (the room does not exist, or the rate said no), and the count. A
-# repeated (author, client_id) fails the whole statement, so the increment is
-# undone with it. Only a room the user may read (READABLE_SQL) takes the
-# message; the last column tells a missing room from a forbidden one.
-# The marker is an upsert, so a sender whose membership row is
-# missing gets it back instead of losing the marker.
+# The rate check, the seq and rev increment, the insert, the sender's read
+# marker and the mentions in one statement: one round trip, atomic on its own.
+# The rate counts what the user stored in the window (an index walk of at most
+# `limit` rows). It always returns one row: the new message's id, seq, rev and
+# time, all NULL when nothing was stored (the room does not exist, the rate
+# said no, or the message replied to is missing or deleted), and what tells
+# those apart. A repeated (author, client_id) fails the whole statement, so the
+# increments are undone with it. Only a room the user may read (READABLE_SQL)
+# takes the message, and only users who may read it are mentioned (the same
+# rule for each named user). The marker is an upsert, so a sender whose
+# membership row is missing gets it back instead of losing the marker.
 _INSERT_SQL = f"""
 WITH recent AS (
     SELECT count(*) AS sent FROM (
         SELECT 1 FROM {Message._meta.db_table}
         WHERE author_id = %(author)s AND created_at > %(window_start)s LIMIT %(limit)s
     ) AS window_rows
+), target AS (
+    SELECT t.id, t.seq, t.author_id, tu.{{username}} AS username, left(t.body, {REPLY_EXCERPT}) AS excerpt
+    FROM {Message._meta.db_table} t
+    JOIN {Room._meta.db_table} tr ON tr.id = t.room_id JOIN {{user}} tu ON tu.id = t.author_id
+    WHERE tr.name = %(room)s AND t.seq = %(reply_to)s AND NOT t.deleted
 ), room AS (
-    UPDATE {Room._meta.db_table} AS r SET last_seq = r.last_seq + 1
+    UPDATE {Room._meta.db_table} AS r SET last_seq = r.last_seq + 1, last_rev = r.last_rev + 1
     WHERE r.name = %(room)s AND (SELECT sent FROM recent) < %(limit)s AND {READABLE_SQL}
-    RETURNING r.id, r.last_seq
+      AND (%(reply_to)s::bigint IS NULL OR EXISTS (SELECT 1 FROM target))
+    RETURNING r.id, r.kind, r.last_seq, r.last_rev
 ), message AS (
-    INSERT INTO {Message._meta.db_table} (room_id, seq, author_id, body, client_id, created_at)
-    SELECT id, last_seq, %(author)s, %(body)s, %(client_id)s, %(now)s FROM room
-    RETURNING id, room_id, seq, created_at
+    INSERT INTO {Message._meta.db_table}
+        (room_id, seq, rev, author_id, body, client_id, created_at, reply_to_id, reply_excerpt)
+    SELECT id, last_seq, last_rev, %(author)s, %(body)s, %(client_id)s, %(now)s,
+           (SELECT id FROM target), coalesce((SELECT excerpt FROM target), '')
+    FROM room
+    RETURNING id, room_id, seq, rev, created_at
 ), marker AS (
     INSERT INTO {Membership._meta.db_table} (user_id, room_id, last_read_seq, joined_at)
     SELECT %(author)s, room_id, seq, %(now)s FROM message
     ON CONFLICT (user_id, room_id)
     DO UPDATE SET last_read_seq = GREATEST({Membership._meta.db_table}.last_read_seq, EXCLUDED.last_read_seq)
+), mentioned AS (
+    INSERT INTO {Mention._meta.db_table} (message_id, user_id, room_id, seq)
+    SELECT message.id, u.id, message.room_id, message.seq
+    FROM message JOIN room r ON r.id = message.room_id CROSS JOIN {{user}} u
+    WHERE lower(u.{{username}}) = ANY(%(mentions)s::text[]) AND u.is_active
+      AND {readable_sql(user="u.id", staff="u.is_staff")}
+    RETURNING user_id
 )
-SELECT message.id, message.seq, message.created_at, recent.sent,
-       EXISTS (SELECT 1 FROM {Room._meta.db_table} WHERE name = %(room)s)
-FROM recent LEFT JOIN message ON true
+SELECT message.id, message.seq, message.rev, message.created_at, recent.sent,
+       EXISTS (SELECT 1 FROM {Room._meta.db_table} WHERE name = %(room)s),
+       EXISTS (SELECT 1 FROM {Room._meta.db_table} r WHERE r.name = %(room)s AND {READABLE_SQL}),
+       (SELECT coalesce(array_agg(user_id ORDER BY user_id), '{{{{}}}}') FROM mentioned),
+       target.seq, target.author_id, target.username, target.excerpt
+FROM recent LEFT JOIN message ON true LEFT JOIN target ON true
 """
 
 # Without a rate, a limit no count reaches.
@@ -403,54 +470,80 @@ class SendStatement:
     its row means (`result`); chat/store.py runs the same statement on the
     event loop."""
 
-    sql = _INSERT_SQL
+    def __init__(
+        self, *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None, reply_to: int | None = None
+    ):
+        from django.contrib.auth import get_user_model
 
-    def __init__(self, *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None):
-        self.user, self.room, self.body, self.client_id = user, room, body, client_id
+        user_model = get_user_model()
+        self.sql = _INSERT_SQL.format(user=user_model._meta.db_table, username=user_model.USERNAME_FIELD)
+        self.user, self.room, self.body, self.client_id, self.reply_to = user, room, body, client_id, reply_to
         self.rate = rate or _UNLIMITED
         self.now = timezone.now()
         self.params = {
             "room": room, "author": user.pk, "user": user.pk, "staff": bool(user.is_staff), "body": body,
-            "client_id": client_id, "now": self.now,
+            "client_id": client_id, "now": self.now, "reply_to": reply_to, "mentions": mentioned_names(body),
             "limit": self.rate.limit, "window_start": self.now - timedelta(seconds=self.rate.window),
         }
 
     def result(self, row: tuple) -> MessageDict:
-        """The stored message; SendLimited, RoomNotFound or RoomForbidden when nothing was stored."""
-        message_id, seq, created_at, sent, exists = row
+        """The stored message; SendLimited, RoomNotFound, RoomForbidden or
+        MessageNotFound (the reply's target) when nothing was stored."""
+        (message_id, seq, rev, created_at, sent, exists, readable, mentions,
+         reply_seq, reply_author_id, reply_username, excerpt) = row
         if message_id is None:
             if sent >= self.rate.limit:
                 raise SendLimited()
-            if exists:
-                raise RoomForbidden(self.room)
-            raise RoomNotFound(self.room)
+            if not exists:
+                raise RoomNotFound(self.room)
+            if readable and self.reply_to is not None and reply_seq is None:
+                raise MessageNotFound(self.room, self.reply_to)
+            raise RoomForbidden(self.room)
         return message_wire(
             id=message_id, room=self.room, seq=seq, author=user_wire(self.user), body=self.body,
-            created_at=created_at, client_id=self.client_id,
+            created_at=created_at, client_id=self.client_id, rev=rev, mentions=list(mentions),
+            reply_to=reply_wire(seq=reply_seq, author_id=reply_author_id, username=reply_username, excerpt=excerpt),
         )
 
 
 def _insert_in_a_transaction(statement: SendStatement) -> tuple:
     # SQLite has no data-modifying WITH: the same steps, one transaction.
     params = statement.params
+    nothing = (None, None, None, None)
     with transaction.atomic():
         sent = Message.objects.filter(
             author_id=params["author"], created_at__gt=params["window_start"]
         )[: statement.rate.limit].count()
         if sent >= statement.rate.limit:
-            return None, None, None, sent, True
+            return None, None, None, None, sent, True, True, [], *nothing
+        target = None
+        if statement.reply_to is not None:
+            target = (
+                Message.objects.select_related("author").only("id", "seq", "body", "author__username")
+                .filter(room__name=statement.room, seq=statement.reply_to, deleted=False).first()
+            )
         try:
-            room_id, seq = _next_seq(statement.room, statement.user)
+            if statement.reply_to is not None and target is None:
+                if room_readable(user=statement.user, name=statement.room):
+                    return None, None, None, None, sent, True, True, [], *nothing
+                raise RoomForbidden(statement.room)
+            room_id, seq, rev = _next_seq(statement.room, statement.user)
         except RoomNotFound:
-            return None, None, None, sent, False
+            return None, None, None, None, sent, False, False, [], *nothing
         except RoomForbidden:
-            return None, None, None, sent, True
+            return None, None, None, None, sent, True, False, [], *nothing
         message = Message.objects.create(
-            room_id=room_id, seq=seq, author=statement.user, body=statement.body,
-            client_id=statement.client_id, created_at=statement.now,
+            room_id=room_id, seq=seq, rev=rev, author=statement.user, body=statement.body,
+            client_id=statement.client_id, created_at=statement.now, reply_to=target,
+            reply_excerpt="" if target is None else target.body[:REPLY_EXCERPT],
         )
         _marker_raise(user=statement.user, room_id=room_id, seq=seq)
-    return message.pk, seq, message.created_at, sent, True
+        mentions = mentioned_user_ids(room_id=room_id, body=statement.body)
+        Mention.objects.bulk_create([Mention(message=message, user_id=uid, room_id=room_id, seq=seq) for uid in mentions])
+    reply = (None, None, None, None) if target is None else (
+        target.seq, target.author_id, target.author.username, target.body[:REPLY_EXCERPT]
+    )
+    return message.pk, seq, rev, message.created_at, sent, True, True, mentions, *reply
 
 
 def room_forget(*, user: Any, room: str) -> bool:

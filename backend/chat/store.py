@@ -45,12 +45,16 @@ _late: set[asyncio.Task] = set()
 
 
 async def message_create(
-    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None
+    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None
 ) -> tuple[MessageDict, bool]:
     """services.message_create within CHAT_DB_TIMEOUT, as DependencyTimeout past it."""
     if not on_event_loop():
-        return await db(services.message_create)(user=user, room=room, body=body, client_id=client_id, rate=rate)
-    statement = services.SendStatement(user=user, room=room, body=body, client_id=client_id, rate=rate)
+        return await db(services.message_create)(
+            user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to
+        )
+    statement = services.SendStatement(
+        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to
+    )
     try:
         # A write cut off by the deadline (or by the socket closing) goes on,
         # and what it stores is announced then.
@@ -62,14 +66,23 @@ async def message_create(
         if existing is None:
             raise
         return existing, False
-    return statement.result(row), True
+    try:
+        return statement.result(row), True
+    except services.MessageNotFound:  # the reply's target is gone: a resend is still answered
+        existing = await db(selectors.message_by_client_id)(user=user, client_id=client_id)
+        if existing is None:
+            raise
+        return existing, False
 
 
-async def room_enter(*, user: Any, name: str, since: int | None, create: bool) -> tuple[list[MessageDict], bool]:
-    """services.room_enter within CHAT_DB_TIMEOUT, as DependencyTimeout past it."""
+async def room_enter(
+    *, user: Any, name: str, since: int | None, create: bool, since_rev: int | None = None
+) -> tuple[list[MessageDict], bool, int]:
+    """services.room_enter within CHAT_DB_TIMEOUT, as DependencyTimeout past it:
+    (messages, has_more, the room's rev)."""
     if not on_event_loop() or create:
-        return await db(services.room_enter)(user=user, name=name, since=since, create=create)
-    statement = services.EnterStatement(user=user, name=name, since=since)
+        return await db(services.room_enter)(user=user, name=name, since=since, create=create, since_rev=since_rev)
+    statement = services.EnterStatement(user=user, name=name, since=since, since_rev=since_rev)
     return statement.result(await read(statement.sql, statement.params, all_rows=True, what="a join"))
 
 
@@ -123,7 +136,7 @@ def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> 
         return  # nothing was stored
     try:
         message = statement.result(write.result())
-    except (services.RoomNotFound, services.RoomForbidden, services.SendLimited):
+    except (services.RoomNotFound, services.RoomForbidden, services.SendLimited, services.MessageNotFound):
         return
     task = asyncio.ensure_future(events.message_created(message))
     _late.add(task)

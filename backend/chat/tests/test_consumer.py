@@ -209,6 +209,7 @@ async def test_join_send_and_history(alice, bob, login, sockets):
         "presence": [user_dict(alice)],
         "messages": [],
         "has_more": False,
+        "rev": 0,
     }
     b = await sockets(await login(bob))
     joined = await b.join("general")
@@ -289,7 +290,7 @@ async def test_rooms_read_and_leave(alice, bob, login, sockets):
     assert rooms == {
         "type": "rooms",
         "ref": "r",
-        "rooms": [{**PUBLIC_V2, "name": "general", "last_seq": 3, "member": True, "unread": 3, "online": 2}],
+        "rooms": [{**PUBLIC_V2, "name": "general", "last_seq": 3, "rev": 3, "member": True, "unread": 3, "online": 2}],
     }
     await a.send({"type": "read", "room": "general", "seq": 2})
     assert await a.quiet()  # read has no reply
@@ -461,7 +462,7 @@ async def test_leave_for_good_takes_every_socket_of_the_user_out_and_tells_each(
     await a2.recv()
 
     await a1.send({"type": "leave", "room": "lobby", "forget": True, "ref": "bye"})
-    info = {**PUBLIC_V2, "name": "lobby", "last_seq": 1, "member": False, "unread": 0, "online": 1}
+    info = {**PUBLIC_V2, "name": "lobby", "last_seq": 1, "rev": 1, "member": False, "unread": 0, "online": 1}
     replies = [await a1.recv(), await a1.recv()]
     assert sorted(replies, key=lambda f: f["type"]) == [
         {"type": "left", "ref": "bye", "room": "lobby"},
@@ -476,7 +477,7 @@ async def test_leave_for_good_takes_every_socket_of_the_user_out_and_tells_each(
     assert await a1.quiet() and await a2.quiet()
     assert (await a2.request({"type": "send", "room": "lobby", "body": "x", "client_id": "a"}))["code"] == "not_joined"
     listed = (await a2.request({"type": "rooms"}))["rooms"]
-    assert [r for r in listed if r["name"] == "lobby"] == [{**info, "last_seq": 2}]
+    assert [r for r in listed if r["name"] == "lobby"] == [{**info, "last_seq": 2, "rev": 2}]
 
     # A dm is never left for good; a room that does not exist is left all the same.
     refused = await a1.request({"type": "leave", "room": "dm-1-2", "forget": True, "ref": "d"})
@@ -496,7 +497,7 @@ async def test_a_new_public_room_is_announced_to_sockets_that_listed_the_rooms(a
 
     await a.join("fresh")
     assert await listing.recv() == {
-        "type": "room", "room": {**PUBLIC_V2, "name": "fresh", "last_seq": 0, "member": False, "unread": 0, "online": 1},
+        "type": "room", "room": {**PUBLIC_V2, "name": "fresh", "last_seq": 0, "rev": 0, "member": False, "unread": 0, "online": 1},
     }
     assert await silent.quiet()  # never asked for rooms
     assert await a.quiet()  # the creator has its `joined`

@@ -84,7 +84,7 @@ async def test_a_dm_enters_the_others_list_with_its_members(user, other_user, lo
     assert told == {"type": "room", "room": {
         "name": room, "kind": "dm", "topic": "", "owner": None,
         "members": [user_dict(user), user_dict(other_user)],
-        "last_seq": 0, "member": True, "unread": 0, "mentions": 0, "online": 1,
+        "last_seq": 0, "member": True, "unread": 0, "mentions": 0, "rev": 0, "online": 1,
     }}
     again = await b.request({"type": "dm", "users": ["alice"]})
     assert again["type"] == "joined" and again["room"] == room

@@ -59,7 +59,7 @@ def test_room_list_shows_kind_topic_owner_members(people):
     assert entries["priv"] == {
         "name": "priv", "kind": "private", "topic": "plans", "owner": {"id": alice.pk, "username": "alice"},
         "members": [{"id": alice.pk, "username": "alice"}, {"id": bob.pk, "username": "bob"}],
-        "last_seq": 0, "member": True, "unread": 0, "mentions": 0,
+        "last_seq": 0, "member": True, "unread": 0, "mentions": 0, "rev": 0,
     }
     assert entries[dm]["kind"] == "dm" and entries[dm]["owner"] is None
     assert [m["username"] for m in entries[dm]["members"]] == ["alice", "bob"]

@@ -23,12 +23,15 @@ pytestmark = pytest.mark.django_db
 def fill(*, room: str, count: int, author) -> None:
     """Stores `count` messages fast, in the shape message_create would leave them."""
     room_row = Room.objects.get(name=room)
-    start = room_row.last_seq
+    start, rev = room_row.last_seq, room_row.last_rev
     Message.objects.bulk_create(
-        Message(room=room_row, seq=start + i, author=author, body=f"m{start + i}", client_id=f"{room}-{start + i}")
+        Message(
+            room=room_row, seq=start + i, rev=rev + i, author=author, body=f"m{start + i}",
+            client_id=f"{room}-{start + i}",
+        )
         for i in range(1, count + 1)
     )
-    Room.objects.filter(pk=room_row.pk).update(last_seq=start + count)
+    Room.objects.filter(pk=room_row.pk).update(last_seq=start + count, last_rev=rev + count)
 
 
 def seqs(messages) -> list[int]:
@@ -107,7 +110,7 @@ def test_unknown_room_reads_empty(user):
     assert messages_before(room="nowhere", before=10) == ([], False)
 
 
-def test_pages_are_one_query_each(user, lobby):
+def test_pages_are_three_queries_each(user, lobby):
     fill(room=lobby, count=60, author=user)
 
     for read in (
@@ -117,7 +120,8 @@ def test_pages_are_one_query_each(user, lobby):
     ):
         with CaptureQueriesContext(connection) as queries:
             messages, _ = read()
-        assert messages and len(queries) == 1
+        # The page with authors and replies, then all its reactions, then all its mentions.
+        assert messages and len(queries) == 3
 
 
 def test_messages_are_wire_shaped(user, lobby):
@@ -126,7 +130,10 @@ def test_messages_are_wire_shaped(user, lobby):
     (latest,), _ = messages_latest(room=lobby)
 
     assert latest == sent
-    assert set(latest) == {"id", "room", "seq", "author", "body", "created_at", "client_id"}
+    assert set(latest) == {
+        "id", "room", "seq", "author", "body", "created_at", "client_id",
+        "rev", "reply_to", "mentions", "edited_at", "deleted", "reactions",
+    }
     assert latest["author"] == {"id": user.pk, "username": "alice"}
 
 
@@ -198,7 +205,7 @@ def test_a_new_user_finds_general_from_the_start(user):
     # Made by migration 0003, so a first-time user has a room to land in.
     assert room_list(user=user) == [{
         "name": "general", "kind": "public", "topic": "", "owner": None, "members": None, "last_seq": 0,
-        "member": False, "unread": 0, "mentions": 0,
+        "member": False, "unread": 0, "mentions": 0, "rev": 0,
     }]
 
 

@@ -59,6 +59,12 @@ def test_message_create_returns_the_wire_message(user):
         "body": "hello",
         "created_at": message["created_at"],
         "client_id": "c1",
+        "rev": 1,
+        "reply_to": None,
+        "mentions": [],
+        "edited_at": None,
+        "deleted": False,
+        "reactions": [],
     }
     assert WIRE_TIME.match(message["created_at"])
 

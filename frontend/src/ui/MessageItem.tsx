@@ -4,7 +4,7 @@ import { withPendingChanges } from '../lib/changes'
 import type { LogEntry } from './view'
 import { formatClock, formatFullDate } from './view'
 import { Avatar } from './Avatar'
-import { renderBody } from './markdown'
+import { renderBody, useMarkdownReady } from './markdown'
 
 /** What a person can do to a stored message; one stable object per log. */
 export interface MessageActions {
@@ -64,7 +64,9 @@ export const MessageItem = memo(function MessageItem(props: Props) {
   const [editing, setEditing] = useState(false)
   const deleted = message?.deleted ?? false
   const body = message?.body ?? entry.message.body
-  const rendered = useMemo(() => renderBody(body), [body])
+  const markdownReady = useMarkdownReady()
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- rendered again once the parser has loaded
+  const rendered = useMemo(() => renderBody(body), [body, markdownReady])
   const replyTo = message ? message.reply_to : (pending?.reply_to ?? null)
   const mentionsMe = message?.mentions.includes(me.id) ?? false
 

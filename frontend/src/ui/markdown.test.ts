@@ -1,7 +1,9 @@
 import { renderToStaticMarkup } from 'react-dom/server'
 import { createElement } from 'react'
-import { describe, expect, it } from 'vitest'
-import { renderBody, safeHref } from './markdown'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { loadMarkdown, renderBody, safeHref } from './markdown'
+
+beforeAll(loadMarkdown)
 
 const html = (body: string) => renderToStaticMarkup(createElement('div', null, renderBody(body)))
 /** The text a person (and a test looking for text) sees: every tag taken out, entities read back. */

@@ -4,14 +4,42 @@
 // elements here, never HTML strings, so nothing reaches the page but text,
 // the handful of elements below, and links whose scheme was checked twice.
 // A plain body renders as its own text, character for character.
-import MarkdownIt from 'markdown-it'
-import type { Token } from 'markdown-it'
-import { Fragment, createElement, type ReactNode } from 'react'
+// markdown-it (with its entity table, punycode and Unicode classes) is about
+// as big as the rest of the app, so it is its own chunk, fetched from our
+// origin the first time a body holds Markdown; until then such a body shows as
+// its text.
+import type { MarkdownIt, Token } from 'markdown-it'
+import { Fragment, createElement, useSyncExternalStore, type ReactNode } from 'react'
 
-const md = new MarkdownIt('zero', { html: false, linkify: true })
-  .enable(['blockquote', 'fence', 'backticks', 'emphasis', 'link', 'linkify'])
-// A bare `main.py` or `example.com` stays text: only links written with their scheme.
-md.linkify.set({ fuzzyLink: false })
+let md: MarkdownIt | null = null
+let loading: Promise<void> | null = null
+const loaded = new Set<() => void>()
+
+/** Fetches and sets up the parser once; resolves when bodies can be formatted. */
+export function loadMarkdown(): Promise<void> {
+  loading ??= import('markdown-it').then(({ default: markdownIt }) => {
+    const parser = markdownIt('zero', { html: false, linkify: true })
+      .enable(['blockquote', 'fence', 'backticks', 'emphasis', 'link', 'linkify'])
+    // A bare `main.py` or `example.com` stays text: only links written with their scheme.
+    parser.linkify.set({ fuzzyLink: false })
+    parser.validateLink = (url) => safeHref(url) !== null
+    md = parser
+    for (const listener of [...loaded]) listener()
+  })
+  return loading
+}
+
+function subscribeLoaded(listener: () => void) {
+  loaded.add(listener)
+  return () => {
+    loaded.delete(listener)
+  }
+}
+
+/** Whether bodies can be formatted yet (re-renders once they can). */
+export function useMarkdownReady(): boolean {
+  return useSyncExternalStore(subscribeLoaded, () => md !== null, () => md !== null)
+}
 
 const SAFE_SCHEMES = new Set(['http:', 'https:', 'mailto:'])
 
@@ -24,7 +52,6 @@ export function safeHref(href: string): string | null {
     return null
   }
 }
-md.validateLink = (url) => safeHref(url) !== null
 
 /** Characters without which a body has no Markdown (nor a link): it is shown as it is. */
 const MARKUP = /[*_`>[\]:@]/
@@ -126,8 +153,12 @@ function blocks(tokens: readonly Token[], key: string): ReactNode[] {
   return out
 }
 
-/** A message body as elements (or, with no Markdown in it, as its own text). */
+/** A message body as elements (or, with no Markdown in it or before the parser is here, as its own text). */
 export function renderBody(body: string): ReactNode {
   if (!MARKUP.test(body)) return body
+  if (md === null) {
+    void loadMarkdown()
+    return body
+  }
   return blocks(md.parse(body, {}), 'b')
 }

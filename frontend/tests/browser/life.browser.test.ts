@@ -1,0 +1,242 @@
+// The life of a message in real Chromium against a real Daphne: two people
+// edit, delete, react, reply and mention each other, one of them offline for
+// part of it, and both end with the server's state.
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { axeViolations } from './axe'
+import { PageProblems, Person, eventually, launchChromium } from './browser'
+import { seedRoom } from './seed'
+
+const port = inject('serverPort')
+const varDir = inject('varDir')
+const baseUrl = `http://127.0.0.1:${port}`
+
+/** What Chromium logs while a tab's socket is cut. */
+const OUTAGE_NOISE = [/WebSocket/, /ERR_/, /Failed to load resource/]
+
+let browser: Browser
+const contexts: BrowserContext[] = []
+
+beforeAll(async () => {
+  browser = await launchChromium()
+})
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined)
+  await browser?.close()
+})
+
+/** A tab whose socket the test can cut: while unplugged every socket it opens is closed at once. */
+class Plug {
+  private unplugged = false
+  private readonly routes: WebSocketRoute[] = []
+
+  async install(page: Page): Promise<void> {
+    await page.routeWebSocket(/\/ws\/$/, (ws) => {
+      if (this.unplugged) {
+        void ws.close({ code: 4000, reason: 'offline' })
+        return
+      }
+      ws.connectToServer()
+      this.routes.push(ws)
+    })
+  }
+
+  async unplug(): Promise<void> {
+    this.unplugged = true
+    for (const ws of this.routes.splice(0)) await ws.close({ code: 4000, reason: 'offline' })
+  }
+
+  plugIn(): void {
+    this.unplugged = false
+  }
+}
+
+async function person(problems: PageProblems, path: string, username: string, plug?: Plug): Promise<Person> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  contexts.push(context)
+  const page = await problems.watch(await context.newPage())
+  if (plug) await plug.install(page)
+  await page.goto(`${baseUrl}${path}`)
+  const someone = new Person(page, username, `${username}-Passw0rd-long!`)
+  await someone.signUp()
+  return someone
+}
+
+/** The message whose body text is exactly `body` (a reply's quote of it does not count). */
+const message = (who: Person, body: string) => who.messagesExactly(body)
+const button = (who: Person, body: string, name: string) => message(who, body).getByRole('button', { name, exact: true })
+
+async function react(who: Person, body: string, emoji: string): Promise<void> {
+  await message(who, body).hover()
+  await button(who, body, 'React').click()
+  const picker = who.page.getByRole('dialog', { name: 'Add reaction' })
+  await picker.getByRole('button', { name: emoji, exact: true }).click()
+  await picker.waitFor({ state: 'detached' })
+}
+
+async function edit(who: Person, body: string, next: string): Promise<void> {
+  await message(who, body).hover()
+  await button(who, body, 'Edit').click()
+  const field = who.log.getByRole('textbox', { name: 'Edit message' })
+  await field.fill(next)
+  await field.press('Enter')
+  await field.waitFor({ state: 'detached' })
+}
+
+async function remove(who: Person, body: string): Promise<void> {
+  await message(who, body).hover()
+  await button(who, body, 'Delete').click()
+  const dialog = who.page.getByRole('dialog', { name: 'Delete message' })
+  await dialog.getByRole('button', { name: 'Delete', exact: true }).click()
+  await dialog.waitFor({ state: 'detached' })
+}
+
+const pressed = (who: Person, body: string, name: string) => button(who, body, name).getAttribute('aria-pressed')
+
+describe('the life of a message', () => {
+  it('two people edit, delete, react, reply and mention each other, one of them offline for part of it', async () => {
+    const problems = new PageProblems()
+    const plug = new Plug()
+    const lina = await person(problems, '/r/lifecycle', 'lina')
+    const omar = await person(problems, '/r/lifecycle', 'omar', plug)
+    await eventually(() => lina.onlineNames()).toEqual(['lina', 'omar'])
+
+    // Formatting: the subset renders, HTML stays text, links open in a new tab.
+    await omar.say('Hi lina, a **bold** plan: see https://example.com/plan')
+    const formatted = lina.messagesWith('a bold plan')
+    await formatted.waitFor()
+    expect(await formatted.locator('strong').textContent()).toBe('bold')
+    const link = formatted.getByRole('link', { name: 'https://example.com/plan' })
+    expect(await link.getAttribute('target')).toBe('_blank')
+    expect(await link.getAttribute('rel')).toBe('noopener noreferrer')
+    await omar.say('<img src=x onerror=alert(1)>')
+    await message(lina, '<img src=x onerror=alert(1)>').waitFor()
+    expect(await lina.log.locator('img').count()).toBe(0)
+
+    // A reply with a mention, picked from the suggestions by keyboard; omar reads another room meanwhile.
+    await omar.say('Shall we ship on Friday?')
+    await message(lina, 'Shall we ship on Friday?').waitFor()
+    await omar.join('elsewhere')
+    await message(lina, 'Shall we ship on Friday?').hover()
+    await button(lina, 'Shall we ship on Friday?', 'Reply').click()
+    await lina.page.getByText('Replying to omar').waitFor()
+    await lina.composer.pressSequentially('@o')
+    const suggestions = lina.page.getByRole('listbox', { name: 'Mention suggestions' })
+    await suggestions.getByRole('option', { name: '@omar' }).waitFor()
+    await lina.composer.press('Enter')
+    expect(await lina.composer.inputValue()).toBe('@omar ')
+    await lina.composer.pressSequentially('yes, Friday')
+    await lina.composer.press('Enter')
+    await message(lina, '@omar yes, Friday').waitFor()
+    expect(await lina.page.getByText('Replying to omar').count()).toBe(0)
+    await eventually(() => omar.rooms.getByRole('link', { name: /^lifecycle \d+ @1$/ }).count()).toBe(1)
+
+    await omar.rooms.getByRole('link', { name: /^lifecycle/ }).click()
+    const reply = message(omar, '@omar yes, Friday')
+    await reply.waitFor()
+    expect(await reply.getByText('Mentions you').count()).toBe(1)
+    expect(await reply.getByRole('button', { name: /omar\s+Shall we ship on Friday\?/ }).count()).toBe(1)
+    await eventually(() => omar.rooms.getByRole('link', { name: /^lifecycle/ }).textContent()).not.toContain('@')
+
+    // Reactions: added from the picker, counted, pressed for whoever reacted, toggled by pressing.
+    await react(omar, '@omar yes, Friday', '👍')
+    await eventually(() => pressed(lina, '@omar yes, Friday', '👍 1')).toBe('false')
+    expect(await pressed(omar, '@omar yes, Friday', '👍 1')).toBe('true')
+    await button(lina, '@omar yes, Friday', '👍 1').click()
+    await eventually(() => pressed(omar, '@omar yes, Friday', '👍 2')).toBe('true')
+    expect(await pressed(lina, '@omar yes, Friday', '👍 2')).toBe('true')
+
+    // Editing: Escape cancels, Enter saves, both see (edited); no Edit on another's message.
+    await message(lina, '@omar yes, Friday').hover()
+    await button(lina, '@omar yes, Friday', 'Edit').click()
+    await lina.log.getByRole('textbox', { name: 'Edit message' }).press('Escape')
+    expect(await message(lina, '@omar yes, Friday').count()).toBe(1)
+    expect(await button(lina, 'Shall we ship on Friday?', 'Edit').count()).toBe(0)
+    await edit(lina, '@omar yes, Friday', '@omar yes, Friday at noon')
+    await eventually(() => message(omar, '@omar yes, Friday at noon').textContent()).toContain('(edited)')
+    expect(await message(lina, '@omar yes, Friday at noon').textContent()).toContain('(edited)')
+
+    // The dialogs and the actions pass axe.
+    await message(lina, 'Shall we ship on Friday?').hover()
+    await button(lina, 'Shall we ship on Friday?', 'React').focus()
+    expect(await axeViolations(lina.page)).toEqual([])
+    await button(lina, 'Shall we ship on Friday?', 'React').click()
+    await lina.page.getByRole('dialog', { name: 'Add reaction' }).waitFor()
+    expect(await axeViolations(lina.page)).toEqual([])
+    await lina.page.keyboard.press('Escape')
+    await lina.page.getByRole('dialog', { name: 'Add reaction' }).waitFor({ state: 'detached' })
+
+    // omar goes offline; each side changes things meanwhile.
+    await lina.say('A message to delete')
+    await message(omar, 'A message to delete').waitFor()
+    await omar.say('Typo in thsi one')
+    await message(lina, 'Typo in thsi one').waitFor()
+    await problems.allowWhile(OUTAGE_NOISE, async () => {
+      await plug.unplug()
+      await eventually(() => omar.connection.textContent()).toMatch(/Reconnecting…/)
+
+      await remove(lina, 'A message to delete')
+      await edit(lina, '@omar yes, Friday at noon', '@omar Friday at noon, final')
+      await react(lina, 'Typo in thsi one', '👀')
+      await lina.say('Written while omar was away')
+      await eventually(() => message(lina, 'A message to delete').count()).toBe(0)
+
+      // What omar does offline shows at once and waits to be sent.
+      await edit(omar, 'Typo in thsi one', 'No typo in this one')
+      await react(omar, 'Shall we ship on Friday?', '🎉')
+      await eventually(() => message(omar, 'No typo in this one').textContent()).toContain('Saving…')
+      expect(await pressed(omar, 'Shall we ship on Friday?', '🎉 1')).toBe('true')
+      expect(await message(omar, 'Written while omar was away').count()).toBe(0)
+
+      plug.plugIn()
+      const reconnectNow = omar.page.getByRole('button', { name: 'Reconnect now' })
+      if (await reconnectNow.isVisible()) await reconnectNow.click().catch(() => undefined)
+      await eventually(() => omar.connection.textContent(), 30_000).toBe('')
+    })
+
+    // omar caught up with every change, and his went out exactly once.
+    await message(omar, 'Written while omar was away').waitFor()
+    await eventually(() => omar.log.getByText('This message was deleted').count()).toBe(1)
+    await message(omar, '@omar Friday at noon, final').waitFor()
+    await eventually(() => pressed(omar, 'No typo in this one', '👀 1')).toBe('false')
+    await eventually(() => message(omar, 'No typo in this one').textContent()).not.toContain('Saving…')
+    await eventually(() => message(lina, 'No typo in this one').textContent()).toContain('(edited)')
+    await eventually(() => pressed(lina, 'Shall we ship on Friday?', '🎉 1')).toBe('false')
+
+    // Both tabs show what a fresh load shows: the server's state.
+    const shown = async (who: Person) => (await who.log.getByRole('listitem').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim())
+    const before = await shown(omar)
+    await omar.page.reload()
+    await message(omar, 'Written while omar was away').waitFor()
+    await eventually(() => shown(omar)).toEqual(before)
+    await eventually(() => shown(lina)).toEqual(before.map((t) => t))
+    problems.expectNone()
+  })
+
+  it('a reply’s quote leads to the original, loading older pages for it and highlighting it', async () => {
+    const problems = new PageProblems()
+    const pia = await person(problems, '/r/quotes', 'pia')
+    await pia.say('The original question')
+    await message(pia, 'The original question').waitFor()
+    const filler = Array.from({ length: 120 }, (_, i) => ({
+      author: 'quill', body: `filler ${i + 1}`, created_at: new Date(Date.now() - 60_000 + i).toISOString(),
+    }))
+    seedRoom(varDir, { room: 'quotes', messages: filler })
+    await message(pia, 'The original question').hover()
+    await button(pia, 'The original question', 'Reply').click()
+    await pia.say('The answer, much later')
+    await message(pia, 'The answer, much later').waitFor()
+
+    const rex = await person(problems, '/r/quotes', 'rex')
+    const answer = message(rex, 'The answer, much later')
+    await answer.waitFor()
+    expect(await message(rex, 'The original question').count()).toBe(0)
+    await answer.getByRole('button', { name: /pia\s+The original question/ }).click()
+    const original = message(rex, 'The original question')
+    await original.waitFor()
+    await eventually(() => original.locator('.message').getAttribute('class')).toContain('highlighted')
+    expect(await original.isVisible()).toBe(true)
+    problems.expectNone()
+  })
+})

@@ -63,8 +63,11 @@ async function person(problems: PageProblems, path: string, username: string, pl
   return someone
 }
 
+const exactly = (text: string) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
+
 /** The message whose body text is exactly `body` (a reply's quote of it does not count). */
-const message = (who: Person, body: string) => who.messagesExactly(body)
+const message = (who: Person, body: string) =>
+  who.log.getByRole('listitem').filter({ has: who.page.locator('.message-text').filter({ hasText: exactly(body) }) })
 const button = (who: Person, body: string, name: string) => message(who, body).getByRole('button', { name, exact: true })
 
 async function react(who: Person, body: string, emoji: string): Promise<void> {

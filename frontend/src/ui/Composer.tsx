@@ -162,9 +162,8 @@ export function Composer({ room, me, placeholder, replyTo, onCancelReply, mentio
         placeholder={placeholder ?? `Message #${room}`}
         aria-invalid={problem || over > 0 ? true : undefined}
         aria-describedby={`${fieldId}-hint`}
-        role={open ? 'combobox' : undefined}
-        aria-autocomplete={open ? 'list' : undefined}
-        aria-expanded={open ? true : undefined}
+        // Stays a textbox (tests and screen readers find `Message` by that role); the listbox is tied to it.
+        aria-autocomplete="list"
         aria-controls={open ? `${fieldId}-mentions` : undefined}
         aria-activedescendant={open ? `${fieldId}-mention-${chosen}` : undefined}
         onChange={(event) => change(event.target.value, event.target.selectionStart)}

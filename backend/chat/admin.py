@@ -1,15 +1,19 @@
 """Staff's admin of rooms and messages (/admin/).
 
 A message is never deleted as a row: the room's `seq` stays gapless, so
-"delete" is a tombstone (`deleted`, body blanked), as version 2's delete is.
+"delete" is a tombstone, the same change as version 2's `delete` (the room's
+next rev, and `update` to the room's sockets).
 A room's owner may be changed; the new owner of a private room becomes a
 member, or they could not read it.
 """
 
+from asgiref.sync import async_to_sync
 from django.contrib import admin
 from django.db import transaction
 
+from chat import events
 from chat.models import Membership, Message, Room
+from chat.revisions import message_tombstone
 
 
 class MembershipInline(admin.TabularInline):
@@ -46,8 +50,15 @@ class RoomAdmin(admin.ModelAdmin):
 
 @admin.action(description="Delete the selected messages (the seq stays, the body goes)")
 def tombstone(modeladmin, request, queryset):
-    count = queryset.filter(deleted=False).update(deleted=True, body="")
-    modeladmin.message_user(request, f"{count} message(s) deleted.")
+    # Each one a change of its own (the room's next rev), and the room is told.
+    deleted = []
+    for message_id in queryset.filter(deleted=False).values_list("pk", flat=True):
+        message = message_tombstone(message_id=message_id)
+        if message is not None:
+            deleted.append(message)
+    for message in deleted:
+        async_to_sync(events.message_changed)(message)
+    modeladmin.message_user(request, f"{len(deleted)} message(s) deleted.")
 
 
 @admin.register(Message)

@@ -77,7 +77,7 @@ def message_tombstone(*, message_id: int) -> MessageDict | None:
     """Staff's delete from the admin, whatever the room: the message, when
     this call deleted it (None when it was deleted already)."""
     with transaction.atomic():
-        message = Message.objects.select_for_update().filter(pk=message_id).only("id", "room_id", "deleted").first()
+        message = Message.objects.select_for_update(no_key=True).filter(pk=message_id).only("id", "room_id", "deleted").first()
         if message is None or message.deleted:
             return None
         _tombstone(message)
@@ -117,7 +117,10 @@ def _locked(*, user: Any, room: str, seq: int) -> Message:
     if access is None or not access[1]:
         raise RoomForbidden(room)
     message = (
-        Message.objects.select_for_update(of=("self",))
+        # NO KEY UPDATE: a send replying to this message (its foreign key's KEY
+        # SHARE lock, taken while it holds the room row) must not wait on us
+        # while we wait on the room row.
+        Message.objects.select_for_update(of=("self",), no_key=True)
         .filter(room__name=room, seq=seq)
         .only("id", "room_id", "seq", "author_id", "body", "deleted")
         .first()

@@ -20,7 +20,11 @@ PUBLIC_V2 = {"kind": "public", "topic": "", "owner": None, "members": None, "men
 
 
 def assert_message_shape(message: dict, *, room: str, author, body: str | None = None, client_id: str | None = None):
-    assert set(message) == {"id", "room", "seq", "author", "body", "created_at", "client_id"}, message
+    assert set(message) == {
+        "id", "room", "seq", "author", "body", "created_at", "client_id",
+        "rev", "reply_to", "mentions", "edited_at", "deleted", "reactions",  # version 2
+    }, message
+    assert isinstance(message["rev"], int) and message["rev"] >= 1
     assert isinstance(message["id"], int) and not isinstance(message["id"], bool)
     assert isinstance(message["seq"], int) and message["seq"] >= 1
     assert message["room"] == room
@@ -43,7 +47,7 @@ def assert_error(frame: dict, code: str, ref: str | None = None):
 async def rooms_entry(sock: Socket, room: str) -> dict:
     reply = await sock.ok({"type": "rooms"}, "rooms")
     for entry in reply["rooms"]:
-        assert set(entry) == {"name", "last_seq", "member", "unread", "online", *PUBLIC_V2}, entry
+        assert set(entry) == {"name", "last_seq", "member", "unread", "online", "rev", *PUBLIC_V2}, entry
     return next((e for e in reply["rooms"] if e["name"] == room), None)
 
 
@@ -125,13 +129,13 @@ async def test_join_creates_room_with_presence_including_self(topo):
     await a.send({"type": "join", "room": room, "ref": "j1"})
     joined = await a.expect({"type": "joined"})
     assert joined == {"type": "joined", "ref": "j1", "room": room, "presence": [alice.wire], "messages": [],
-                      "has_more": False}
+                      "has_more": False, "rev": 0}
     entry = await rooms_entry(a, room)
-    assert entry == {**PUBLIC_V2, "name": room, "last_seq": 0, "member": True, "unread": 0, "online": 1}
+    assert entry == {**PUBLIC_V2, "name": room, "last_seq": 0, "rev": 0, "member": True, "unread": 0, "online": 1}
 
     b = await bob.ws()
     # Bob sees the room before joining, as a non-member.
-    assert await rooms_entry(b, room) == {**PUBLIC_V2, "name": room, "last_seq": 0, "member": False, "unread": 0, "online": 1}
+    assert await rooms_entry(b, room) == {**PUBLIC_V2, "name": room, "last_seq": 0, "rev": 0, "member": False, "unread": 0, "online": 1}
     joined = await b.join(room)
     assert sorted(joined["presence"], key=lambda u: u["id"]) == sorted([alice.wire, bob.wire], key=lambda u: u["id"])
     # Joining again answers joined again.
@@ -399,7 +403,7 @@ async def test_rooms_unread_online_and_read_markers(topo):
     await b.join(room)
     await send_many(b, room, ["one", "two", "three"])
     entry = await rooms_entry(a, room)
-    assert entry == {**PUBLIC_V2, "name": room, "last_seq": 3, "member": True, "unread": 3, "online": 2}
+    assert entry == {**PUBLIC_V2, "name": room, "last_seq": 3, "rev": 3, "member": True, "unread": 3, "online": 2}
     assert (await rooms_entry(b, room))["unread"] == 0  # own messages are read
 
     await a.send({"type": "read", "room": room, "seq": 2})
@@ -419,10 +423,10 @@ async def test_rooms_unread_online_and_read_markers(topo):
     await a.ok({"type": "leave", "room": room}, "left")
     await b.say(room, "seven")
     entry = await wait_rooms_entry(a, room, lambda e: e["online"] == 1)
-    assert entry == {**PUBLIC_V2, "name": room, "last_seq": 7, "member": True, "unread": 2, "online": 1}
+    assert entry == {**PUBLIC_V2, "name": room, "last_seq": 7, "rev": 7, "member": True, "unread": 2, "online": 1}
 
     c = await carol.ws()
-    assert await rooms_entry(c, room) == {**PUBLIC_V2, "name": room, "last_seq": 7, "member": False, "unread": 0, "online": 1}
+    assert await rooms_entry(c, room) == {**PUBLIC_V2, "name": room, "last_seq": 7, "rev": 7, "member": False, "unread": 0, "online": 1}
     # read on a room not joined on this socket is refused.
     reply = await c.request({"type": "read", "room": room, "seq": 3})
     assert_error(reply, "not_joined", reply.get("ref"))

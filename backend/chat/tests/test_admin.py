@@ -96,6 +96,11 @@ def test_deleting_messages_keeps_their_seq_and_blanks_the_body(user, staff):
     doomed = Message.objects.get(room__name="lobby", seq=2)
     answer = staff.post("/admin/chat/message/", {"action": "tombstone", "_selected_action": [doomed.pk]})
     assert answer.status_code == 302
-    rows = list(Message.objects.filter(room__name="lobby").order_by("seq").values_list("seq", "body", "deleted"))
-    assert rows == [(1, "m0", False), (2, "", True), (3, "m2", False)]
+    rows = list(Message.objects.filter(room__name="lobby").order_by("seq").values_list("seq", "body", "deleted", "rev"))
+    # The delete is a change: the room's next rev, as a `delete` frame's.
+    assert rows == [(1, "m0", False, 1), (2, "", True, 4), (3, "m2", False, 3)]
+    assert Room.objects.get(name="lobby").last_rev == 4
+    # Deleting it again changes nothing.
+    staff.post("/admin/chat/message/", {"action": "tombstone", "_selected_action": [doomed.pk]})
+    assert Room.objects.get(name="lobby").last_rev == 4
     assert staff.post(f"/admin/chat/message/{doomed.pk}/delete/").status_code == 403  # never a real delete

@@ -17,21 +17,35 @@ import asyncio, json
 import django
 django.setup()
 from django.contrib.auth import get_user_model
-from chat import selectors, services, store
+from chat import revisions, selectors, services, store
 from chat.models import Membership
 
 users = get_user_model().objects
 alice, bob = users.get(username="alice"), users.get(username="bob")
 dave = users.create_user(username="dave")
 for k in range(120):
-    services.message_create(user=alice if k % 2 else bob, room="race", body=f"m{k}", client_id=f"s{k}")
+    services.message_create(
+        user=alice if k % 2 else bob, room="race", body=f"m{k} @Bob @carol @nobody", client_id=f"s{k}",
+        reply_to=k if k % 7 == 0 and k else None,
+    )
 services.room_join(user=bob, name="quiet")
+# Changes: each takes a rev; the v2 fields must come out of the join's statement as the ORM shapes them.
+for seq in (3, 80, 110):
+    revisions.message_react(user=bob, room="race", seq=seq, emoji="+1", active=True)
+    revisions.message_react(user=alice, room="race", seq=seq, emoji="🎉", active=True)
+    revisions.message_react(user=alice, room="race", seq=seq, emoji="+1", active=True)
+revisions.message_edit(user=alice, room="race", seq=100, body="edited @dave")
+revisions.message_delete(user=bob, room="race", seq=99)
+revisions.message_delete(user=alice, room="race", seq=118)
 
 async def answers():
     got = {}
     for key, room, since in [("latest", "race", None), ("since", "race", 30), ("since_end", "race", 120),
                              ("empty", "quiet", None), ("empty_since", "quiet", 0)]:
         got[key] = await store.room_enter(user=dave, name=room, since=since, create=False)
+    for key, since_rev in [("rev_all", 0), ("rev_some", 115), ("rev_end", 200)]:
+        got[key] = await store.room_enter(user=dave, name="race", since=3, since_rev=since_rev, create=False)
+    got["rev_quiet"] = await store.room_enter(user=dave, name="quiet", since=None, since_rev=0, create=False)
     try:
         await store.room_enter(user=dave, name="nowhere", since=None, create=False)
     except services.RoomNotFound:
@@ -52,12 +66,17 @@ async def answers():
     return got
 
 # The pages as the ORM reads them, before the store's sends add to the room.
+rev = selectors.room_rev(room="race")
 orm = {
-    "latest": selectors.messages_latest(room="race"),
-    "since": selectors.messages_since(room="race", since=30),
-    "since_end": selectors.messages_since(room="race", since=120),
-    "empty": selectors.messages_latest(room="quiet"),
-    "empty_since": selectors.messages_since(room="quiet", since=0),
+    "latest": [*selectors.messages_latest(room="race"), rev],
+    "since": [*selectors.messages_since(room="race", since=30), rev],
+    "since_end": [*selectors.messages_since(room="race", since=120), rev],
+    "empty": [*selectors.messages_latest(room="quiet"), 0],
+    "empty_since": [*selectors.messages_since(room="quiet", since=0), 0],
+    "rev_all": selectors.message_changes(room="race", since_rev=0),
+    "rev_some": selectors.message_changes(room="race", since_rev=115),
+    "rev_end": selectors.message_changes(room="race", since_rev=200),
+    "rev_quiet": selectors.message_changes(room="quiet", since_rev=0),
 }
 got = asyncio.run(answers())
 orm |= {
@@ -75,15 +94,32 @@ def test_the_store_answers_as_the_orm_does(django_env):  # noqa: F811
     result = json.loads(done.stdout.strip().splitlines()[-1])
     got, orm = result["got"], result["orm"]
 
-    for key in ("latest", "since", "since_end", "empty", "empty_since"):
+    for key in ("latest", "since", "since_end", "empty", "empty_since", "rev_all", "rev_some", "rev_end", "rev_quiet"):
         assert got[key] == list(orm[key]), key
-    assert [len(got["latest"][0]), got["latest"][1]] == [50, True]
+    assert [len(got["latest"][0]), got["latest"][1], got["latest"][2]] == [50, True, 120 + 9 + 3]
+    # By rev: each message once, at its last change, ascending; the room's rev.
+    changed = got["rev_all"][0]
+    assert [m["rev"] for m in changed] == sorted(m["rev"] for m in changed) and len(changed) == 120
+    assert [m["seq"] for m in got["rev_some"][0]] == [116, 117, 119, 120, 3, 80, 110, 100, 99, 118]
+    assert got["rev_end"] == [[], False, 132] and got["rev_quiet"] == [[], False, 0]
+    by_seq = {m["seq"]: m for m in changed}
+    alice, bob = by_seq[2]["author"], by_seq[1]["author"]
+    assert by_seq[3]["reactions"] == [
+        {"emoji": "+1", "users": sorted([alice, bob], key=lambda u: u["id"])},
+        {"emoji": "🎉", "users": [alice]},
+    ]
+    assert by_seq[15]["reply_to"] == {"seq": 14, "author": alice, "excerpt": by_seq[14]["body"]}
+    assert by_seq[16]["reply_to"] is None
+    assert len(by_seq[1]["mentions"]) == 2 and bob["id"] in by_seq[1]["mentions"]  # bob and carol, not "nobody"
+    assert by_seq[100]["mentions"] != by_seq[101]["mentions"] and len(by_seq[100]["mentions"]) == 1
+    assert by_seq[100]["edited_at"] is not None and by_seq[100]["body"] == "edited @dave"
+    assert by_seq[99]["deleted"] is True and by_seq[99]["body"] == "" and by_seq[99]["reply_to"] is None
     assert [got["latest"][0][0]["seq"], got["latest"][0][-1]["seq"]] == [71, 120]
     assert [len(got["since"][0]), got["since"][1]] == [90, False]
     assert got["missing"] == "RoomNotFound" and got["send_missing"] == "RoomNotFound"
 
     stored_d1, stored_d2, stored_d3, stored_d4 = orm["stored"]
-    assert got["sent"] == [stored_d1, True] and stored_d1["seq"] == 121
+    assert got["sent"] == [stored_d1, True] and stored_d1["seq"] == 121 and stored_d1["rev"] == 133
     assert got["resent"] == [stored_d1, False]
     assert got["second"] == [stored_d2, True] and stored_d2["seq"] == 122
     assert got["limited"] == "SendLimited" and stored_d3 is None and stored_d4 is None

@@ -1,4 +1,4 @@
-import { memo, useMemo, useState, type KeyboardEvent } from 'react'
+import { memo, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import { MAX_BODY_LENGTH, bodyLength, trimBody, type Message, type PendingChange, type User } from '../lib'
 import { withPendingChanges } from '../lib/changes'
 import type { LogEntry } from './view'
@@ -62,6 +62,13 @@ export const MessageItem = memo(function MessageItem(props: Props) {
   )
   const own = entry.message.author.id === me.id
   const [editing, setEditing] = useState(false)
+  // Saved or cancelled: the keyboard is back where editing began.
+  const editButton = useRef<HTMLButtonElement>(null)
+  const wasEditing = useRef(false)
+  useEffect(() => {
+    if (wasEditing.current && !editing) editButton.current?.focus()
+    wasEditing.current = editing
+  }, [editing])
   const deleted = message?.deleted ?? false
   const body = message?.body ?? entry.message.body
   const markdownReady = useMarkdownReady()
@@ -170,7 +177,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
                 React
               </button>
               {own && (
-                <button type="button" className="small-button" onClick={() => setEditing(true)}>
+                <button ref={editButton} type="button" className="small-button" onClick={() => setEditing(true)}>
                   Edit
                 </button>
               )}

@@ -155,6 +155,7 @@ describe('the life of a message', () => {
     await button(lumi, '@odo yes, Friday', 'Edit').click()
     await lumi.log.getByRole('textbox', { name: 'Edit message' }).press('Escape')
     expect(await message(lumi, '@odo yes, Friday').count()).toBe(1)
+    await eventually(() => button(lumi, '@odo yes, Friday', 'Edit').evaluate((element) => element === document.activeElement)).toBe(true)
     expect(await button(lumi, 'Shall we ship on Friday?', 'Edit').count()).toBe(0)
     await edit(lumi, '@odo yes, Friday', '@odo yes, Friday at noon')
     await eventually(() => message(odo, '@odo yes, Friday at noon').textContent()).toContain('(edited)')

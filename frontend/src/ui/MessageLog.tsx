@@ -162,6 +162,14 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
     virtualizer.scrollToIndex(index, { align: 'start' })
   }, [entries, unreadKey, virtualizer])
 
+  // Rows that go in while the reader is at the newest (a catch-up filling a hole
+  // below their own message) keep them at the newest.
+  const rowCount = useRef(entries.length)
+  useLayoutEffect(() => {
+    if (entries.length > rowCount.current && atBottomRef.current && opened.current) virtualizer.scrollToEnd()
+    rowCount.current = entries.length
+  }, [entries.length, virtualizer])
+
   // One's own new message is shown wherever the reader was.
   const lastKey = useRef(entries.at(-1)?.key)
   useLayoutEffect(() => {

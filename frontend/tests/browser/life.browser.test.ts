@@ -238,6 +238,8 @@ describe('the life of a message', () => {
     await message(pim, 'The original question').hover()
     await button(pim, 'The original question', 'Reply').click()
     await pim.say('The answer, much later')
+    // Her client fills the 120 messages it never got below her own, and she stays at the newest.
+    await message(pim, 'The answer, much later').waitFor()
 
     const roz = await person(problems, '/r/quotes', 'roz')
     const answer = message(roz, 'The answer, much later')

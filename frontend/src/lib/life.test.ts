@@ -77,6 +77,27 @@ describe('the life of a message', () => {
     expect(held(client)).toEqual(server.log.get('general'))
   })
 
+  it('leaves out changes to messages older than the oldest held; loading that page brings them as they are', async () => {
+    const server = new FakeServer()
+    for (let i = 1; i <= 200; i++) server.store('general', bob, `m${i}`)
+    const client = await joined(server)
+    server.change('general', 5, () => ({ body: 'm5, edited live' }))
+    await flush()
+    expect(held(client)[0]!.seq).toBe(151)
+    server.socket.drop(1006)
+    server.change('general', 7, () => ({ body: 'm7, edited while away' }))
+    server.change('general', 180, () => ({ body: 'm180, edited while away' }))
+    while (server.sockets.length === 1) await vi.advanceTimersByTimeAsync(50)
+    server.acceptAll()
+    await flush()
+    expect(held(client).map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 151 + i))
+    expect(held(client).find((m) => m.seq === 180)!.body).toBe('m180, edited while away')
+    await client.reveal('general', 5)
+    expect(held(client).map((m) => m.seq)).toEqual(Array.from({ length: held(client).length }, (_, i) => held(client)[0]!.seq + i))
+    expect(held(client).find((m) => m.seq === 7)!.body).toBe('m7, edited while away')
+    expect(held(client).find((m) => m.seq === 5)!.body).toBe('m5, edited live')
+  })
+
   it('an edit and a reaction made offline show at once and are sent once on reconnect', async () => {
     const server = new FakeServer()
     server.store('general', bob, 'hello')

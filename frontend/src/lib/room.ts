@@ -96,9 +96,21 @@ export class Room {
     else if (this.revisions.held === null) await this.fillGaps()
   }
 
+  /**
+   * Changes to messages older than the oldest held, while older pages remain,
+   * are left out: that page brings them as they are when it is loaded, and a
+   * lone old message in the log would hide the hole above it.
+   */
+  private held(messages: readonly Message[]): readonly Message[] {
+    const view = this.store.getState()
+    const oldest = lowestSeq(view.messages)
+    if (oldest === null || !view.hasMore || messages.every((m) => m.seq >= oldest)) return messages
+    return messages.filter((m) => m.seq >= oldest)
+  }
+
   private joinedWith(frame: JoinedFrame, hasMore: boolean): void {
     this.update({
-      messages: mergeMessages(this.store.getState().messages, frame.messages),
+      messages: mergeMessages(this.store.getState().messages, this.held(frame.messages)),
       hasMore,
       status: 'joined',
       error: null,
@@ -129,7 +141,7 @@ export class Room {
   }
 
   private applyChanges(messages: readonly Message[]): void {
-    this.update({ messages: mergeMessages(this.store.getState().messages, messages) })
+    this.update({ messages: mergeMessages(this.store.getState().messages, this.held(messages)) })
     this.host.received(this, messages)
   }
 
@@ -188,7 +200,7 @@ export class Room {
     const view = this.store.getState()
     // An empty log with nothing older held every message there was: the next one is seq 1.
     const top = highestSeq(view.messages) ?? (this.isJoined && !view.hasMore ? 0 : null)
-    const messages = mergeMessages(view.messages, [message])
+    const messages = mergeMessages(view.messages, this.held([message]))
     if (messages !== view.messages) {
       this.update({ messages })
       this.host.received(this, [message])

@@ -69,7 +69,7 @@ describe('the queue of changes', () => {
       rejoin: vi.fn(),
     }
     const clock = { now: () => Date.now(), setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (t: unknown) => clearTimeout(t as number) }
-    const q = new ChangeQueue(host, clock, () => 0.5)
+    const q = new ChangeQueue(null, host, clock, () => 0.5)
     return { q, sent, answers, refusals, applied, host, setReady: (value: boolean) => (ready = value) }
   }
 

@@ -4,11 +4,23 @@
 // socket is sent again on the next one (every change is idempotent: an edit to
 // the same body, a second delete, a reaction already there change nothing), and
 // one the server refuses for good is marked failed for the person to retry or
-// give up. They are kept for the page's lifetime, not across reloads.
-import type { Clock } from './env'
+// give up. They are kept per user in storage, like the outbox, so a reload
+// while offline sends them too.
+import type { Clock, StorageLike } from './env'
 import { PushError } from './push'
 import { classifyRefusal, retryDelay } from './sendQueue'
 import type { Message, MessageChange, PendingChange, User } from './types'
+
+const isChange = (v: unknown): v is PendingChange => {
+  if (typeof v !== 'object' || v === null) return false
+  const c = v as Record<string, unknown>
+  const change = c.change as Record<string, unknown> | null
+  return (
+    typeof c.id === 'string' && typeof c.room === 'string' && typeof c.seq === 'number' &&
+    (c.status === 'sending' || c.status === 'failed') && typeof change === 'object' && change !== null &&
+    (change.kind === 'edit' || change.kind === 'delete' || change.kind === 'react')
+  )
+}
 
 const HUMAN_ERRORS: Record<string, string> = {
   forbidden: 'You may not change this message',
@@ -42,12 +54,27 @@ export class ChangeQueue {
   private readonly inFlight = new Set<string>()
   private pause: unknown = null
   private attempt = 0
+  private storageKey: string | null = null
 
   constructor(
+    private readonly storage: StorageLike | null,
     private readonly host: ChangeQueueHost,
     private readonly clock: Clock,
     private readonly random: () => number,
   ) {}
+
+  /** Takes over what this user left unacknowledged (an earlier page load). */
+  load(user: User): void {
+    this.storageKey = `chat.changes.${user.id}`
+    const held = new Set(this.items.map((c) => c.id))
+    const loaded = this.readStored().filter((c) => !held.has(c.id))
+    this.items = [...this.items, ...loaded]
+    for (const room of new Set(loaded.map((c) => c.room))) this.host.changed(room)
+  }
+
+  rooms(): string[] {
+    return [...new Set(this.items.map((c) => c.room))]
+  }
 
   forRoom(room: string): PendingChange[] {
     return this.items.filter((c) => c.room === room)
@@ -55,6 +82,7 @@ export class ChangeQueue {
 
   add(change: PendingChange): void {
     this.items = [...this.items, change]
+    this.persist()
     this.host.changed(change.room)
   }
 
@@ -127,6 +155,7 @@ export class ChangeQueue {
     if (this.pause !== null) this.clock.clearTimeout(this.pause)
     this.pause = null
     this.attempt = 0
+    this.storageKey = null
     for (const room of rooms) this.host.changed(room)
   }
 
@@ -134,6 +163,7 @@ export class ChangeQueue {
     const change = this.items.find((c) => c.id === id)
     if (!change) return
     this.items = this.items.filter((c) => c !== change)
+    this.persist()
     this.host.changed(change.room)
   }
 
@@ -141,8 +171,29 @@ export class ChangeQueue {
     const change = this.items.find((c) => c.id === id)
     if (!change) return false
     this.items = this.items.map((c) => (c === change ? { ...c, ...patch } : c))
+    this.persist()
     this.host.changed(change.room)
     return true
+  }
+
+  private readStored(): PendingChange[] {
+    if (!this.storage || !this.storageKey) return []
+    try {
+      const value: unknown = JSON.parse(this.storage.getItem(this.storageKey) ?? '[]')
+      return Array.isArray(value) ? value.filter(isChange) : []
+    } catch {
+      return []
+    }
+  }
+
+  private persist(): void {
+    if (!this.storage || !this.storageKey) return
+    try {
+      if (this.items.length === 0) this.storage.removeItem(this.storageKey)
+      else this.storage.setItem(this.storageKey, JSON.stringify(this.items))
+    } catch {
+      // Storage full or denied: the queue still works for this page's lifetime.
+    }
   }
 }
 

@@ -135,6 +135,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   )
 
   const changes = new ChangeQueue(
+    env.storage,
     {
       async transmit({ room: name, seq, change }) {
         const frame =
@@ -346,8 +347,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     if (previous && previous.id !== user.id) resetAll()
     session.setState({ status: 'authenticated', user })
     outbox.load(user)
+    changes.load(user)
     // Whatever an earlier page load left unsent goes out once its room is joined.
-    for (const name of outbox.rooms()) openRoom(name)
+    for (const name of new Set([...outbox.rooms(), ...changes.rooms()])) openRoom(name)
     socket.connect()
   }
 

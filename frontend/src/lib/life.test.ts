@@ -2,7 +2,7 @@
 // live, through `changes` when a live frame skips a revision, or on rejoin.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createChatClient } from './client'
-import { FakeServer, alice, bob, flush } from './testing/fakes'
+import { FakeServer, MemoryStorage, alice, bob, flush } from './testing/fakes'
 import type { ChatClient } from './types'
 
 let clients: ChatClient[] = []
@@ -115,6 +115,29 @@ describe('the life of a message', () => {
     expect(client.room('general').getState().changes).toEqual([])
     expect(held(client)).toEqual(server.log.get('general'))
     expect(held(client)[0]!.reactions).toEqual([{ emoji: '👍', users: [alice] }])
+  })
+
+  it('survives a reload: the next page load sends the changes made offline', async () => {
+    const server = new FakeServer()
+    server.store('general', bob, 'hello')
+    const storage = new MemoryStorage()
+    server.revisions = true
+    const first = createChatClient({ httpBase: 'http://api', socketUrl: 'ws://api/ws/', env: server.env({ storage }) })
+    clients.push(first)
+    await first.start()
+    await flush()
+    first.change('general', 1, { kind: 'react', emoji: '🎉', active: true })
+    first.dispose()
+    expect(server.sent('react')).toEqual([])
+    const second = createChatClient({ httpBase: 'http://api', socketUrl: 'ws://api/ws/', env: server.env({ storage }) })
+    clients.push(second)
+    await second.start()
+    await flush()
+    server.acceptAll()
+    await flush()
+    expect(server.sent('react')).toEqual([expect.objectContaining({ room: 'general', seq: 1, emoji: '🎉', active: true })])
+    expect(second.room('general').getState().messages[0]!.reactions).toEqual([{ emoji: '🎉', users: [alice] }])
+    expect(storage.data.size).toBe(0)
   })
 
   it('sends a reply with the seq it answers and shows its excerpt while sending', async () => {

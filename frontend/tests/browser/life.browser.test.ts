@@ -127,6 +127,7 @@ describe('the life of a message', () => {
     await lumi.composer.pressSequentially('@od')
     const suggestions = lumi.page.getByRole('listbox', { name: 'Mention suggestions' })
     await suggestions.getByRole('option', { name: '@odo' }).waitFor()
+    expect(await axeViolations(lumi.page)).toEqual([])
     await lumi.composer.press('Enter')
     expect(await lumi.composer.inputValue()).toBe('@odo ')
     await lumi.composer.pressSequentially('yes, Friday')
@@ -176,6 +177,14 @@ describe('the life of a message', () => {
     await message(odo, 'A message to delete').waitFor()
     await odo.say('Typo in thsi one')
     await message(lumi, 'Typo in thsi one').waitFor()
+    // Delete asks first; Escape keeps the message.
+    await message(lumi, 'A message to delete').hover()
+    await button(lumi, 'A message to delete', 'Delete').click()
+    await lumi.page.getByRole('dialog', { name: 'Delete message' }).waitFor()
+    expect(await axeViolations(lumi.page)).toEqual([])
+    await lumi.page.keyboard.press('Escape')
+    await lumi.page.getByRole('dialog', { name: 'Delete message' }).waitFor({ state: 'detached' })
+    expect(await message(lumi, 'A message to delete').count()).toBe(1)
     await problems.allowWhile(OUTAGE_NOISE, async () => {
       await plug.unplug()
       await eventually(() => odo.connection.textContent()).toMatch(/Reconnecting…/)

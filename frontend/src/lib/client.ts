@@ -2,12 +2,13 @@
 // UI reads. Frames arrive through one door (onFrame) and each type has one
 // handler; everything stateful below is delegated to its own module.
 import { SessionApi } from './api'
+import { ChangeQueue } from './changes'
 import { defaultEnv } from './env'
 import { INVALID_BODY_ERROR, Outbox } from './outbox'
 import { applyPresenceDiff, presenceFromSnapshot } from './presence'
 import {
-  MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody, type InvitedFrame, type JoinedFrame, type RemovedFrame,
-  type RoomInfo, type RoomsFrame, type ServerFrame,
+  MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody, type ChangedFrame, type InvitedFrame, type JoinedFrame,
+  type RemovedFrame, type RoomInfo, type RoomsFrame, type ServerFrame,
 } from './protocol'
 import { PushError } from './push'
 import { Room, type RoomHost } from './room'
@@ -20,7 +21,7 @@ import { createStore, type WritableStore } from './store'
 import { ROOMS_REFRESH_MS } from './timing'
 import { TypingIndicators, TypingStatus } from './typing'
 import type {
-  ChatClient, ChatClientOptions, Message, Notice, PendingMessage, RoomSummary, SessionState, User,
+  ChatClient, ChatClientOptions, Message, MessageChange, Notice, PendingMessage, RoomSummary, SessionState, User,
 } from './types'
 
 export function createChatClient(options: ChatClientOptions): ChatClient {
@@ -64,6 +65,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     refused(room, reason) {
       opened.delete(room.name)
       outbox.failRoom(room.name, reason)
+      changes.failRoom(room.name, reason)
       // Not open to this user (e.g. removed while this tab was away): not theirs to list either.
       rooms.setState((list) => roomRemoved(list, room.name))
     },
@@ -105,6 +107,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       for (const r of roomByName.values()) r.disconnected()
       for (const { indicators } of typingByName.values()) indicators.reset()
       outbox.disconnected()
+      changes.disconnected()
       outboundTyping.stop()
       stopRefresh()
     },
@@ -115,8 +118,36 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const outbox = new Outbox(
     env.storage,
     {
-      transmit: (m) => socket.request({ type: 'send', room: m.room, body: m.body, client_id: m.client_id }),
+      transmit: (m) =>
+        socket.request(
+          m.reply_to
+            ? { type: 'send', room: m.room, body: m.body, client_id: m.client_id, reply_to: m.reply_to.seq }
+            : { type: 'send', room: m.room, body: m.body, client_id: m.client_id },
+        ),
       changed: (name) => room(name).setPending(outbox.forRoom(name)),
+      ready: (name) => room(name).joinedOnSocket,
+      rejoin(name) {
+        if (opened.has(name)) void room(name).join()
+      },
+    },
+    env.clock,
+    env.random,
+  )
+
+  const changes = new ChangeQueue(
+    env.storage,
+    {
+      async transmit({ room: name, seq, change }) {
+        const frame =
+          change.kind === 'edit'
+            ? await socket.request({ type: 'edit', room: name, seq, body: change.body })
+            : change.kind === 'delete'
+              ? await socket.request({ type: 'delete', room: name, seq })
+              : await socket.request({ type: 'react', room: name, seq, emoji: change.emoji, active: change.active })
+        return (frame as ChangedFrame).message
+      },
+      applied: (message) => room(message.room).receive(message),
+      changed: (name) => room(name).setChanges(changes.forRoom(name)),
       ready: (name) => room(name).joinedOnSocket,
       rejoin(name) {
         if (opened.has(name)) void room(name).join()
@@ -134,6 +165,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     switch (frame.type) {
       case 'message':
         return onMessage(frame.message)
+      case 'update':
+        return room(frame.room).receive(frame.message)
       case 'sent':
         // Also when its request timed out: the message is stored, so it is no longer failed.
         onMessage(frame.message)
@@ -212,6 +245,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     rooms.setState((list) => roomJoined(list, r.name, last?.seq ?? null, users.length))
     if (r.name === focused) rooms.setState((list) => roomRead(list, r.name))
     outbox.flush()
+    changes.flush()
     sendRead(r.name)
     // Messages stored between the room's announcement and this join are counted by the server's list.
     if (announced.delete(r.name)) requestRooms()
@@ -242,7 +276,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
           // Keep every room we belong to joined, so its unread count and presence stay live,
           if (info.member && !forgotten.has(info.name)) openRoom(info.name)
           // and complete from the store what live frames never brought.
-          if (opened.has(info.name)) room(info.name).catchUp(info.last_seq)
+          if (opened.has(info.name)) room(info.name).catchUp(info.last_seq, info.rev)
         }
       },
       (error: unknown) => {
@@ -313,8 +347,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     if (previous && previous.id !== user.id) resetAll()
     session.setState({ status: 'authenticated', user })
     outbox.load(user)
+    changes.load(user)
     // Whatever an earlier page load left unsent goes out once its room is joined.
-    for (const name of outbox.rooms()) openRoom(name)
+    for (const name of new Set([...outbox.rooms(), ...changes.rooms()])) openRoom(name)
     socket.connect()
   }
 
@@ -338,13 +373,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     focused = null
     openingFromNextRooms = null
     outbox.clear()
+    changes.clear()
     for (const r of roomByName.values()) r.reset()
     for (const store of presenceByName.values()) store.setState([])
     for (const { indicators } of typingByName.values()) indicators.reset()
     rooms.setState([])
   }
 
-  function send(name: string, body: string): void {
+  function send(name: string, body: string, replyTo?: Message): void {
     const user = session.getState().user
     const text = trimBody(body)
     if (!user || text === '') return
@@ -358,6 +394,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       created_at: new Date(env.clock.now()).toISOString(),
       status: tooLong ? 'failed' : 'sending',
       error: tooLong ? INVALID_BODY_ERROR : null,
+      reply_to: replyTo ? { seq: replyTo.seq, author: replyTo.author, excerpt: Array.from(replyTo.body).slice(0, 100).join('') } : null,
     }
     outbox.add(message)
     openRoom(name)
@@ -379,6 +416,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }
     rooms.setState((list) => roomLeft(list, name))
     forget(name)
+  }
+
+  /** An edit, delete or reaction: shown at once, sent once the room is joined. */
+  function change(name: string, seq: number, what: MessageChange): void {
+    if (!session.getState().user) return
+    changes.add({ id: env.randomId(), room: name, seq, change: what, status: 'sending', error: null })
+    openRoom(name)
+    changes.flush()
   }
 
   // ---- rooms of version 2: create, dm, invite, remove, topic ---------------------------
@@ -473,6 +518,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       openRoom(name)
       outbox.flush()
     },
+    change,
+    retryChange(name, id) {
+      if (!changes.retry(id)) return
+      openRoom(name)
+      changes.flush()
+    },
+    discardChange: (_name, id) => changes.discard(id),
+    reveal: (name, seq) => room(name).reveal(seq),
     loadOlder: (name) => room(name).loadOlder(),
     markRead(name, seq) {
       if (name === focused || seq >= (rooms.getState().find((r) => r.name === name)?.last_seq ?? 0)) {

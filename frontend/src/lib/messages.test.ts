@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { findGaps, highestSeq, lowestSeq, mergeMessages } from './messages'
+import { V2_FIELDS } from './testing/fakes'
 import type { Message } from './types'
 
 const m = (seq: number, body = `m${seq}`): Message => ({
   id: 100 + seq, room: 'r', seq, author: { id: 1, username: 'a' }, body, created_at: '', client_id: `c${seq}`,
+  ...V2_FIELDS,
 })
 
 describe('mergeMessages', () => {

@@ -1,7 +1,11 @@
-// A room's log as pure functions: ascending by seq, each seq once, and the holes
-// in it. Unchanged logs come back as the same array so stores stay quiet.
+// A room's log as pure functions: ascending by seq, each seq once (its latest
+// revision), and the holes in it. Unchanged logs come back as the same array so stores stay quiet.
 import type { Message } from './types'
 
+/**
+ * `incoming` merged into `held`: a seq not held goes in, one held is replaced
+ * when the incoming copy is of a later revision (an edit, a delete, a reaction).
+ */
 export function mergeMessages(held: Message[], incoming: readonly Message[]): Message[] {
   if (incoming.length === 0) return held
   const last = held.length > 0 ? held[held.length - 1]!.seq : -Infinity
@@ -10,14 +14,22 @@ export function mergeMessages(held: Message[], incoming: readonly Message[]): Me
     return [...held, ...incoming]
   }
   const bySeq = new Map(held.map((m) => [m.seq, m]))
-  let changed = false
+  let added = false
+  let replaced = false
   for (const message of incoming) {
-    if (!bySeq.has(message.seq)) {
+    const existing = bySeq.get(message.seq)
+    if (!existing) {
       bySeq.set(message.seq, message)
-      changed = true
+      added = true
+    } else if (message.rev > existing.rev) {
+      // Replaced in place: the map keeps its order.
+      bySeq.set(message.seq, message)
+      replaced = true
     }
   }
-  return changed ? [...bySeq.values()].sort((a, b) => a.seq - b.seq) : held
+  if (!added && !replaced) return held
+  const merged = [...bySeq.values()]
+  return added ? merged.sort((a, b) => a.seq - b.seq) : merged
 }
 
 export function highestSeq(messages: readonly Message[]): number | null {

@@ -4,6 +4,8 @@ import { MAX_BODY_LENGTH, bodyLength, parseServerFrame, trimBody } from './proto
 const message = {
   id: 7, room: 'general', seq: 3, author: { id: 1, username: 'alice' }, body: 'hi',
   created_at: '2026-11-21T10:00:00.000000Z', client_id: 'c1',
+  rev: 5, reply_to: { seq: 1, author: { id: 2, username: 'bob' }, excerpt: 'first' }, mentions: [2],
+  edited_at: '2026-11-21T10:01:00.000000Z', deleted: false, reactions: [{ emoji: '👍', users: [{ id: 2, username: 'bob' }] }],
 }
 
 describe('parseServerFrame', () => {
@@ -21,8 +23,36 @@ describe('parseServerFrame', () => {
       { type: 'typing', room: 'general', user: message.author, active: true },
       { type: 'presence', room: 'general', joins: [], leaves: [message.author] },
       { type: 'error', ref: '4', code: 'bad_frame', detail: 'no' },
+      { type: 'update', room: 'general', message },
+      { type: 'edited', ref: '5', message },
+      { type: 'deleted', ref: '6', message: { ...message, deleted: true, body: '', reactions: [], mentions: [], reply_to: null } },
+      { type: 'reacted', ref: '7', message },
+      { type: 'changes', ref: '8', room: 'general', messages: [message], has_more: false, rev: 9 },
+      { type: 'joined', room: 'general', presence: [], messages: [], has_more: false, rev: 9 },
     ]
     for (const frame of frames) expect(parseServerFrame(JSON.stringify(frame))).toEqual(frame)
+  })
+
+  it("gives a v1 server's messages version 2's defaults", () => {
+    const v1 = {
+      id: 7, room: 'general', seq: 3, author: { id: 1, username: 'alice' }, body: 'hi',
+      created_at: '2026-11-21T10:00:00.000000Z', client_id: 'c1',
+    }
+    const defaults = { rev: 0, reply_to: null, mentions: [], edited_at: null, deleted: false, reactions: [] }
+    expect(parseServerFrame(JSON.stringify({ type: 'message', room: 'general', message: v1 }))).toEqual({
+      type: 'message', room: 'general', message: { ...v1, ...defaults },
+    })
+    expect(parseServerFrame(JSON.stringify({ type: 'history', room: 'general', messages: [v1], has_more: false }))).toEqual({
+      type: 'history', room: 'general', messages: [{ ...v1, ...defaults }], has_more: false,
+    })
+  })
+
+  it('drops a message whose v2 fields are mistyped', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    for (const wrong of [{ rev: '1' }, { reactions: [{ emoji: 1, users: [] }] }, { reply_to: { seq: 1 } }, { mentions: ['x'] }]) {
+      expect(parseServerFrame(JSON.stringify({ type: 'update', room: 'general', message: { ...message, ...wrong } }))).toBeNull()
+    }
+    expect(warn).toHaveBeenCalled()
   })
 
   it('logs and drops malformed or unknown frames instead of throwing', () => {

@@ -1,7 +1,7 @@
 // The wire frames (shared/protocol.md, version 1 and the parts of 2 this app uses) declared once for the browser,
 // and a validator for every frame the server may send. A frame that does not
 // match is logged and dropped: a bad frame must never crash the app.
-import type { Message, RoomKind, User } from './types'
+import type { Message, Reaction, ReplyTo, RoomKind, User } from './types'
 
 /** ROOMINFO: v1's fields, and v2's (optional here, so a v1 server's answer still parses). */
 export interface RoomInfo {
@@ -16,6 +16,7 @@ export interface RoomInfo {
   /** Every member of a private or dm room; null for public. */
   members?: User[] | null
   mentions?: number
+  rev?: number
 }
 
 // ---- client to server -------------------------------------------------------
@@ -23,10 +24,14 @@ export interface RoomInfo {
 export type ClientFrame =
   | { type: 'ping'; ref?: string }
   | { type: 'rooms'; ref?: string }
-  | { type: 'join'; room: string; since?: number; ref?: string }
+  | { type: 'join'; room: string; since?: number; since_rev?: number; ref?: string }
   | { type: 'leave'; room: string; forget?: boolean; ref?: string }
-  | { type: 'send'; room: string; body: string; client_id: string; ref?: string }
+  | { type: 'send'; room: string; body: string; client_id: string; reply_to?: number; ref?: string }
   | { type: 'history'; room: string; before: number; limit?: number; ref?: string }
+  | { type: 'edit'; room: string; seq: number; body: string; ref?: string }
+  | { type: 'delete'; room: string; seq: number; ref?: string }
+  | { type: 'react'; room: string; seq: number; emoji: string; active: boolean; ref?: string }
+  | { type: 'changes'; room: string; since_rev: number; ref?: string }
   | { type: 'typing'; room: string; active: boolean }
   | { type: 'read'; room: string; seq: number }
   | { type: 'create'; room: string; kind: 'public' | 'private'; topic?: string; ref?: string }
@@ -44,6 +49,8 @@ export interface PongFrame { type: 'pong'; ref?: string }
 export interface RoomsFrame { type: 'rooms'; ref?: string; rooms: RoomInfo[] }
 export interface JoinedFrame {
   type: 'joined'; ref?: string; room: string; presence: User[]; messages: Message[]; has_more: boolean
+  /** The room's revision (v2). */
+  rev?: number
 }
 export interface LeftFrame { type: 'left'; ref?: string; room: string }
 export interface SentFrame { type: 'sent'; ref?: string; message: Message }
@@ -51,6 +58,13 @@ export interface HistoryFrame {
   type: 'history'; ref?: string; room: string; messages: Message[]; has_more: boolean
 }
 export interface MessageFrame { type: 'message'; room: string; message: Message }
+/** Unasked (v2): a message of a joined room was edited, deleted or its reactions changed. */
+export interface UpdateFrame { type: 'update'; room: string; message: Message }
+/** Answers to edit, delete and react: the message as it is now. */
+export interface ChangedFrame { type: 'edited' | 'deleted' | 'reacted'; ref?: string; message: Message }
+export interface ChangesFrame {
+  type: 'changes'; ref?: string; room: string; messages: Message[]; has_more: boolean; rev: number
+}
 export interface TypingFrame { type: 'typing'; room: string; user: User; active: boolean }
 export interface PresenceFrame { type: 'presence'; room: string; joins: User[]; leaves: User[] }
 /** Unasked (v2): a room entered this user's list, changed, or was left for good (`member` false). */
@@ -64,7 +78,7 @@ export interface ErrorFrame { type: 'error'; ref?: string; code: string; detail:
 export type ServerFrame =
   | PongFrame | RoomsFrame | JoinedFrame | LeftFrame | SentFrame | HistoryFrame
   | MessageFrame | TypingFrame | PresenceFrame | RoomFrame | ErrorFrame
-  | RoomRemovedFrame | InvitedFrame | RemovedFrame
+  | RoomRemovedFrame | InvitedFrame | RemovedFrame | UpdateFrame | ChangedFrame | ChangesFrame
 
 /** A room name the server accepts. */
 export const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
@@ -74,6 +88,15 @@ export const MAX_TOPIC_LENGTH = 250
 
 /** Users in a dm besides oneself: 1 to 7. */
 export const MAX_DM_OTHERS = 7
+
+/** Different emoji one message may carry. */
+export const MAX_REACTIONS = 20
+
+/** What the server takes as an emoji: 1 to 32 characters (code points), no white space. */
+export function isValidEmoji(text: string): boolean {
+  const length = Array.from(text).length
+  return length >= 1 && length <= 32 && !/\s/u.test(text)
+}
 
 /** The server's limit on a body after trimming, counted in code points as the server counts. */
 export const MAX_BODY_LENGTH = 4000
@@ -103,6 +126,7 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInt
 const isStr = (v: unknown): v is string => typeof v === 'string'
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean'
 const optRef = (o: Obj) => o.ref === undefined || isStr(o.ref)
+const optional = (v: unknown, check: (x: unknown) => boolean) => v === undefined || check(v)
 const listOf = <T>(v: unknown, item: (x: unknown) => x is T): v is T[] =>
   Array.isArray(v) && v.every(item)
 
@@ -110,15 +134,31 @@ export function isUser(v: unknown): v is User {
   return isObj(v) && isInt(v.id) && isStr(v.username)
 }
 
+const isReplyTo = (v: unknown): v is ReplyTo => isObj(v) && isInt(v.seq) && isUser(v.author) && isStr(v.excerpt)
+const isReaction = (v: unknown): v is Reaction => isObj(v) && isStr(v.emoji) && listOf(v.users, isUser)
+
+/** v1's fields, and v2's where present (a frame validated here is given v2's defaults by withDefaults). */
 export function isMessage(v: unknown): v is Message {
   return (
     isObj(v) && isInt(v.id) && isStr(v.room) && isInt(v.seq) && isUser(v.author) &&
-    isStr(v.body) && isStr(v.created_at) && isStr(v.client_id)
+    isStr(v.body) && isStr(v.created_at) && isStr(v.client_id) &&
+    optional(v.rev, isInt) && optional(v.reply_to, (r) => r === null || isReplyTo(r)) &&
+    optional(v.mentions, (m) => listOf(m, isInt)) && optional(v.edited_at, (e) => e === null || isStr(e)) &&
+    optional(v.deleted, isBool) && optional(v.reactions, (r) => listOf(r, isReaction))
   )
 }
 
+/** A message as the app holds it: what a v1 server leaves out gets v2's defaults. */
+function withDefaults(m: Message): Message {
+  if (m.rev !== undefined && m.reply_to !== undefined && m.mentions !== undefined &&
+      m.edited_at !== undefined && m.deleted !== undefined && m.reactions !== undefined) return m
+  return {
+    ...m, rev: m.rev ?? 0, reply_to: m.reply_to ?? null, mentions: m.mentions ?? [],
+    edited_at: m.edited_at ?? null, deleted: m.deleted ?? false, reactions: m.reactions ?? [],
+  }
+}
+
 const ROOM_KINDS: readonly unknown[] = ['public', 'private', 'dm']
-const optional = (v: unknown, check: (x: unknown) => boolean) => v === undefined || check(v)
 
 function isRoomInfo(v: unknown): v is RoomInfo {
   return (
@@ -126,7 +166,8 @@ function isRoomInfo(v: unknown): v is RoomInfo {
     isInt(v.unread) && isInt(v.online) &&
     optional(v.kind, (k) => ROOM_KINDS.includes(k)) && optional(v.topic, isStr) &&
     optional(v.owner, (o) => o === null || isUser(o)) &&
-    optional(v.members, (m) => m === null || listOf(m, isUser)) && optional(v.mentions, isInt)
+    optional(v.members, (m) => m === null || listOf(m, isUser)) && optional(v.mentions, isInt) &&
+    optional(v.rev, isInt)
   )
 }
 
@@ -135,12 +176,18 @@ const validators: Record<ServerFrame['type'], (o: Obj) => boolean> = {
   rooms: (o) => optRef(o) && listOf(o.rooms, isRoomInfo),
   joined: (o) =>
     optRef(o) && isStr(o.room) && listOf(o.presence, isUser) &&
-    listOf(o.messages, isMessage) && isBool(o.has_more),
+    listOf(o.messages, isMessage) && isBool(o.has_more) && optional(o.rev, isInt),
   left: (o) => optRef(o) && isStr(o.room),
   sent: (o) => optRef(o) && isMessage(o.message),
   history: (o) =>
     optRef(o) && isStr(o.room) && listOf(o.messages, isMessage) && isBool(o.has_more),
   message: (o) => isStr(o.room) && isMessage(o.message),
+  update: (o) => isStr(o.room) && isMessage(o.message),
+  edited: (o) => optRef(o) && isMessage(o.message),
+  deleted: (o) => optRef(o) && isMessage(o.message),
+  reacted: (o) => optRef(o) && isMessage(o.message),
+  changes: (o) =>
+    optRef(o) && isStr(o.room) && listOf(o.messages, isMessage) && isBool(o.has_more) && isInt(o.rev),
   typing: (o) => isStr(o.room) && isUser(o.user) && isBool(o.active),
   presence: (o) => isStr(o.room) && listOf(o.joins, isUser) && listOf(o.leaves, isUser),
   room: (o) => optRef(o) && isRoomInfo(o.room),
@@ -171,5 +218,8 @@ export function parseServerFrame(text: unknown): ServerFrame | null {
     console.warn(`chat: ignoring a malformed "${value.type}" frame`, text.slice(0, 200))
     return null
   }
-  return value as unknown as ServerFrame
+  const frame = value as unknown as ServerFrame
+  if ('message' in frame) return { ...frame, message: withDefaults(frame.message) }
+  if ('messages' in frame) return { ...frame, messages: frame.messages.map(withDefaults) }
+  return frame
 }

@@ -1,14 +1,16 @@
 // One room this tab keeps joined (after Phoenix's channel.js): it joins on every
-// (re)connect, resuming with `since` = the highest seq held, pages a long
-// catch-up, fills holes a dropped live frame leaves with `history`, and loads
-// older pages on demand. Outbox and unread bookkeeping live with the client,
+// (re)connect, resuming with `since_rev` = the highest room revision applied
+// (or, from a server without revisions, `since` = the highest seq held), pages
+// a long catch-up, asks `changes` when a live change skips a revision (or fills
+// holes in seq with `history` from a v1 server), and loads older pages on demand. Outbox and unread bookkeeping live with the client,
 // which hears of every join and every message through the RoomHost.
 import { findGaps, highestSeq, lowestSeq, mergeMessages, type Gap } from './messages'
-import type { HistoryFrame, JoinedFrame, RequestFrame, ServerFrame } from './protocol'
+import type { ChangesFrame, HistoryFrame, JoinedFrame, RequestFrame, ServerFrame } from './protocol'
 import { PushError } from './push'
+import { NO_REVISIONS, caughtUpTo, liveRevision, missedChange, type Revisions } from './revs'
 import { createStore, type WritableStore } from './store'
 import { HISTORY_MAX_LIMIT, HISTORY_PAGE_SIZE } from './timing'
-import type { Message, PendingMessage, RoomOpening, RoomView } from './types'
+import type { Message, PendingChange, PendingMessage, RoomOpening, RoomView } from './types'
 
 export interface RoomHost {
   request(frame: RequestFrame): Promise<ServerFrame>
@@ -24,7 +26,7 @@ export interface RoomHost {
 export const ROOM_REFUSED = 'This room does not exist or you may not read it.'
 
 export const emptyRoomView = (name: string): RoomView => ({
-  name, status: 'joining', messages: [], pending: [], hasMore: false, loadingOlder: false, error: null, opening: null,
+  name, status: 'joining', messages: [], pending: [], changes: [], hasMore: false, loadingOlder: false, error: null, opening: null,
 })
 
 export class Room {
@@ -36,6 +38,9 @@ export class Room {
   private fillingGaps = false
   /** The newest seq the server has said the room holds (a `rooms` answer). */
   private serverLast = 0
+  /** The room revisions applied here. */
+  private revisions: Revisions = NO_REVISIONS
+  private fetchingChanges = false
 
   constructor(readonly name: string, private readonly host: RoomHost) {
     this.store = createStore(emptyRoomView(name))
@@ -54,31 +59,31 @@ export class Room {
 
   // ---- joining ---------------------------------------------------------------------
 
-  /** Joins on the current socket, catching up from the highest seq held. */
+  /** Joins on the current socket, catching up from the highest revision (or seq) held. */
   async join(): Promise<void> {
     const generation = this.generation
-    let since = highestSeq(this.store.getState().messages)
-    this.catchingUp = since !== null
+    const sinceRev = this.revisions.held
+    let since = sinceRev === null ? highestSeq(this.store.getState().messages) : null
+    this.catchingUp = sinceRev !== null || since !== null
     try {
-      for (;;) {
-        const frame = (await this.host.request(
-          since === null ? { type: 'join', room: this.name } : { type: 'join', room: this.name, since },
-        )) as JoinedFrame
+      if (sinceRev !== null) {
+        const frame = (await this.host.request({ type: 'join', room: this.name, since_rev: sinceRev })) as JoinedFrame
         if (generation !== this.generation) return
-        const view = this.store.getState()
-        // Without since, has_more is about older messages; with it, about newer ones.
-        this.update({
-          messages: mergeMessages(view.messages, frame.messages),
-          hasMore: since === null ? frame.has_more : view.hasMore,
-          status: 'joined',
-          error: null,
-        })
-        this.isJoined = true
-        this.host.received(this, frame.messages)
-        this.host.joined(this, frame)
-        const last = frame.messages[frame.messages.length - 1]
-        if (since === null || !frame.has_more || !last) break
-        since = last.seq
+        this.joinedWith(frame, this.store.getState().hasMore)
+        await this.pageChanges(frame, generation)
+      } else {
+        for (;;) {
+          const frame = (await this.host.request(
+            since === null ? { type: 'join', room: this.name } : { type: 'join', room: this.name, since },
+          )) as JoinedFrame
+          if (generation !== this.generation) return
+          // Without since, has_more is about older messages; with it, about newer ones.
+          this.joinedWith(frame, since === null ? frame.has_more : this.store.getState().hasMore)
+          if (frame.rev !== undefined && since === null) this.revisions = caughtUpTo(this.revisions, frame.rev)
+          const last = frame.messages[frame.messages.length - 1]
+          if (since === null || !frame.has_more || !last) break
+          since = last.seq
+        }
       }
     } catch (error) {
       if (generation !== this.generation) return
@@ -87,7 +92,78 @@ export class Room {
     } finally {
       if (generation === this.generation) this.catchingUp = false
     }
-    await this.fillGaps()
+    if (missedChange(this.revisions)) await this.fetchChanges()
+    else if (this.revisions.held === null) await this.fillGaps()
+  }
+
+  /**
+   * Changes to messages older than the oldest held, while older pages remain,
+   * are left out: that page brings them as they are when it is loaded, and a
+   * lone old message in the log would hide the hole above it.
+   */
+  private held(messages: readonly Message[]): readonly Message[] {
+    const view = this.store.getState()
+    const oldest = lowestSeq(view.messages)
+    if (oldest === null || !view.hasMore || messages.every((m) => m.seq >= oldest)) return messages
+    return messages.filter((m) => m.seq >= oldest)
+  }
+
+  private joinedWith(frame: JoinedFrame, hasMore: boolean): void {
+    this.update({
+      messages: mergeMessages(this.store.getState().messages, this.held(frame.messages)),
+      hasMore,
+      status: 'joined',
+      error: null,
+    })
+    this.isJoined = true
+    this.host.received(this, frame.messages)
+    this.host.joined(this, frame)
+  }
+
+  /**
+   * A `joined` with since_rev, or a `changes` answer, was applied: pages on
+   * with `changes` while the server has more, then holds its revision.
+   */
+  private async pageChanges(first: { messages: Message[]; has_more: boolean; rev?: number }, generation: number): Promise<void> {
+    let frame = first
+    for (;;) {
+      const last = frame.messages[frame.messages.length - 1]
+      if (!frame.has_more || !last) {
+        if (frame.rev !== undefined) this.revisions = caughtUpTo(this.revisions, frame.rev)
+        return
+      }
+      // The answer holds the lowest revisions: everything up to its last one is applied.
+      this.revisions = caughtUpTo(this.revisions, last.rev)
+      frame = (await this.host.request({ type: 'changes', room: this.name, since_rev: last.rev })) as ChangesFrame
+      if (generation !== this.generation) return
+      this.applyChanges(frame.messages)
+    }
+  }
+
+  private applyChanges(messages: readonly Message[]): void {
+    this.update({ messages: mergeMessages(this.store.getState().messages, this.held(messages)) })
+    this.host.received(this, messages)
+  }
+
+  /** Asks `changes` from the revision held until no live change is known to be missing. */
+  private async fetchChanges(): Promise<void> {
+    if (this.fetchingChanges || !this.isJoined || this.revisions.held === null) return
+    this.fetchingChanges = true
+    const generation = this.generation
+    try {
+      // Live changes newer than an answer may still be on their way; a second answer covers them.
+      for (let round = 0; round < 3 && this.revisions.held !== null; round++) {
+        const frame = (await this.host.request({ type: 'changes', room: this.name, since_rev: this.revisions.held })) as ChangesFrame
+        if (generation !== this.generation) return
+        this.applyChanges(frame.messages)
+        await this.pageChanges(frame, generation)
+        if (generation !== this.generation || !missedChange(this.revisions)) return
+      }
+    } catch (error) {
+      if (generation === this.generation) console.warn(`chat: could not fetch the changes of ${this.name}`, error)
+    } finally {
+      if (generation === this.generation) this.fetchingChanges = false
+    }
   }
 
   private failed(error: unknown): void {
@@ -104,6 +180,7 @@ export class Room {
     this.isJoined = false
     this.catchingUp = false
     this.fillingGaps = false
+    this.fetchingChanges = false
     this.update({ status: 'joining', loadingOlder: false })
   }
 
@@ -115,15 +192,25 @@ export class Room {
 
   // ---- messages -----------------------------------------------------------------------
 
-  /** A message in the room: from a live `message` frame, or our own `sent`. */
+  /**
+   * A message in the room as it is now: from a live `message` or `update`
+   * frame, or the answer to our own send, edit, delete or reaction.
+   */
   receive(message: Message): void {
     const view = this.store.getState()
     // An empty log with nothing older held every message there was: the next one is seq 1.
     const top = highestSeq(view.messages) ?? (this.isJoined && !view.hasMore ? 0 : null)
-    const messages = mergeMessages(view.messages, [message])
+    const messages = mergeMessages(view.messages, this.held([message]))
+    if (messages !== view.messages) {
+      this.update({ messages })
+      this.host.received(this, [message])
+    }
+    if (this.revisions.held !== null && message.rev > 0) {
+      this.revisions = liveRevision(this.revisions, message.rev)
+      if (missedChange(this.revisions) && !this.catchingUp) void this.fetchChanges()
+      return
+    }
     if (messages === view.messages) return
-    this.update({ messages })
-    this.host.received(this, [message])
     if (top !== null && message.seq > top + 1 && !this.catchingUp) void this.fillGaps()
   }
 
@@ -161,9 +248,12 @@ export class Room {
    * the channel layer dropped, with nothing sent since to reveal the hole, are
    * fetched now.
    */
-  catchUp(lastSeq: number): void {
+  catchUp(lastSeq: number, rev?: number): void {
     this.serverLast = Math.max(this.serverLast, lastSeq)
-    if (!this.catchingUp) void this.fillGaps()
+    if (this.catchingUp) return
+    const held = this.revisions.held
+    if (held !== null && rev !== undefined && rev > held) void this.fetchChanges()
+    else void this.fillGaps()
   }
 
   /**
@@ -197,6 +287,26 @@ export class Room {
     }
   }
 
+  /** Loads older pages until the message `seq` is held (a reply's original); whether it is. */
+  async reveal(seq: number): Promise<boolean> {
+    const generation = this.generation
+    for (;;) {
+      const view = this.store.getState()
+      const oldest = lowestSeq(view.messages)
+      if (oldest !== null && oldest <= seq) return view.messages.some((m) => m.seq === seq)
+      if (!this.isJoined || !view.hasMore || oldest === null || view.loadingOlder) return false
+      this.update({ loadingOlder: true })
+      try {
+        const page = await this.history(oldest, Math.min(HISTORY_MAX_LIMIT, oldest - seq + HISTORY_PAGE_SIZE))
+        if (generation !== this.generation) return false
+        this.update({ hasMore: page.has_more, loadingOlder: false })
+      } catch {
+        if (generation === this.generation) this.update({ loadingOlder: false })
+        return false
+      }
+    }
+  }
+
   private async history(before: number, limit: number): Promise<HistoryFrame> {
     const generation = this.generation
     const page = (await this.host.request({ type: 'history', room: this.name, before, limit })) as HistoryFrame
@@ -211,12 +321,17 @@ export class Room {
     this.update({ pending })
   }
 
+  setChanges(changes: PendingChange[]): void {
+    this.update({ changes })
+  }
+
   setOpening(opening: RoomOpening | null): void {
     this.update({ opening })
   }
 
   reset(): void {
     this.disconnected()
+    this.revisions = NO_REVISIONS
     this.store.setState(emptyRoomView(this.name))
   }
 }

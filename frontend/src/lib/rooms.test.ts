@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { roomJoined, roomMessageSeen, roomRead, roomsFromServer } from './rooms'
+import { V2_FIELDS } from './testing/fakes'
 import type { Message, RoomSummary } from './types'
 
 const me = 1
 const msg = (room: string, seq: number, authorId: number): Message => ({
-  id: seq, room, seq, author: { id: authorId, username: `u${authorId}` }, body: 'x', created_at: '', client_id: `c${seq}`,
+  id: seq, room, seq, author: { id: authorId, username: `u${authorId}` }, body: 'x', created_at: '', client_id: `c${seq}`, ...V2_FIELDS,
 })
 const info = (name: string, last_seq: number, unread: number, member = true) => ({ name, last_seq, member, unread, online: 1 })
 

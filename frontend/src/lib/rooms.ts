@@ -54,6 +54,7 @@ export function roomsFromServer(held: RoomSummary[], infos: readonly RoomInfo[],
       unread: info.name === focused ? 0 : fresher ? local.unread : info.unread,
       online: info.online,
       ...described(local, info),
+      ...(info.name === focused ? { mentions: 0 } : fresher ? { mentions: local.mentions } : {}),
     })
   }
   // A room created here a moment ago may be missing from an answer computed before.
@@ -70,6 +71,7 @@ export function roomFromServer(list: RoomSummary[], info: RoomInfo, focused: str
     unread: info.name === focused || !info.member ? 0 : info.unread,
     online: info.online,
     ...described(room, info),
+    ...(info.name === focused || !info.member ? { mentions: 0 } : {}),
   }))
 }
 
@@ -102,7 +104,11 @@ export function roomMessageSeen(
   return upsert(list, message.room, (room) => {
     if (message.seq <= room.last_seq) return room
     const counts = message.author.id !== selfId && message.room !== focused
-    return { ...room, last_seq: message.seq, unread: counts ? room.unread + 1 : room.unread }
+    const mentionsMe = counts && selfId !== null && message.mentions.includes(selfId)
+    return {
+      ...room, last_seq: message.seq, unread: counts ? room.unread + 1 : room.unread,
+      mentions: mentionsMe ? room.mentions + 1 : room.mentions,
+    }
   })
 }
 
@@ -117,6 +123,9 @@ export function roomOnline(list: RoomSummary[], name: string, online: number): R
   return list.some((r) => r.name === name) ? upsert(list, name, (room) => ({ ...room, online })) : list
 }
 
+/** Read to the end: nothing unread, no unread mention. */
 export function roomRead(list: RoomSummary[], name: string): RoomSummary[] {
-  return list.some((r) => r.name === name && r.unread !== 0) ? upsert(list, name, (room) => ({ ...room, unread: 0 })) : list
+  return list.some((r) => r.name === name && (r.unread !== 0 || r.mentions !== 0))
+    ? upsert(list, name, (room) => ({ ...room, unread: 0, mentions: 0 }))
+    : list
 }

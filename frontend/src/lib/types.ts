@@ -13,7 +13,21 @@ export interface User {
 
 export type RoomKind = 'public' | 'private' | 'dm'
 
-/** A stored message, exactly as the server sends it. */
+/** The message a reply answers, as it was when the reply was stored. */
+export interface ReplyTo {
+  seq: number
+  author: User
+  /** The first 100 characters of that message's body then. */
+  excerpt: string
+}
+
+export interface Reaction {
+  emoji: string
+  /** Who reacted with it, in the order the server gives (by id). */
+  users: User[]
+}
+
+/** A stored message, exactly as the server sends it (a v1 server's gets v2's defaults). */
 export interface Message {
   id: number
   room: string
@@ -22,6 +36,33 @@ export interface Message {
   body: string
   created_at: string
   client_id: string
+  /** The room revision of its last change; 0 from a server without revisions. */
+  rev: number
+  reply_to: ReplyTo | null
+  /** Ids of the users it mentions, ascending. */
+  mentions: number[]
+  edited_at: string | null
+  /** A tombstone: body '', no mentions, reactions or reply. */
+  deleted: boolean
+  /** In the order each emoji was first added. */
+  reactions: Reaction[]
+}
+
+/** A change to a stored message made here: an edit, a delete, a reaction on or off. */
+export type MessageChange =
+  | { kind: 'edit'; body: string }
+  | { kind: 'delete' }
+  | { kind: 'react'; emoji: string; active: boolean }
+
+/** A change not yet acknowledged: sent in order once the room is joined, or failed. */
+export interface PendingChange {
+  /** Distinct per change, for Retry and Discard. */
+  id: string
+  room: string
+  seq: number
+  change: MessageChange
+  status: 'sending' | 'failed'
+  error: string | null
 }
 
 /** A message written here and not yet acknowledged by the server. */
@@ -35,6 +76,8 @@ export interface PendingMessage {
   status: 'sending' | 'failed'
   /** Why it failed, for people (e.g. "Too many messages, slow down"). */
   error: string | null
+  /** The message it answers, when it is a reply. */
+  reply_to?: ReplyTo | null
 }
 
 /** A zustand-like external store: React reads it with useSyncExternalStore. */
@@ -97,6 +140,8 @@ export interface RoomView {
   messages: Message[]
   /** Written here, not yet acknowledged, in the order written. */
   pending: PendingMessage[]
+  /** Edits, deletes and reactions made here, not yet acknowledged, in the order made. */
+  changes: PendingChange[]
   hasMore: boolean
   loadingOlder: boolean
   /** A failure to show (e.g. invalid room name), else null. */
@@ -150,8 +195,17 @@ export interface ChatClient {
   setTopic(room: string, topic: string): Promise<void>
   /** Marks the room as the one being read: its unread count stays 0, the count before is its view's `opening`. */
   focus(room: string | null): void
-  send(room: string, body: string): void
+  /** Sends a message; `replyTo` makes it a reply to that stored message. */
+  send(room: string, body: string, replyTo?: Message): void
   retry(room: string, clientId: string): void
+  /** Edits, deletes or reacts to a stored message: sent now, or once the room is joined again. */
+  change(room: string, seq: number, change: MessageChange): void
+  /** Sends a failed change again. */
+  retryChange(room: string, id: string): void
+  /** Gives a failed change up. */
+  discardChange(room: string, id: string): void
+  /** Loads older pages until the message `seq` is held; resolves whether it is. */
+  reveal(room: string, seq: number): Promise<boolean>
   /** Fetches the page of messages before the oldest one held. */
   loadOlder(room: string): Promise<void>
   /** Moves the read marker forward to seq. */

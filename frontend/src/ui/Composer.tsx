@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import { useServices } from './context'
-import { MAX_BODY_LENGTH, bodyLength, trimBody } from '../lib'
+import { MAX_BODY_LENGTH, bodyLength, trimBody, type Message, type User } from '../lib'
+import { insertMention, mentionCandidates, mentionQuery } from './mentions'
 
 /** Unsent text per person and room, so switching rooms keeps what was being written
  * and the next person to log in on this tab never sees it. */
@@ -9,15 +10,38 @@ const drafts = new Map<string, string>()
 /** The textarea grows with its text up to this height, then scrolls. */
 const MAX_COMPOSER_HEIGHT_PX = 200
 
-/** `placeholder`: what the empty field says (a dm names who it is with); `Message #room` by default. */
-export function Composer({ room, userId, placeholder }: { room: string; userId: number; placeholder?: string }) {
+interface Props {
+  room: string
+  me: User
+  /** What the empty field says (a dm names who it is with); `Message #room` by default. */
+  placeholder?: string
+  /** The message being replied to, shown above the field as `Replying to USERNAME`. */
+  replyTo: Message | null
+  onCancelReply(): void
+  /** Who `@` may suggest: the room's members, the people here, recent authors. */
+  mentionSources: { members: readonly User[] | null; present: readonly User[]; messages: readonly Message[] }
+}
+
+export function Composer({ room, me, placeholder, replyTo, onCancelReply, mentionSources }: Props) {
   const { client } = useServices()
-  const draftKey = `${userId}/${room}`
+  const draftKey = `${me.id}/${room}`
   const [text, setText] = useState(() => drafts.get(draftKey) ?? '')
   const [problem, setProblem] = useState<string | null>(null)
   const composing = useRef(false)
   const field = useRef<HTMLTextAreaElement>(null)
   const fieldId = useId()
+  const [caret, setCaret] = useState(0)
+  const [active, setActive] = useState(0)
+  const [dismissed, setDismissed] = useState<string | null>(null)
+  const query = mentionQuery(text, caret)
+  const suggestions = query && dismissed !== text ? mentionCandidates(query.query, me, mentionSources) : []
+  const open = suggestions.length > 0
+  const chosen = Math.min(active, suggestions.length - 1)
+
+  // Replying: the field is where the answer goes.
+  useEffect(() => {
+    if (replyTo) field.current?.focus()
+  }, [replyTo])
 
   // Leaving the room (or the page) stops our typing indicator there.
   useEffect(() => () => client.composerIdle(room), [client, room])
@@ -29,8 +53,10 @@ export function Composer({ room, userId, placeholder }: { room: string; userId: 
     element.style.height = `${Math.min(element.scrollHeight, MAX_COMPOSER_HEIGHT_PX)}px`
   }, [text])
 
-  function change(value: string) {
+  function change(value: string, at: number) {
     setText(value)
+    setCaret(at)
+    setActive(0)
     setProblem(null)
     if (value) drafts.set(draftKey, value)
     else drafts.delete(draftKey)
@@ -45,7 +71,8 @@ export function Composer({ room, userId, placeholder }: { room: string; userId: 
       setProblem(`Messages are at most ${MAX_BODY_LENGTH} characters; this one has ${length}.`)
       return
     }
-    client.send(room, body)
+    client.send(room, body, replyTo ?? undefined)
+    if (replyTo) onCancelReply()
     drafts.delete(draftKey)
     setText('')
     client.composerIdle(room)
@@ -57,7 +84,30 @@ export function Composer({ room, userId, placeholder }: { room: string; userId: 
     send()
   }
 
+  function pick(username: string) {
+    if (!query) return
+    const next = insertMention(text, caret, query.start, username)
+    change(next.text, next.caret)
+    window.requestAnimationFrame(() => field.current?.setSelectionRange(next.caret, next.caret))
+  }
+
   function keyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (open && (event.key === 'ArrowDown' || event.key === 'ArrowUp')) {
+      event.preventDefault()
+      const step = event.key === 'ArrowDown' ? 1 : -1
+      setActive((chosen + step + suggestions.length) % suggestions.length)
+      return
+    }
+    if (open && (event.key === 'Enter' || event.key === 'Tab') && !event.shiftKey) {
+      event.preventDefault()
+      pick(suggestions[chosen]!)
+      return
+    }
+    if (event.key === 'Escape') {
+      if (open) setDismissed(text)
+      else if (replyTo) onCancelReply()
+      return
+    }
     if (event.key !== 'Enter' || event.shiftKey) return
     // While an IME composes, Enter picks a candidate; it must not send.
     if (composing.current || event.nativeEvent.isComposing || event.keyCode === 229) return
@@ -71,6 +121,36 @@ export function Composer({ room, userId, placeholder }: { room: string; userId: 
 
   return (
     <form className="composer" onSubmit={submit}>
+      {replyTo && (
+        <div className="replying">
+          <span>
+            Replying to <strong>{replyTo.author.username}</strong>
+          </span>
+          <span className="muted replying-excerpt">{replyTo.body}</span>
+          <button type="button" className="small-button" onClick={onCancelReply}>
+            Cancel reply
+          </button>
+        </div>
+      )}
+      {open && (
+        <ul className="mention-suggestions" role="listbox" id={`${fieldId}-mentions`} aria-label="Mention suggestions">
+          {suggestions.map((name, i) => (
+            <li
+              key={name}
+              id={`${fieldId}-mention-${i}`}
+              role="option"
+              aria-selected={i === chosen}
+              onMouseDown={(event) => {
+                // Keep the focus (and the caret) in the field.
+                event.preventDefault()
+                pick(name)
+              }}
+            >
+              @{name}
+            </li>
+          ))}
+        </ul>
+      )}
       <label htmlFor={fieldId} className="visually-hidden">
         Message
       </label>
@@ -82,7 +162,12 @@ export function Composer({ room, userId, placeholder }: { room: string; userId: 
         placeholder={placeholder ?? `Message #${room}`}
         aria-invalid={problem || over > 0 ? true : undefined}
         aria-describedby={`${fieldId}-hint`}
-        onChange={(event) => change(event.target.value)}
+        // Stays a textbox (tests and screen readers find `Message` by that role); the listbox is tied to it.
+        aria-autocomplete="list"
+        aria-controls={open ? `${fieldId}-mentions` : undefined}
+        aria-activedescendant={open ? `${fieldId}-mention-${chosen}` : undefined}
+        onChange={(event) => change(event.target.value, event.target.selectionStart)}
+        onSelect={(event) => setCaret(event.currentTarget.selectionStart)}
         onKeyDown={keyDown}
         onCompositionStart={() => {
           composing.current = true

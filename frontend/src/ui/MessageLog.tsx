@@ -1,9 +1,11 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual'
-import type { RoomView, User } from '../lib'
+import type { Message, PendingChange, RoomView, User } from '../lib'
 import { useServices } from './context'
 import { calendarDay, dayLabel, msUntilNextDay, type CalendarDay } from './days'
-import { MessageItem } from './MessageItem'
+import { Dialog } from './Dialog'
+import { EmojiPicker } from './EmojiPicker'
+import { MessageItem, type MessageActions } from './MessageItem'
 import { firstUnreadSeq } from './unread'
 import { storedLog, withPending, type LogEntry } from './view'
 
@@ -11,6 +13,9 @@ import { storedLog, withPending, type LogEntry } from './view'
 const EDGE_PX = 48
 /** Rows rendered beyond each edge of the screen, so a quick scroll shows no gap. */
 const OVERSCAN_ROWS = 8
+/** How long the message a reply's quote leads to stays highlighted. */
+const HIGHLIGHT_MS = 2_000
+const NO_CHANGES: readonly PendingChange[] = []
 
 function subscribeVisibility(listener: () => void) {
   document.addEventListener('visibilitychange', listener)
@@ -51,6 +56,10 @@ interface Props {
   label: string
   user: User
   view: RoomView
+  /** I may delete others' messages here (the room's owner, or staff). */
+  canModerate: boolean
+  /** Reply to this message (the composer shows `Replying to`). */
+  onReply(message: Message): void
 }
 
 /**
@@ -59,7 +68,7 @@ interface Props {
  * bottom while the reader is there, and keeps the row they read in place when
  * older pages go in above it.
  */
-export function MessageLog({ room, label, user, view }: Props) {
+export function MessageLog({ room, label, user, view, canModerate, onReply }: Props) {
   const { client } = useServices()
   const fromStart = !view.hasMore
   // Rebuilt only when stored messages change: one's own message on its way adds a row, no more.
@@ -153,6 +162,14 @@ export function MessageLog({ room, label, user, view }: Props) {
     virtualizer.scrollToIndex(index, { align: 'start' })
   }, [entries, unreadKey, virtualizer])
 
+  // Rows that go in while the reader is at the newest (a catch-up filling a hole
+  // below their own message) keep them at the newest.
+  const rowCount = useRef(entries.length)
+  useLayoutEffect(() => {
+    if (entries.length > rowCount.current && atBottomRef.current && opened.current) virtualizer.scrollToEnd()
+    rowCount.current = entries.length
+  }, [entries.length, virtualizer])
+
   // One's own new message is shown wherever the reader was.
   const lastKey = useRef(entries.at(-1)?.key)
   useLayoutEffect(() => {
@@ -199,7 +216,46 @@ export function MessageLog({ room, label, user, view }: Props) {
     client.markRead(room, lastSeq)
   }, [client, room, atBottom, visible, lastSeq])
 
-  const retry = useCallback((clientId: string) => client.retry(room, clientId), [client, room])
+  // Changes on their way, by the seq they change; a row without any gets the same empty list.
+  const changesBySeq = useMemo(() => {
+    const bySeq = new Map<number, PendingChange[]>()
+    for (const change of view.changes) bySeq.set(change.seq, [...(bySeq.get(change.seq) ?? []), change])
+    return bySeq
+  }, [view.changes])
+  const [picking, setPicking] = useState<number | null>(null)
+  const [deleting, setDeleting] = useState<number | null>(null)
+  const [highlight, setHighlight] = useState<number | null>(null)
+  const onReplyRef = useRef(onReply)
+  onReplyRef.current = onReply
+
+  useEffect(() => {
+    if (highlight === null) return
+    const timer = window.setTimeout(() => setHighlight(null), HIGHLIGHT_MS)
+    return () => window.clearTimeout(timer)
+  }, [highlight])
+
+  const actions = useMemo<MessageActions>(() => ({
+    reply: (message) => onReplyRef.current(message),
+    pickReaction: setPicking,
+    react: (seq, emoji, active) => client.change(room, seq, { kind: 'react', emoji, active }),
+    edit: (seq, body) => client.change(room, seq, { kind: 'edit', body }),
+    confirmDelete: setDeleting,
+    async showOriginal(seq) {
+      if (!(await client.reveal(room, seq))) return
+      // The log re-renders with the page loaded before the row can be found.
+      window.requestAnimationFrame(() => {
+        const index = entriesRef.current.findIndex((e) => e.kind === 'stored' && e.message.seq === seq)
+        if (index < 0) return
+        atBottomRef.current = false
+        setAtBottom(false)
+        virtualizer.scrollToIndex(index, { align: 'center' })
+        setHighlight(seq)
+      })
+    },
+    retryChange: (id) => client.retryChange(room, id),
+    discardChange: (id) => client.discardChange(room, id),
+    retry: (clientId) => client.retry(room, clientId),
+  }), [client, room, virtualizer])
 
   const rows = virtualizer.getVirtualItems()
   const totalSize = virtualizer.getTotalSize()
@@ -251,8 +307,11 @@ export function MessageLog({ room, label, user, view }: Props) {
               <MessageItem
                 key={row.key}
                 entry={entry}
-                own={entry.message.author.id === user.id}
-                onRetry={retry}
+                me={user}
+                canModerate={canModerate}
+                changes={(entry.kind === 'stored' && changesBySeq.get(entry.message.seq)) || NO_CHANGES}
+                actions={actions}
+                highlighted={entry.kind === 'stored' && entry.message.seq === highlight}
                 index={row.index}
                 setSize={entries.length}
                 offset={row.start - listTop}
@@ -264,6 +323,38 @@ export function MessageLog({ room, label, user, view }: Props) {
           })}
         </ul>
       </div>
+      {picking !== null && (
+        <EmojiPicker
+          onPick={(emoji) => {
+            const message = view.messages.find((m) => m.seq === picking)
+            const mine = message?.reactions.some((r) => r.emoji === emoji && r.users.some((u) => u.id === user.id))
+            if (!mine) client.change(room, picking, { kind: 'react', emoji, active: true })
+            setPicking(null)
+          }}
+          onClose={() => setPicking(null)}
+        />
+      )}
+      {deleting !== null && (
+        <Dialog title="Delete message" onClose={() => setDeleting(null)}>
+          <p>Delete this message for everyone? This cannot be undone.</p>
+          <div className="dialog-buttons">
+            <button type="button" className="small-button" onClick={() => setDeleting(null)}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="primary danger"
+              autoFocus
+              onClick={() => {
+                client.change(room, deleting, { kind: 'delete' })
+                setDeleting(null)
+              }}
+            >
+              Delete
+            </button>
+          </div>
+        </Dialog>
+      )}
       {showJump && (
         <button type="button" className="jump" onClick={scrollToBottom}>
           {arrived > 0 ? `Jump to latest, ${arrived} new` : 'Jump to latest'}

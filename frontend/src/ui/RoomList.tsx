@@ -25,6 +25,7 @@ export function RoomList({ current, rooms, me, onNavigate }: Props) {
   const renderRoom = (room: RoomSummary) => {
     const isCurrent = room.name === current
     const unread = isCurrent ? 0 : room.unread
+    const mentions = isCurrent ? 0 : room.mentions
     const icon = room.kind === 'dm' ? 'room-dm' : room.kind === 'private' ? 'room-lock' : 'room-hash'
     return (
       <li key={room.name}>
@@ -42,6 +43,14 @@ export function RoomList({ current, rooms, me, onNavigate }: Props) {
               {' '}
               <span className="badge" title={`${unread} unread`}>
                 {unread}
+              </span>
+            </>
+          )}
+          {mentions > 0 && (
+            <>
+              {' '}
+              <span className="badge mention-badge" title={`${mentions} unread ${mentions === 1 ? 'mention' : 'mentions'} of you`}>
+                @{mentions}
               </span>
             </>
           )}

@@ -1,5 +1,5 @@
 import { useState } from 'react'
-import { ROOM_REFUSED, type RoomSummary, type User } from '../lib'
+import { ROOM_REFUSED, type Message, type RoomSummary, type User } from '../lib'
 import { useServices } from './context'
 import { useStore } from './store'
 import { MessageLog } from './MessageLog'
@@ -29,6 +29,8 @@ export function RoomView({ room, summary, user, onLeft, onMessage }: Props) {
   const [leaving, setLeaving] = useState(false)
   const [problem, setProblem] = useState<string | null>(null)
   const [settingsOpen, setSettingsOpen] = useState(false)
+  const [replyTo, setReplyTo] = useState<Message | null>(null)
+  const canModerate = Boolean(user.is_staff) || (summary.owner !== null && summary.owner.id === user.id)
   // Once joined, a room that is joining again lost its connection: presence may be out of date.
   const [wasJoined, setWasJoined] = useState(false)
   if (view.status === 'joined' && !wasJoined) setWasJoined(true)
@@ -102,11 +104,25 @@ export function RoomView({ room, summary, user, onLeft, onMessage }: Props) {
             {problem ?? view.error}
           </div>
         )}
-        <MessageLog room={room} label={isDm ? title : `#${title}`} user={user} view={view} />
+        <MessageLog
+          room={room}
+          label={isDm ? title : `#${title}`}
+          user={user}
+          view={view}
+          canModerate={canModerate}
+          onReply={setReplyTo}
+        />
         <div role="status" aria-label="Typing" className="typing">
           {typingText(typists)}
         </div>
-        <Composer room={room} userId={user.id} placeholder={isDm ? `Message ${title}` : undefined} />
+        <Composer
+          room={room}
+          me={user}
+          placeholder={isDm ? `Message ${title}` : undefined}
+          replyTo={replyTo}
+          onCancelReply={() => setReplyTo(null)}
+          mentionSources={{ members: summary.members, present: people, messages: view.messages }}
+        />
       </section>
       <OnlinePanel people={people} me={user} stale={stale} onMessage={message} />
       {settingsOpen && (

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Message, User } from '../lib'
+import { V2_FIELDS } from '../lib/testing/fakes'
 import { firstUnreadSeq } from './unread'
 
 const me: User = { id: 1, username: 'me' }
@@ -11,7 +12,7 @@ function log(from: number, to: number, mine: number[] = []): Message[] {
     const seq = from + i
     return {
       id: seq, room: 'r', seq, author: mine.includes(seq) ? me : bob, body: `m${seq}`,
-      created_at: '2026-11-25T10:00:00Z', client_id: `c${seq}`,
+      created_at: '2026-11-25T10:00:00Z', client_id: `c${seq}`, ...V2_FIELDS,
     }
   })
 }

@@ -13,13 +13,14 @@ import {
   typingText,
   withPending,
 } from './view'
+import { V2_FIELDS } from '../lib/testing/fakes'
 
 const alice: User = { id: 1, username: 'alice' }
 const bob: User = { id: 2, username: 'bob' }
 const carol: User = { id: 3, username: 'carol' }
 
 function stored(seq: number, author: User, createdAt: string, clientId = `c${seq}`): Message {
-  return { id: 100 + seq, room: 'general', seq, author, body: `m${seq}`, created_at: createdAt, client_id: clientId }
+  return { id: 100 + seq, room: 'general', seq, author, body: `m${seq}`, created_at: createdAt, client_id: clientId, ...V2_FIELDS }
 }
 
 function pending(clientId: string, author: User, createdAt: string): PendingMessage {

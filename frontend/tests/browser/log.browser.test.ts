@@ -148,13 +148,13 @@ describe('reading a room', () => {
 
   it('draws the line on a page opened straight at the room, before the room list has arrived', async () => {
     const problems = new PageProblems()
-    const sam = await person(problems, '/', 'sam')
+    const sam = await person(problems, '/', 'samir')
     await sam.signUp()
     const now = Date.now()
     const messages: SeedMessage[] = Array.from({ length: 6 }, (_, i) => ({
       author: 'olga', body: `Straight ${i + 1}`, created_at: new Date(now - (6 - i) * 1_000).toISOString(),
     }))
-    seedRoom(varDir, { room: 'straight', messages, readers: { sam: 4 } })
+    seedRoom(varDir, { room: 'straight', messages, readers: { samir: 4 } })
     await sam.page.goto(`${baseUrl}/r/straight`)
     await eventually(() => sam.messagesExactly('Straight 6').count()).toBe(1)
     await eventually(() => sam.messagesWith('New messages').filter({ hasText: 'Straight 5' }).count()).toBe(1)

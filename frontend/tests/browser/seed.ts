@@ -42,14 +42,17 @@ def user(name):
 with transaction.atomic():
     room, _ = Room.objects.select_for_update().get_or_create(name=spec["room"])
     first = room.last_seq + 1
+    # Each new message is a change of the room: it takes the next rev, as a send does.
+    first_rev = room.last_rev + 1
     rows = [
-        Message(room=room, seq=first + i, author=user(m["author"]), body=m["body"],
+        Message(room=room, seq=first + i, rev=first_rev + i, author=user(m["author"]), body=m["body"],
                 client_id="seed-%s-%d" % (room.name, first + i), created_at=parse_datetime(m["created_at"]))
         for i, m in enumerate(spec["messages"])
     ]
     Message.objects.bulk_create(rows, batch_size=1000)
     room.last_seq = first - 1 + len(rows)
-    room.save(update_fields=["last_seq"])
+    room.last_rev = first_rev - 1 + len(rows)
+    room.save(update_fields=["last_seq", "last_rev"])
     for name, seq in (spec.get("readers") or {}).items():
         Membership.objects.update_or_create(user=user(name), room=room, defaults={"last_read_seq": seq})
 print(room.last_seq)

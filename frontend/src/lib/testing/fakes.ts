@@ -92,6 +92,11 @@ export class FakeEvents implements EventTargetLike {
   }
 }
 
+/** What version 2 adds to a message, as a new one has it: spread into messages built by hand. */
+export const V2_FIELDS = {
+  rev: 0, reply_to: null, mentions: [] as number[], edited_at: null, deleted: false, reactions: [],
+} satisfies Partial<Message>
+
 export const alice: User = { id: 1, username: 'alice' }
 export const bob: User = { id: 2, username: 'bob' }
 export const carol: User = { id: 3, username: 'carol' }
@@ -125,6 +130,12 @@ export class FakeServer {
   /** The newest join page size and the since-join cap (the protocol's 50 and 500). */
   joinPage = 50
   sinceCap = 500
+  /** Speak version 2's revisions (rev, update, changes, join with since_rev); off: a v1 server. */
+  revisions = false
+  /** While true, live `update` frames are not delivered (a lossy channel layer). */
+  dropUpdates = false
+  /** Each room's current revision. */
+  readonly revs = new Map<string, number>()
   readonly fakes = fakeSockets((ws, frame) => void Promise.resolve().then(() => this.handle(ws, frame)))
 
   constructor(readonly user: User = alice) {}
@@ -151,6 +162,7 @@ export class FakeServer {
     const message: Message = {
       id: this.nextId++, room, seq: log.length + 1, author, body, client_id: clientId,
       created_at: new Date(Date.UTC(2026, 10, 21, 10, 0, log.length)).toISOString(),
+      ...V2_FIELDS, rev: this.nextRev(room),
     }
     log.push(message)
     this.byClientId.set(`${author.id}:${clientId}`, message)
@@ -158,6 +170,43 @@ export class FakeServer {
       for (const [ws, rooms] of this.joined) if (rooms.has(room) && ws.readyState === 1) ws.push({ type: 'message', room, message })
     }
     return message
+  }
+
+  private nextRev(room: string): number {
+    const rev = (this.revs.get(room) ?? 0) + 1
+    this.revs.set(room, rev)
+    return rev
+  }
+
+  /** Changes a stored message (taking the room's next rev) and sends `update` to the room. */
+  change(room: string, seq: number, patch: (m: Message) => Partial<Message>): Message {
+    const log = this.log.get(room)!
+    const index = log.findIndex((m) => m.seq === seq)
+    const message = { ...log[index]!, ...patch(log[index]!), rev: this.nextRev(room) }
+    log[index] = message
+    if (!this.dropUpdates) {
+      for (const [ws, rooms] of this.joined) if (rooms.has(room) && ws.readyState === 1) ws.push({ type: 'update', room, message })
+    }
+    return message
+  }
+
+  /** A reaction of `user` on or off, as the server keeps them (first-added order). */
+  react(room: string, seq: number, user: User, emoji: string, active: boolean): Message {
+    return this.change(room, seq, (m) => {
+      const held = m.reactions.find((r) => r.emoji === emoji)
+      const others = (held?.users ?? []).filter((u) => u.id !== user.id)
+      const users = active ? [...others, user].sort((a, b) => a.id - b.id) : others
+      const reactions = held
+        ? m.reactions.map((r) => (r.emoji === emoji ? { emoji, users } : r)).filter((r) => r.users.length > 0)
+        : [...m.reactions, { emoji, users }]
+      return { reactions }
+    })
+  }
+
+  /** What `changes` answers: every message whose rev is above since_rev, by rev, capped. */
+  changesSince(room: string, sinceRev: number) {
+    const changed = (this.log.get(room) ?? []).filter((m) => m.rev > sinceRev).sort((a, b) => a.rev - b.rev)
+    return { messages: changed.slice(0, this.sinceCap), has_more: changed.length > this.sinceCap, rev: this.revs.get(room) ?? 0 }
   }
 
   private handle(ws: FakeSocket, frame: ClientFrame): void {
@@ -182,10 +231,31 @@ export class FakeServer {
         rooms.add(frame.room)
         const log = this.log.get(frame.room) ?? []
         this.log.set(frame.room, log)
+        if (this.revisions && frame.since_rev !== undefined) {
+          return ws.push({ type: 'joined', ...ref, room: frame.room, presence: [this.user], ...this.changesSince(frame.room, frame.since_rev) })
+        }
+        const rev = this.revisions ? { rev: this.revs.get(frame.room) ?? 0 } : {}
         const newer = frame.since === undefined ? log.slice(-this.joinPage) : log.filter((m) => m.seq > frame.since!)
         const messages = frame.since === undefined ? newer : newer.slice(0, this.sinceCap)
         const has_more = frame.since === undefined ? log.length > this.joinPage : newer.length > this.sinceCap
-        return ws.push({ type: 'joined', ...ref, room: frame.room, presence: [this.user], messages, has_more })
+        return ws.push({ type: 'joined', ...ref, room: frame.room, presence: [this.user], messages, has_more, ...rev })
+      }
+      case 'changes':
+        return ws.push({ type: 'changes', ...ref, room: frame.room, ...this.changesSince(frame.room, frame.since_rev) })
+      case 'edit': {
+        if (!rooms.has(frame.room)) return ws.push({ type: 'error', ...ref, code: 'not_joined', detail: 'join first' })
+        const message = this.change(frame.room, frame.seq, () => ({ body: frame.body.trim(), edited_at: '2026-11-21T11:00:00.000000Z' }))
+        return ws.push({ type: 'edited', ...ref, message })
+      }
+      case 'delete': {
+        if (!rooms.has(frame.room)) return ws.push({ type: 'error', ...ref, code: 'not_joined', detail: 'join first' })
+        const message = this.change(frame.room, frame.seq, () => ({ body: '', deleted: true, reactions: [], mentions: [], reply_to: null }))
+        return ws.push({ type: 'deleted', ...ref, message })
+      }
+      case 'react': {
+        if (!rooms.has(frame.room)) return ws.push({ type: 'error', ...ref, code: 'not_joined', detail: 'join first' })
+        const message = this.react(frame.room, frame.seq, this.user, frame.emoji, frame.active)
+        return ws.push({ type: 'reacted', ...ref, message })
       }
       case 'history': {
         const older = (this.log.get(frame.room) ?? []).filter((m) => m.seq < frame.before)

@@ -45,7 +45,8 @@ def main() -> None:
     admin = psycopg.connect(f"{PG}/postgres", autocommit=True)
     if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (NAME,)).fetchone() is None:
         admin.execute(f'CREATE DATABASE "{NAME}"')
-    env = {**os.environ, "DATABASE_URL": f"{PG}/{NAME}", "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench")}
+    env = {**os.environ, "DATABASE_URL": f"{PG}/{NAME}"}
+    env.setdefault("DJANGO_SECRET_KEY", "bench")
     env.pop("REDIS_URL", None)
     os.environ.update(env)
     try:

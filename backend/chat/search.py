@@ -18,14 +18,13 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from chat.frames import DEFAULT_SEARCH_LIMIT
 from chat.models import Message
 from chat.searchquery import SearchTerms, fts5_match
 from chat.selectors import MessageDict, _messages, messages_to_dicts, rooms_readable_by
 
 # The text search configuration of the PostgreSQL column (migration 0006).
 PG_CONFIG = "chat_search"
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 50
 
 
 class SearchForbidden(Exception):
@@ -33,7 +32,8 @@ class SearchForbidden(Exception):
 
 
 def message_search(
-    *, user: Any, terms: SearchTerms, room: str | None = None, before: int | None = None, limit: int = DEFAULT_LIMIT
+    *, user: Any, terms: SearchTerms, room: str | None = None, before: int | None = None,
+    limit: int = DEFAULT_SEARCH_LIMIT,
 ) -> tuple[list[MessageDict], bool]:
     """(the newest `limit` matching messages below id `before`, newest first;
     has_more). Only in rooms the user may read; narrowed to `room` and to any

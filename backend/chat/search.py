@@ -42,8 +42,8 @@ def message_search(
     named = {*terms.rooms, *([room] if room is not None else [])}
     if named:
         # The named rooms' ids, as constants: the planner then weighs the
-        # room's share of the messages against the words' (a subquery it
-        # cannot see into made it walk the whole table for a rare word).
+        # room's share of the messages by room_id's statistics (through a
+        # subquery it guesses, and a bad guess walked the whole table).
         ids = dict(readable.filter(name__in=named).values_list("name", "pk"))
         if len(ids) < len(named):
             raise SearchForbidden
@@ -74,6 +74,6 @@ def _matching(messages: QuerySet[Message], terms: SearchTerms) -> QuerySet[Messa
         vector = RawSQL(f'"{Message._meta.db_table}"."search"', [], output_field=SearchVectorField())
         return messages.alias(search=vector).filter(search=query)
     if connection.vendor == "sqlite":
-        matching = RawSQL("SELECT rowid FROM chat_message_fts WHERE chat_message_fts MATCH %s", (fts5_match(terms),))
+        matching = RawSQL("SELECT rowid FROM chat_message_fts WHERE chat_message_fts MATCH %s", [fts5_match(terms)])
         return messages.filter(pk__in=matching)
     raise NotImplementedError(f"no full-text search on {connection.vendor}")

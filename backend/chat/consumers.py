@@ -365,6 +365,7 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
         frames.Delete: MessageActions.on_delete,
         frames.React: MessageActions.on_react,
         frames.Changes: MessageActions.on_changes,
+        frames.Search: MessageActions.on_search,
     }
 
     # ---- helpers ---------------------------------------------------------------------

@@ -16,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from chat.searchquery import EmptyQuery, SearchTerms, parse_query
+
 MAX_FRAME_BYTES = 64 * 1024
 MAX_REF_LENGTH = 64
 MAX_BODY_LENGTH = 4000
@@ -29,6 +31,9 @@ MAX_USERNAME_LENGTH = 150  # Django's username field
 # A dm names the sender's 1 to 7 others (services.DM_MAX_OTHERS).
 MAX_DM_USERS = 7
 MAX_EMOJI_LENGTH = 32
+MAX_QUERY_LENGTH = 500
+MAX_SEARCH_LIMIT = 50
+DEFAULT_SEARCH_LIMIT = 20
 ROOM_KINDS_CREATED = ("public", "private")
 
 ROOM_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -130,6 +135,15 @@ class Changes:
 
 
 @dataclass(frozen=True, slots=True)
+class Search:
+    terms: SearchTerms  # the query, parsed
+    room: str | None = None
+    before: int | None = None
+    limit: int = DEFAULT_SEARCH_LIMIT
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Typing:
     room: str
     active: bool
@@ -180,7 +194,7 @@ class Topic:
 
 Frame = (
     Ping | Rooms | Join | Leave | Send | History | Typing | Read | Create | Dm | Invite | Remove | Topic
-    | Edit | Delete | React | Changes
+    | Edit | Delete | React | Changes | Search
 )
 
 
@@ -361,6 +375,17 @@ def _parse_changes(f: _Fields) -> Frame:
     return Changes(room=f.room(), since_rev=f.integer("since_rev", 0), ref=f.ref)
 
 
+def _parse_search(f: _Fields) -> Frame:
+    try:
+        terms = parse_query(f.string("query", MAX_QUERY_LENGTH, min_length=0))
+    except EmptyQuery:
+        raise f.fail("a search needs a word, a \"phrase\", from: or in:", code="invalid_query") from None
+    room = f.room() if f.data.get("room") is not None else None
+    before = f.optional_integer("before", 1)
+    limit = f.integer("limit", 1, MAX_SEARCH_LIMIT, default=DEFAULT_SEARCH_LIMIT)
+    return Search(terms=terms, room=room, before=before, limit=limit, ref=f.ref)
+
+
 def _parse_typing(f: _Fields) -> Frame:
     return Typing(room=f.room(), active=f.boolean("active"), ref=f.ref)
 
@@ -418,6 +443,7 @@ _PARSERS = {
     "delete": _parse_delete,
     "react": _parse_react,
     "changes": _parse_changes,
+    "search": _parse_search,
 }
 
 
@@ -501,6 +527,10 @@ def changed(kind: str, *, message: dict, ref: str | None = None) -> dict:
 
 def changes(*, room: str, messages: list[dict], has_more: bool, rev: int, ref: str | None = None) -> dict:
     return _with_ref({"type": "changes", "room": room, "messages": messages, "has_more": has_more, "rev": rev}, ref)
+
+
+def search(*, messages: list[dict], has_more: bool, ref: str | None = None) -> dict:
+    return _with_ref({"type": "search", "messages": messages, "has_more": has_more}, ref)
 
 
 def update(message_: dict) -> dict:

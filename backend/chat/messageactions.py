@@ -1,5 +1,5 @@
-"""The consumer's message frames of version 2: `edit`, `delete`, `react` and
-`changes`, and the unasked `update` the first three cause.
+"""The consumer's message frames of version 2: `edit`, `delete`, `react`,
+`changes` and `search`, and the unasked `update` the first three cause.
 
 A mixin of the consumer (consumers.ChatConsumer), like roomactions.py: each
 handler needs the room joined on this socket, writes through chat/revisions.py
@@ -7,14 +7,16 @@ handler needs the room joined on this socket, writes through chat/revisions.py
 next rev), answers, and, when something changed, tells every socket that
 joined the room through events.py once the write has committed. These frames
 cost what every frame costs (a token of the socket's bucket, limits.py), not
-the send rate: they store no new message.
+the send rate: they store no new message. `search` needs no joined room: it
+reads every room the user may read (chat/search.py).
 """
 
 from __future__ import annotations
 
-from chat import events, frames, revisions, selectors
+from chat import events, frames, revisions, search, selectors
 from chat.deadlines import db
 from chat.frames import FrameError
+from chat.roomactions import FORBIDDEN
 
 
 class MessageActions:
@@ -48,6 +50,15 @@ class MessageActions:
             room=frame.room, since_rev=frame.since_rev, user=self.account
         )
         return frames.changes(room=frame.room, messages=messages, has_more=has_more, rev=rev, ref=frame.ref)
+
+    async def on_search(self, frame: frames.Search):
+        try:
+            messages, has_more = await db(search.message_search)(
+                user=self.account, terms=frame.terms, room=frame.room, before=frame.before, limit=frame.limit
+            )
+        except search.SearchForbidden:
+            raise FrameError("forbidden", FORBIDDEN, frame.ref) from None
+        return frames.search(messages=messages, has_more=has_more, ref=frame.ref)
 
     async def _changed(self, kind: str, change, ref: str | None) -> None:
         """Answers the change, then tells the room when something changed."""

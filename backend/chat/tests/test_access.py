@@ -1,5 +1,6 @@
 """Who may do what in which room, through the socket: every frame × every kind
-of room × member, non-member, owner and staff (issue 9's table).
+of room × member, non-member, owner and staff (issue 9's table, and issue 11's
+`search`).
 
 Each (kind, role) case builds the same rooms from scratch: alice owns the
 public room `pub` and the private room `priv`; bob and erin are members of
@@ -34,6 +35,7 @@ EXPECTED = {
     "remove": {"public": set(), "private": {"owner", "staff"}, "dm": set()},
     "join": {"public": EVERYONE, "private": {"owner", "member", "staff"}, "dm": {"owner", "member"}},
     "history": {"public": EVERYONE, "private": {"owner", "member", "staff"}, "dm": {"owner", "member"}},
+    "search": {"public": EVERYONE, "private": {"owner", "member", "staff"}, "dm": {"owner", "member"}},
     "send": {"public": EVERYONE, "private": {"owner", "member", "staff"}, "dm": {"owner", "member"}},
     "typing": {"public": EVERYONE, "private": {"owner", "member", "staff"}, "dm": {"owner", "member"}},
     "read": {"public": EVERYONE, "private": {"owner", "member", "staff"}, "dm": {"owner", "member"}},
@@ -42,7 +44,7 @@ EXPECTED = {
 }
 # Refusals: a frame that needs the room joined says not_joined once the join was refused.
 ERROR = {"topic": "forbidden", "invite": "forbidden", "remove": "forbidden", "join": "forbidden",
-         "history": "not_joined", "send": "not_joined", "typing": "not_joined", "read": "not_joined",
+         "history": "not_joined", "search": "forbidden", "send": "not_joined", "typing": "not_joined", "read": "not_joined",
          "leave_forget": "forbidden"}
 
 
@@ -159,6 +161,14 @@ async def test_every_frame_by_kind_and_role(kind, role, user_factory):
         reply = await probe.ask({"type": "history", "room": room, "before": 2})
         if check("history", kind, role, reply, "history"):
             assert [m["seq"] for m in reply["messages"]] == [1]
+
+        # Search needs no join: the room (or every room) the user may read.
+        reply = await probe.ask({"type": "search", "query": "first", "room": room})
+        if check("search", kind, role, reply, "search"):
+            assert [(m["room"], m["body"]) for m in reply["messages"]] == [(room, "first")]
+        reply = await probe.ask({"type": "search", "query": "first"})
+        found = {m["room"] for m in reply["messages"]}
+        assert (room in found) == (role in EXPECTED["search"][kind]), (kind, role, found)
 
         reply = await probe.ask({"type": "send", "room": room, "body": "hello", "client_id": f"c-{role}"})
         check("send", kind, role, reply, "sent")

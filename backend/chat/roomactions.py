@@ -41,8 +41,8 @@ class RoomActions:
     async def on_dm(self, frame: frames.Dm):
         try:
             name, member_ids, exists = await db(services.dm_members)(user=self.account, usernames=list(frame.users))
-        except ValueError:
-            raise FrameError("bad_frame", "a dm names 1 to 7 other users", frame.ref) from None
+        except ValueError as error:
+            raise FrameError("bad_frame", str(error), frame.ref) from None
         created = False
         if not exists:
             await self._may_make_a_room(frame.ref)

@@ -116,6 +116,8 @@ def room_create(*, user: Any, name: str, kind: str, topic: str = "") -> None:
 
 # A dm room holds the sender and 1 to 7 others (the contract's 2 to 8 users).
 DM_MAX_OTHERS = 7
+# A room name's limit (frames.ROOM_NAME's pattern, Room.name).
+DM_NAME_MAX = 64
 
 
 def dm_name(user_ids: list[int]) -> str:
@@ -148,6 +150,10 @@ def dm_members(*, user: Any, usernames: list[str]) -> tuple[str, list[int], bool
         raise ValueError(f"a dm has 1 to {DM_MAX_OTHERS} other users")
     member_ids = sorted(others | {user.pk})
     name = dm_name(member_ids)
+    if len(name) > DM_NAME_MAX:
+        # The contract's room names stop at 64 characters: eight members with
+        # seven-digit ids would not fit, and such a room could not be joined.
+        raise ValueError(f"these people's dm name would be over {DM_NAME_MAX} characters; start it with fewer of them")
     return name, member_ids, Room.objects.filter(name=name).exists()
 
 

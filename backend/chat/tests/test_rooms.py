@@ -3,6 +3,7 @@
 topic, leave, and the constraints that hold them."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -138,92 +139,12 @@ def test_dm_refuses_unknown_users_and_bad_counts(people, user_factory):
         dm_members(user=alice, usernames=["bob"])
 
 
-def test_a_dm_name_is_a_dm_room_only(people):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Room.objects.create(name="dm-5-6", kind="public")
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Room.objects.create(name="chat", kind="dm")
-
-
-@pytest.mark.django_db(transaction=True)
-def test_migration_renames_public_rooms_with_dm_names():
-    from django.db.migrations.executor import MigrationExecutor
-
-    before = [("chat", "0003_general_room")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old_room = executor.loader.project_state(before).apps.get_model("chat", "Room")
-    old_room.objects.create(name="dm-1-2")  # a version 1 `join` could make this
-    old_room.objects.create(name="xdm-1-2")
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-    # (general is there or not, as earlier transactional tests left the database.)
-    assert set(Room.objects.exclude(name="general").values_list("name", "kind")) == {
-        ("xdm-1-2", "public"), ("xdm-1-2-2", "public"),
-    }
-
-
-def test_invite_remove_and_who_may(people, user_factory):
-    alice, bob, carol, staff = people
-    room_create(user=alice, name="priv", kind="private")
-    assert member_invite(user=alice, room="priv", username="Bob") == ({"id": bob.pk, "username": "bob"}, True)
-    assert member_invite(user=bob, room="priv", username="carol")[1] is True  # any member invites
-    assert member_invite(user=bob, room="priv", username="carol")[1] is False
-    with pytest.raises(UserNotFound):
-        member_invite(user=alice, room="priv", username="nobody")
-    with pytest.raises(RoomForbidden):
-        member_remove(user=bob, room="priv", username="carol")  # members do not remove
-    with pytest.raises(RoomForbidden):
-        member_remove(user=staff, room="priv", username="alice")  # nobody removes the owner
-    assert member_remove(user=staff, room="priv", username="carol")[1] is True
-    assert member_remove(user=alice, room="priv", username="carol")[1] is False
-    assert "priv" not in readable(carol)
-    stranger = user_factory("erin")
-    with pytest.raises(RoomForbidden):
-        member_invite(user=stranger, room="priv", username="erin")
-    room_create(user=alice, name="pub", kind="public")
-    with pytest.raises(RoomForbidden):
-        member_invite(user=alice, room="pub", username="bob")
-    with pytest.raises(RoomForbidden):
-        member_remove(user=alice, room="pub", username="bob")
-
-
-def test_topic_rules(people):
-    alice, bob, carol, staff = people
-    room_create(user=alice, name="priv", kind="private")
-    member_invite(user=alice, room="priv", username="bob")
-    with pytest.raises(RoomForbidden):
-        topic_set(user=bob, room="priv", topic="no")
-    topic_set(user=staff, room="priv", topic="staff's")
-    room_join(user=bob, name="general")
-    topic_set(user=bob, room="general", topic="hello")
-    with pytest.raises(RoomForbidden):
-        topic_set(user=carol, room="general", topic="not a member")
-    with pytest.raises(RoomForbidden):
-        topic_set(user=carol, room="nowhere", topic="x")
-    assert dict(Room.objects.values_list("name", "topic")) == {"general": "hello", "priv": "staff's"}
-
-
-def test_a_removed_member_cannot_send_read_or_page(people):
-    alice, bob, *_ = people
-    room_create(user=alice, name="priv", kind="private")
-    member_invite(user=alice, room="priv", username="bob")
-    message_create(user=bob, room="priv", body="in", client_id="b1")
-    member_remove(user=alice, room="priv", username="bob")
-    with pytest.raises(RoomForbidden):
-        message_create(user=bob, room="priv", body="out", client_id="b2")
-    assert messages_before(room="priv", before=10, user=bob) == ([], False)
-    read_marker_move(user=bob, room="priv", seq=1)
-    assert Message.objects.filter(room__name="priv").count() == 1
-    assert room_access(user=bob, name="priv") == ("private", False, False)
-    assert room_access(user=alice, name="priv") == ("private", True, True)
-
-
-def test_leaving_a_private_room_for_good(people):
-    alice, bob, *_ = people
-    room_create(user=alice, name="priv", kind="private")
-    member_invite(user=alice, room="priv", username="bob")
-    assert room_forget(user=alice, room="priv") is True
-    assert Room.objects.get(name="priv").owner_id is None  # the owner left: no owner
-    assert set(room_infos_for_members(name="priv")) == {bob.pk}
-    assert room_forget(user=alice, room="priv") is False
+def test_dm_refuses_a_name_over_the_room_name_limit(db):
+    # Seven-digit ids: eight members make dm- plus 8 * 7 digits and 7 dashes, 66 characters.
+    user_model = get_user_model()
+    me, *others = [user_model.objects.create_user(id=1_000_000 + i, username=f"big{i}", password="pw") for i in range(8)]
+    with pytest.raises(ValueError, match="over 64 characters"):
+        dm_members(user=me, usernames=[other.username for other in others])
+    # Seven of them fit: 3 + 7 * 7 + 6 = 58 characters.
+    name, _, _ = dm_members(user=me, usernames=[other.username for other in others[:6]])
+    assert len(name) == 58

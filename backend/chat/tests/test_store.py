@@ -193,3 +193,35 @@ def test_the_handshake_reads_the_session_user_as_django_does(django_env):  # noq
                              "tampered": None, "other_backend": None, "unknown": None, "short": None}
     # A hash that no longer matches is Django's to answer: it flushes the session.
     assert result["flushed"]
+
+
+PLAN_SCRIPT = """
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.db import connection
+from chat.services import SendStatement
+
+alice = get_user_model().objects.get(username="alice")
+plans = {}
+for body in ("no mention here", "hello @bob"):
+    statement = SendStatement(user=alice, room="race", body=body, client_id="plan", rate=None)
+    with connection.cursor() as cursor:
+        # Only an index path may avoid reading the whole table, whatever its size.
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("EXPLAIN " + statement.sql, statement.params)
+        plans[body] = "\\n".join(row[0] for row in cursor.fetchall())
+print(plans["no mention here"])
+print("=====")
+print(plans["hello @bob"])
+"""
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_send_finds_mentioned_users_without_reading_the_user_table(django_env):  # noqa: F811
+    _, run = django_env
+    done = run("-c", PLAN_SCRIPT)
+    assert done.returncode == 0, done.stderr
+    for plan in done.stdout.split("====="):
+        assert "auth_user" in plan, plan
+        assert "Seq Scan on auth_user" not in plan, plan

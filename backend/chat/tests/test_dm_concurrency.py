@@ -6,12 +6,10 @@ Fresh database per case (PostgreSQL, and SQLite), as in test_seq_concurrency.
 """
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from chat.tests.test_seq_concurrency import BACKEND_DIR, database_url, django_env  # noqa: F401 (fixtures)
+from chat.tests.test_seq_concurrency import database_url, django_env, run_at_once  # noqa: F401 (fixtures)
 
 SETS = 12  # dm rooms opened at once, each by every worker
 WORKERS = 4
@@ -69,24 +67,8 @@ def test_concurrent_dm_openings_make_one_room_per_set(django_env, tmp_path):
     assert made.returncode == 0, made.stderr
     go_file = tmp_path / "go-dm"
     sets = dm_sets()
-    workers = [
-        subprocess.Popen([sys.executable, "-c", WORKER, str(w), str(go_file), json.dumps(sets)],
-                         cwd=BACKEND_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for w in range(WORKERS)
-    ]
-    try:
-        for worker in workers:
-            assert worker.stdout.readline().strip() == "ready", worker.stderr.read()
-        go_file.touch()
-        outputs = [worker.communicate(timeout=120) for worker in workers]
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
-    for worker, (_, stderr) in zip(workers, outputs):
-        assert worker.returncode == 0, stderr
-    results = [json.loads(stdout) for stdout, _ in outputs]
+    stdouts = run_at_once([[WORKER, str(w), str(go_file), json.dumps(sets)] for w in range(WORKERS)], env=env, go_file=go_file)
+    results = [json.loads(stdout) for stdout in stdouts]
 
     checked = run("-c", CHECK)
     assert checked.returncode == 0, checked.stderr

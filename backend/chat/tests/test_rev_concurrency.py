@@ -8,10 +8,8 @@ none; and each message's rev is its last change's.
 """
 
 import json
-import subprocess
-import sys
 
-from chat.tests.test_seq_concurrency import BACKEND_DIR, database_url, django_env  # noqa: F401 (fixtures)
+from chat.tests.test_seq_concurrency import database_url, django_env, run_at_once  # noqa: F401 (fixtures)
 
 SEEDS = 10
 STEPS = 40
@@ -88,26 +86,11 @@ def test_concurrent_changes_take_gapless_unique_revs(django_env, tmp_path):  # n
     seeded = run("-c", SEED)
     assert seeded.returncode == 0, seeded.stderr
     go_file = tmp_path / "go"
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", WORKER, username, str(go_file), str(k)],
-            cwd=BACKEND_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        for k, username in enumerate(["alice", "alice", "bob", "carol"])
-    ]
-    try:
-        for worker in workers:
-            assert worker.stdout.readline().strip() == "ready", worker.stderr.read()
-        go_file.touch()
-        outputs = [worker.communicate(timeout=180) for worker in workers]
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
-    for worker, (_, stderr) in zip(workers, outputs):
-        assert worker.returncode == 0, stderr
-    taken = [rev for stdout, _ in outputs for rev in json.loads(stdout)]
+    stdouts = run_at_once(
+        [[WORKER, username, str(go_file), str(k)] for k, username in enumerate(["alice", "alice", "bob", "carol"])],
+        env=env, go_file=go_file, timeout=180,
+    )
+    taken = [rev for stdout in stdouts for rev in json.loads(stdout)]
     checked = run("-c", CHECK)
     assert checked.returncode == 0, checked.stderr
     state = json.loads(checked.stdout)

@@ -121,30 +121,40 @@ def worker_plan() -> list[tuple[str, list[str]]]:
     return [("alice", ids("alice-p0")), ("alice", ids("alice-p1")), ("bob", ids("bob")), ("carol", ids("carol"))]
 
 
-def test_concurrent_writers_get_gapless_unique_seqs(django_env, tmp_path):
-    env, run = django_env
-    go_file = tmp_path / "go"
-    plan = worker_plan()
+def run_at_once(worker_args: list[list[str]], *, env: dict, go_file, timeout: float = 120) -> list[str]:
+    """Starts one `python -c` process per argument list (each prints `ready`,
+    waits for `go_file`, then does its work and prints its result), lets them
+    all go at once, and returns their standard outputs; a failed one fails the test."""
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, username, str(go_file), json.dumps(client_ids)],
-            cwd=BACKEND_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-c", *args], cwd=BACKEND_DIR, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        for username, client_ids in plan
+        for args in worker_args
     ]
     try:
         for worker in workers:
             assert worker.stdout.readline().strip() == "ready", worker.stderr.read()
         go_file.touch()
-        outputs = [worker.communicate(timeout=120) for worker in workers]
+        outputs = [worker.communicate(timeout=timeout) for worker in workers]
     finally:
         for worker in workers:
             if worker.poll() is None:
                 worker.kill()
                 worker.wait()
-    for worker, (stdout, stderr) in zip(workers, outputs):
+    for worker, (_, stderr) in zip(workers, outputs):
         assert worker.returncode == 0, stderr
-    results = [json.loads(stdout) for stdout, _ in outputs]
+    return [stdout for stdout, _ in outputs]
+
+
+def test_concurrent_writers_get_gapless_unique_seqs(django_env, tmp_path):
+    env, run = django_env
+    go_file = tmp_path / "go"
+    plan = worker_plan()
+    stdouts = run_at_once(
+        [[WORKER, username, str(go_file), json.dumps(client_ids)] for username, client_ids in plan], env=env, go_file=go_file
+    )
+    results = [json.loads(stdout) for stdout in stdouts]
 
     checked = run("-c", CHECK)
     assert checked.returncode == 0, checked.stderr

@@ -460,8 +460,10 @@ WITH recent AS (
     RETURNING user_id
 )
 SELECT message.id, message.seq, message.rev, message.created_at, recent.sent,
-       EXISTS (SELECT 1 FROM {Room._meta.db_table} WHERE name = %(room)s),
-       EXISTS (SELECT 1 FROM {Room._meta.db_table} r WHERE r.name = %(room)s AND {READABLE_SQL}),
+       -- Why nothing was stored: asked only then (CASE evaluates lazily).
+       CASE WHEN message.id IS NULL THEN EXISTS (SELECT 1 FROM {Room._meta.db_table} WHERE name = %(room)s) END,
+       CASE WHEN message.id IS NULL THEN
+           EXISTS (SELECT 1 FROM {Room._meta.db_table} r WHERE r.name = %(room)s AND {READABLE_SQL}) END,
        (SELECT coalesce(array_agg(user_id ORDER BY user_id), '{{{{}}}}') FROM mentioned),
        target.seq, target.author_id, target.username, target.excerpt
 FROM recent LEFT JOIN message ON true LEFT JOIN target ON true

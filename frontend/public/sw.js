@@ -56,8 +56,24 @@ function ourWindows() {
   return sw.clients.matchAll({ type: 'window', includeUncontrolled: true })
 }
 
+/**
+ * Keeps the worker alive until `work` is done. An event the worker did not get
+ * from the browser (the browser test dispatches a click itself) cannot be extended:
+ * the work then simply runs.
+ * @param {ExtendableEvent} event
+ * @param {Promise<unknown>} work
+ */
+function keepAlive(event, work) {
+  try {
+    event.waitUntil(work)
+  } catch {
+    // Not extendable: see above.
+  }
+}
+
 sw.addEventListener('push', (event) => {
-  event.waitUntil(
+  keepAlive(
+    event,
     (async () => {
       let data = null
       try {
@@ -81,14 +97,15 @@ sw.addEventListener('notificationclick', (event) => {
   const room = event.notification.data && typeof event.notification.data.room === 'string' ? event.notification.data.room : null
   if (!room) return
   const path = `/r/${encodeURIComponent(room)}`
-  event.waitUntil(
+  keepAlive(
+    event,
     (async () => {
       const windows = await ourWindows()
       const tab = windows.find((client) => client.focused) ?? windows[0]
       if (tab) {
         // The open tab keeps its socket: it opens the room itself (ui/notifier.ts listens).
-        await tab.focus()
         tab.postMessage({ type: 'open-room', room })
+        await tab.focus().catch(() => undefined)
         return
       }
       await sw.clients.openWindow(path)

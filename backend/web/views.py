@@ -38,7 +38,6 @@ class Shell(TemplateView):
 shell = never_cache(ensure_csrf_cookie(Shell.as_view()))
 
 
-
 def _service_worker_source() -> bytes | None:
     # Built by Vite from frontend/public/sw.js into the bundle's folder (found
     # there without collectstatic), or collected into STATIC_ROOT.

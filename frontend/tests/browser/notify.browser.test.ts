@@ -77,6 +77,17 @@ async function person(problems: PageProblems, username: string, { granted = true
   return who
 }
 
+/**
+ * Chromium says this on the console itself when the app subscribes in a context
+ * of Playwright's (they are incognito-like): the app handles the refusal (see the
+ * service worker test); everything else still counts as a problem.
+ */
+const NO_PUSH_IN_INCOGNITO = /Chrome currently does not support the Push API in incognito mode/
+
+function expectNoProblems(problems: PageProblems): void {
+  expect(problems.problems.filter((problem) => !NO_PUSH_IN_INCOGNITO.test(problem))).toEqual([])
+}
+
 const shown = (page: Page) =>
   page.evaluate(() => window.__notifications.map(({ title, body, tag }) => ({ title, body, tag })))
 
@@ -107,15 +118,20 @@ describe('the permission', () => {
     expect(await cleo.page.evaluate(() => window.__permissionAsks)).toBe(1)
     expect(await enable.count()).toBe(0)
 
-    // Granted in the browser's settings meanwhile: pressing turns them on without asking again.
+    // Granted in the browser's own settings meanwhile: the page notices, nothing is asked;
+    // the person can still turn them off here, and on again.
     const dan = await person(problems, 'ntf-dan', { granted: false })
     await dan.page.getByRole('button', { name: 'Enable notifications' }).waitFor()
     await dan.page.context().grantPermissions(['notifications'], { origin: baseUrl })
-    await dan.page.getByRole('button', { name: 'Enable notifications' }).click()
-    await dan.page.getByRole('button', { name: 'Turn off notifications' }).waitFor()
     await dan.page.getByRole('button', { name: 'Turn off notifications' }).click()
+    await dan.page.getByRole('button', { name: 'Turn on notifications' }).click()
+    await dan.page.getByRole('button', { name: 'Turn off notifications' }).waitFor()
+    expect(await dan.page.evaluate(() => window.__permissionAsks)).toBe(0)
+    // Off is remembered in this browser.
+    await dan.page.getByRole('button', { name: 'Turn off notifications' }).click()
+    await dan.page.reload()
     await dan.page.getByRole('button', { name: 'Turn on notifications' }).waitFor()
-    problems.expectNone()
+    expectNoProblems(problems)
   })
 })
 
@@ -182,15 +198,15 @@ describe('desktop notifications while the tab is hidden', () => {
     await ada.page.evaluate(() => window.__setHidden(true))
     await ben.join('ntf-lounge')
     await ben.say('@ntf-ada are you there')
-    await eventually(() => ada.page.title()).toMatch(/^\(1\) /)
+    // Counted (with the dm's unread message), so it has arrived.
+    await eventually(() => ada.page.title()).toMatch(/^\(2\) /)
     // Then a dm message, which does notify: had the mention notified, it would have come first.
     await ben.page.goto(`${baseUrl}${dmPath}`)
     await ben.log.waitFor()
     await ben.say('and now in private')
-    await eventually(async () => (await shown(ada.page)).map((n) => n.body)).toEqual([
-      '@ntf-ada look at this', 'a word in private', 'and now in private',
-    ])
-    problems.expectNone()
+    // (The page was reloaded since the first two: its record starts there.)
+    await eventually(async () => (await shown(ada.page)).map((n) => n.body)).toEqual(['and now in private'])
+    expectNoProblems(problems)
   })
 
   it("follows a level changed on the person's other device, live", async () => {
@@ -216,7 +232,7 @@ describe('desktop notifications while the tab is hidden', () => {
     await eventually(() => shown(eve.page)).toEqual([
       { title: 'ntf-fred in #ntf-porch', body: 'no mention, all the same', tag: 'room:ntf-porch' },
     ])
-    problems.expectNone()
+    expectNoProblems(problems)
   })
 })
 
@@ -239,6 +255,12 @@ describe('the service worker', () => {
       `${baseUrl}/`,
     )
     await gia.page.evaluate(() => navigator.serviceWorker.ready)
+    // The server sends Web Push (its key is on the page), but headless Chromium reaches no push
+    // service: subscribing fails, and the person is told in a few words; nothing breaks.
+    expect(await gia.page.locator('meta[name="vapid-public-key"]').getAttribute('content')).toMatch(/^B[\w-]{86}$/)
+    await gia.page.getByRole('status').filter({ hasText: 'Notifications come only while a tab of Chat is open' }).waitFor()
+    expect(await gia.page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.pushManager.getSubscription())).toBeNull()
+    await gia.page.getByRole('button', { name: 'Turn off notifications' }).waitFor()
 
     const cdp = await context.newCDPSession(gia.page)
     const registrations = new Map<string, string>()
@@ -251,6 +273,21 @@ describe('the service worker', () => {
       cdp.send('ServiceWorker.deliverPushMessage', {
         origin: baseUrl, registrationId: registrations.get(`${baseUrl}/`)!, data: JSON.stringify(payload),
       })
+    /**
+     * DevTools' push now and then never reaches the worker (its log shows no push
+     * event): delivered again until `read` gives `expected`, as a push service
+     * retries. A push delivered twice is shown once (one notification per room).
+     */
+    async function pushUntil(payload: object, read: () => Promise<unknown>, expected: unknown): Promise<void> {
+      for (let attempt = 1; ; attempt++) {
+        await push(payload)
+        try {
+          return await expect.poll(read, { timeout: 3_000, interval: 100 }).toEqual(expected)
+        } catch (error) {
+          if (attempt === 4) throw error
+        }
+      }
+    }
     const author = { id: 999, username: 'ntf-hal' }
     const notifications = async () =>
       (await worker(context)).evaluate(async () =>
@@ -266,11 +303,13 @@ describe('the service worker', () => {
 
     // No tab of ours: the push is shown, one per room.
     await gia.page.goto('about:blank')
-    await push({ room: 'ntf-yard', seq: 3, author, body: '@ntf-gia the yard needs you', kind: 'public' })
-    await push({ room: 'dm-1-999', seq: 1, author, body: 'psst', kind: 'dm' })
-    await eventually(notifications).toEqual([
+    const byTag = async () => (await notifications()).sort((a, b) => a.tag.localeCompare(b.tag))
+    await pushUntil({ room: 'ntf-yard', seq: 3, author, body: '@ntf-gia the yard needs you', kind: 'public' }, notifications, [
       { title: 'ntf-hal in #ntf-yard', body: '@ntf-gia the yard needs you', tag: 'room:ntf-yard' },
+    ])
+    await pushUntil({ room: 'dm-1-999', seq: 1, author, body: 'psst', kind: 'dm' }, byTag, [
       { title: 'ntf-hal', body: 'psst', tag: 'room:dm-1-999' },
+      { title: 'ntf-hal in #ntf-yard', body: '@ntf-gia the yard needs you', tag: 'room:ntf-yard' },
     ])
 
     // Clicked, with a tab of ours open again: that tab opens the room.
@@ -284,6 +323,6 @@ describe('the service worker', () => {
     await gia.page.waitForURL('**/r/ntf-yard')
     await gia.log.waitFor()
     await eventually(notifications).toEqual([{ title: 'ntf-hal', body: 'psst', tag: 'room:dm-1-999' }])
-    problems.expectNone()
+    expectNoProblems(problems)
   })
 })

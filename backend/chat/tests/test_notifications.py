@@ -11,7 +11,10 @@ import asyncio
 import base64
 import logging
 import secrets
+import shutil
 import socket
+import subprocess
+from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async
@@ -246,3 +249,27 @@ def test_levels_and_subscriptions_go_with_their_room_and_user(user, other_user):
     assert not NotifyLevel.objects.exists() and not Membership.objects.filter(user=other_user).exists()
     other_user.delete()
     assert not PushSubscription.objects.exists()
+
+
+def test_make_makes_the_key_pair_once(tmp_path):
+    """`make run` and `make dev` depend on var/'s pair: made the first time, then kept."""
+    repo = Path(__file__).resolve().parents[3]
+    var = f"var/vapid-test-{secrets.token_hex(4)}"  # under the repository, as var/ is
+    target = f"{var}/{vapid.PRIVATE_FILE}"
+    try:
+        for _ in range(2):
+            done = subprocess.run(["make", "--no-print-directory", f"VAR={var}", target], cwd=repo,
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stdout + done.stderr
+            if _ == 0:
+                pair = [(repo / var / name).read_text().strip() for name in (vapid.PRIVATE_FILE, vapid.PUBLIC_FILE)]
+        assert "is up to date" in done.stdout
+        assert vapid.matches(*pair)
+        assert [(repo / var / name).read_text().strip() for name in (vapid.PRIVATE_FILE, vapid.PUBLIC_FILE)] == pair
+        # Both servers start with the pair exported, unless the environment has a key of its own.
+        for goal in ("run", "dev"):
+            plan = subprocess.run(["make", "-n", "--no-print-directory", f"VAR={var}", goal], cwd=repo,
+                                  capture_output=True, text=True, timeout=120).stdout
+            assert f'export VAPID_PRIVATE_KEY="$(cat ../{var}/vapid-private-key)"' in plan
+    finally:
+        shutil.rmtree(repo / var, ignore_errors=True)

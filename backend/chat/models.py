@@ -146,7 +146,7 @@ class Reaction(models.Model):
 class NotifyLevel(models.Model):
     """What a user is notified of in one room (Web Push and the app's desktop
     notifications alike). No row: the default, "all" in dm rooms and
-    "mentions" elsewhere (chat/notify.py's `default_level`)."""
+    "mentions" elsewhere (chat/notifications/selectors.py, `default_level`)."""
 
     class Level(models.TextChoices):
         ALL = "all"  # every new message by someone else

@@ -322,6 +322,8 @@ _DEV_INLINE = [NONCE] if VITE_DEV_MODE else []
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF, *_DEV_SERVER],
+        # Also the service worker's rule (worker-src falls back to script-src):
+        # the app's own /sw.js, which shows Web Push notifications.
         "script-src": [SELF, *_DEV_SERVER, *_DEV_INLINE],
         "style-src": [SELF, *_DEV_SERVER, *_DEV_INLINE],
         # The page's favicon is a data: URI.

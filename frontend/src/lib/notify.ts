@@ -4,10 +4,12 @@
 // The levels are the server's (docs/protocol.md, "Notifications (version 2)"),
 // so every device of a person follows the same choice.
 import type { NotifyLevel } from './protocol'
+import { STALE_MESSAGE_MS } from './timing'
 import type { Message, RoomKind, RoomSummary, User } from './types'
 
 export type { NotifyLevel } from './protocol'
 export { NOTIFY_LEVELS } from './protocol'
+export { STALE_MESSAGE_MS } from './timing'
 
 /** Levels the server has given, by room; a room missing here has its kind's default. */
 export type NotifyLevels = Readonly<Record<string, NotifyLevel>>
@@ -20,9 +22,6 @@ export function defaultLevel(kind: RoomKind): NotifyLevel {
 export function levelOf(levels: NotifyLevels, room: string, kind: RoomKind): NotifyLevel {
   return Object.hasOwn(levels, room) ? (levels[room] as NotifyLevel) : defaultLevel(kind)
 }
-
-/** A message older than this when it arrives was missed, not just sent: catching up is no news. */
-export const STALE_MESSAGE_MS = 5 * 60_000
 
 export interface NotifyCase {
   message: Message

@@ -7,6 +7,7 @@ import {
   levelOf, notificationTag, notificationText, shouldNotify, type ChatClient, type Message, type Store,
 } from '../lib'
 import { createStore } from '../lib/store'
+import { PUSH_UNSUBSCRIBE_WAIT_MS } from '../lib/timing'
 
 export type Permission = NotificationPermission | 'unsupported'
 
@@ -20,8 +21,6 @@ export interface NotifierState {
 
 /** Set to 'off' when the person turns notifications off here; granted means on otherwise. */
 const OFF_KEY = 'chat:notifications'
-/** Logging out waits at most this long for the server to forget this browser's subscription. */
-const UNSUBSCRIBE_WAIT_MS = 3_000
 
 export const DENIED_NOTE = 'Notifications are blocked in this browser’s settings.'
 export const NO_PUSH_NOTE = 'Notifications come only while a tab of Chat is open: this browser could not subscribe to push messages.'
@@ -108,7 +107,7 @@ export class Notifier {
 
   /** Before the session ends: pushes for this person must stop reaching this browser. */
   async beforeLogout(): Promise<void> {
-    await Promise.race([this.unsubscribe(), new Promise((resolve) => setTimeout(resolve, UNSUBSCRIBE_WAIT_MS))])
+    await Promise.race([this.unsubscribe(), new Promise((resolve) => setTimeout(resolve, PUSH_UNSUBSCRIBE_WAIT_MS))])
   }
 
   dispose(): void {

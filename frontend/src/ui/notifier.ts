@@ -81,6 +81,8 @@ export class Notifier {
       () => undefined,
     )
     navigator.serviceWorker?.addEventListener('message', this.onWorkerMessage)
+    // A listener added this way does not start the queue by itself (setting onmessage would).
+    navigator.serviceWorker?.startMessages()
   }
 
   get state(): Store<NotifierState> {

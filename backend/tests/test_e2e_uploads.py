@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
 import socket
 import subprocess
-import time
 
 import httpx
 import pytest
@@ -243,3 +241,141 @@ async def test_a_chunked_body_is_cut_off_once_it_passes_the_limit(topo):
     assert sent < most / 4, sent
     # The connection is fine for the next client, and the server is too.
     assert (await upload(alice, "small.txt", b"ok")).status_code == 201
+
+
+# ---- images ------------------------------------------------------------------------
+
+
+def jpeg_with_gps(size=(1200, 900), orientation: int | None = None) -> bytes:
+    image = Image.new("RGB", size, (20, 120, 220))
+    exif = Image.Exif()
+    exif[0x010F] = "Camera Maker"  # Make
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (48.0, 51.0, 29.0), "E", (2.0, 17.0, 40.0)
+    if orientation is not None:
+        exif[0x0112] = orientation
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue()
+
+
+async def test_a_jpeg_is_served_without_its_exif_upright_with_a_jpeg_thumbnail(topo):
+    (alice,) = await topo.users(1)
+    original = jpeg_with_gps(orientation=6)  # stored sideways: shown rotated by 90°
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825)  # the test's own check
+
+    attachment = (await upload(alice, "photo.jpg", original, "image/jpeg")).json()["upload"]
+    assert attachment["content_type"] == "image/jpeg"
+    assert attachment["image"] == {"width": 900, "height": 1200,
+                                   "thumbnail_url": f"/api/uploads/{attachment['id']}/thumbnail"}
+
+    served = await get(alice, attachment["url"])
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    assert served.headers["content-disposition"].startswith("inline;")
+    assert attachment["size"] == len(served.content)
+    image = Image.open(io.BytesIO(served.content))
+    assert image.size == (900, 1200)
+    exif = image.getexif()
+    assert not exif.get_ifd(0x8825) and 0x010F not in exif and 0x0112 not in exif
+    assert b"Camera Maker" not in served.content
+
+    thumb = await get(alice, attachment["image"]["thumbnail_url"])
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+    small = Image.open(io.BytesIO(thumb.content))
+    assert small.format == "JPEG" and small.size == (300, 400)
+    assert not small.getexif()
+
+
+async def test_a_png_with_alpha_gets_a_png_thumbnail_and_a_gif_is_kept_as_sent(topo):
+    (alice,) = await topo.users(1)
+    attachment = (await upload(alice, "logo.png", png_bytes((1000, 500), "RGBA", (0, 0, 0, 0)))).json()["upload"]
+    assert attachment["content_type"] == "image/png"
+    assert attachment["image"]["width"] == 1000 and attachment["image"]["height"] == 500
+    thumb = await get(alice, attachment["image"]["thumbnail_url"])
+    assert thumb.headers["content-type"] == "image/png"
+    small = Image.open(io.BytesIO(thumb.content))
+    assert small.format == "PNG" and small.size == (400, 200) and small.mode == "RGBA"
+
+    frames = [Image.new("P", (40, 30), color) for color in (1, 2, 3)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    gif = (await upload(alice, "anim.gif", out.getvalue())).json()["upload"]
+    assert gif["content_type"] == "image/gif" and gif["image"]["width"] == 40
+    served = await get(alice, gif["url"])
+    assert served.content == out.getvalue() and served.headers["content-disposition"].startswith("inline;")
+
+
+async def test_unreadable_and_oversized_images_are_plain_files(topo):
+    (alice,) = await topo.users(1)
+    broken = (await upload(alice, "broken.png", b"\x89PNG\r\n\x1a\nnot really a png")).json()["upload"]
+    assert broken["image"] is None and broken["content_type"] == "application/octet-stream"
+    served = await get(alice, broken["url"])
+    assert served.headers["content-disposition"].startswith("attachment;")
+
+    # 8000 x 7000 = 56 megapixels, a few kB as a one-bit PNG: never decoded.
+    out = io.BytesIO()
+    Image.new("1", (8000, 7000), 1).save(out, "PNG")
+    huge = (await upload(alice, "huge.png", out.getvalue())).json()["upload"]
+    assert huge["image"] is None and huge["size"] == len(out.getvalue())
+    assert (await get(alice, f"/api/uploads/{huge['id']}/thumbnail")).status_code == 404
+
+
+@pytest.mark.parametrize("name, body, content_type", [
+    ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "image/svg+xml"),
+    ("page.html", b"<html><script>alert(1)</script></html>", "text/html"),
+])
+async def test_svg_and_html_are_only_ever_attachments(topo, name, body, content_type):
+    (alice,) = await topo.users(1)
+    attachment = (await upload(alice, name, body, content_type)).json()["upload"]
+    assert attachment["image"] is None and attachment["content_type"] == content_type
+    served = await get(alice, attachment["url"])
+    assert served.content == body
+    assert served.headers["content-disposition"].startswith("attachment;")
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert served.headers["content-security-policy"] == "default-src 'none'; sandbox"
+
+
+# ---- clean-up ------------------------------------------------------------------------
+
+
+def manage(topo, *args: str) -> str:
+    env = {**topo.env(), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    done = subprocess.run([str(PYTHON), *args], cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+AGE = """
+import sys, django
+django.setup()
+from datetime import timedelta
+from django.utils import timezone
+from chat.models import Upload
+Upload.objects.filter(pk__in=sys.argv[1:]).update(created_at=timezone.now() - timedelta(hours=25))
+"""
+
+
+async def test_cleanup_removes_old_unheld_uploads_and_deleted_messages_files_once(topo):
+    (alice,) = await topo.users(1)
+    room = unique_room("clean")
+    sock = await alice.ws()
+    await sock.join(room)
+    fresh, old, kept, gone = [(await upload(alice, f"{k}.txt", k.encode())).json()["upload"]
+                              for k in ("fresh", "old", "kept", "gone")]
+    await send_with(sock, room, [kept["id"]])
+    deleted = await send_with(sock, room, [gone["id"]])
+    await sock.ok({"type": "delete", "room": room, "seq": deleted["seq"]}, "deleted")
+    manage(topo, "-c", AGE, old["id"], kept["id"])
+    files = topo.var_dir / "uploads"
+    assert (files / old["id"] / "file").exists() and (files / gone["id"] / "file").exists()
+
+    report = manage(topo, "manage.py", "chat_cleanup")
+    assert f"unheld {old['id']}" in report and f"deleted message {gone['id']}" in report
+    assert fresh["id"] not in report and kept["id"] not in report
+    assert not (files / old["id"] / "file").exists() and not (files / gone["id"] / "file").exists()
+    assert (await get(alice, old["url"])).status_code == 404
+    for still in (fresh, kept):
+        assert (await get(alice, still["url"])).status_code == 200
+
+    again = manage(topo, "manage.py", "chat_cleanup")
+    assert "removed 0 upload(s) no message held, 0 of deleted messages" in again

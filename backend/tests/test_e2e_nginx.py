@@ -27,8 +27,10 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 COMPOSE = REPO_DIR / "docker-compose.yml"
 
 
-def render_config(*, upstreams: list[int], port: int, workdir: Path, uploads: Path) -> str:
-    """The compose file's nginx site with Docker's names swapped for loopback ports."""
+def render_config(*, upstreams: list[int], port: int, workdir: Path, uploads: Path | None = None) -> str:
+    """The compose file's nginx site with Docker's names swapped for loopback
+    ports, and its uploads volume for a folder (by default one in workdir)."""
+    uploads = uploads or workdir / "uploads"
     site = yaml.safe_load(COMPOSE.read_text())["configs"]["nginx"]["content"].replace("$$", "$")
     substitutions = [
         # Docker's DNS (and nginx >= 1.27.3's `resolve`) find the replicas there; here they are ports.

@@ -32,6 +32,8 @@ from chat.lanes import Lanes
 from chat.limits import SocketLimits
 from chat.messageactions import MessageActions
 from chat.models import DM_PREFIX
+from chat.notifications import push
+from chat.notifyactions import NotifyActions
 from chat.ratelimit import get_send_rate
 from chat.roomactions import FORBIDDEN, RoomActions
 from chat.roster import Roster
@@ -67,7 +69,7 @@ class _NoFlow:
         pass
 
 
-class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
+class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketConsumer):
     # No channel per socket: the process's hub carries every group message.
     channel_layer_alias = None
 
@@ -307,7 +309,7 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
     async def on_send(self, frame: frames.Send):
         self._require_joined(frame)
         try:
-            message, created = await store.message_create(
+            message, created, anyone_wants_all = await store.message_store(
                 user=self.account, room=frame.room, body=frame.body, client_id=frame.client_id,
                 rate=get_send_rate(), reply_to=frame.reply_to,
             )
@@ -320,6 +322,7 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
         await self.send_frame(frames.sent(message=message, ref=frame.ref))
         if created:
             await events.message_created(message)
+            push.message_stored(message, anyone_wants_all=anyone_wants_all)  # in the background
         await self._stop_typing(frame.room)
 
     async def on_history(self, frame: frames.History):
@@ -366,6 +369,10 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
         frames.React: MessageActions.on_react,
         frames.Changes: MessageActions.on_changes,
         frames.Search: MessageActions.on_search,
+        frames.PushSubscribe: NotifyActions.on_push_subscribe,
+        frames.PushUnsubscribe: NotifyActions.on_push_unsubscribe,
+        frames.Notify: NotifyActions.on_notify,
+        frames.NotifySettings: NotifyActions.on_notify_settings,
     }
 
     # ---- helpers ---------------------------------------------------------------------

@@ -120,6 +120,16 @@ async def room_changed(*, infos: dict[int, dict], exclude_conn: str | None = Non
         )
 
 
+async def notify_changed(*, user_id: int, room: str, level: str, exclude_conn: str) -> None:
+    """`notify` (without ref) to every other socket of the user: their level in
+    the room changed; `exclude_conn` was answered."""
+    await _group_send(
+        user_group(user_id),
+        {"type": "user.frame", "user": user_id, "text": frames.dumps(frames.notify(room=room, level=level)),
+         "exclude_conn": exclude_conn},
+    )
+
+
 async def room_created(*, info: dict, creator_id: int) -> None:
     """A new public room enters everybody's list: `room` to every socket that
     follows the list (hub.follow_rooms) but the creator's (theirs got `joined`). `info` is what a non-member's `rooms` says."""

@@ -259,6 +259,14 @@ class Hub:
         )
         return sum(1 for user in users if user["id"] != user_id)
 
+    async def present_user_ids(self, room: str) -> set[int]:
+        """The users with a socket in the room, on any process (Web Push skips
+        them); with Redis away, this process's."""
+        users = await self._shared_or_local(
+            self.presence.users(room=room), "presence users", lambda: list(self._local_users(room).values())
+        )
+        return {user["id"] for user in users}
+
     def _local_users(self, room: str) -> dict[int, dict]:
         return {sub.user["id"]: sub.user for sub in self._present.get(room, ())}
 

@@ -31,6 +31,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from chat import events, selectors, services
 from chat.deadlines import DependencyTimeout, db
+from chat.notifications import push
 from chat.selectors import MessageDict
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,21 @@ _late: set[asyncio.Task] = set()
 async def message_create(
     *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None
 ) -> tuple[MessageDict, bool]:
-    """services.message_create within CHAT_DB_TIMEOUT, as DependencyTimeout past it."""
+    """`message_store`'s (message, created)."""
+    message, created, _ = await message_store(
+        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to
+    )
+    return message, created
+
+
+async def message_store(
+    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None
+) -> tuple[MessageDict, bool, bool]:
+    """services.message_store within CHAT_DB_TIMEOUT, as DependencyTimeout past
+    it: (message, created, whether someone else in the room wants every message
+    pushed)."""
     if not on_event_loop():
-        return await db(services.message_create)(
+        return await db(services.message_store)(
             user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to
         )
     statement = services.SendStatement(
@@ -65,14 +78,14 @@ async def message_create(
         existing = await db(selectors.message_by_client_id)(user=user, client_id=client_id)
         if existing is None:
             raise
-        return existing, False
+        return existing, False, False
     try:
-        return statement.result(row), True
+        return statement.result(row), True, statement.anyone_wants_all(row)
     except services.MessageNotFound:  # the reply's target is gone: a resend is still answered
         existing = await db(selectors.message_by_client_id)(user=user, client_id=client_id)
         if existing is None:
             raise
-        return existing, False
+        return existing, False, False
 
 
 async def room_enter(
@@ -131,7 +144,8 @@ async def _execute(sql: str, params: dict | list, *, all_rows: bool = False):
 
 
 def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> None:
-    """An abandoned send's outcome: if it stored the message, the room hears of it."""
+    """An abandoned send's outcome: if it stored the message, the room hears of
+    it, and whoever is to be pushed is."""
     if write.cancelled() or write.exception() is not None:
         return  # nothing was stored
     try:
@@ -141,6 +155,7 @@ def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> 
     task = asyncio.ensure_future(events.message_created(message))
     _late.add(task)
     task.add_done_callback(_late.discard)
+    push.message_stored(message, anyone_wants_all=statement.anyone_wants_all(write.result()))
     log.info("a send stored after its deadline was announced (%s #%s)", message["room"], message["seq"])
 
 

@@ -191,6 +191,20 @@ CHAT_SIGNUP_RATE = os.environ.get("CHAT_SIGNUP_RATE", "5/3600s")
 # leave once it passes and the sweeper runs.
 CHAT_PRESENCE_TTL = float(os.environ.get("CHAT_PRESENCE_TTL", "30"))
 
+# ---- Web Push (chat/notifications/) ----
+# The server's VAPID key pair, base64url: the private key as its 32-byte scalar
+# (or DER), the public key as an uncompressed P-256 point (65 bytes), which the
+# page carries for the browser's pushManager.subscribe. Web Push is on when both
+# are set; `make run` makes a pair in var/ the first time.
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "").strip()
+VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "").strip()
+# Who push services may contact about this server's pushes (a mailto: or https: URL).
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "").strip() or "mailto:admin@localhost"
+# push_subscribe takes only https endpoints; this (or DEBUG) also lets a plain
+# http one on a loopback address through: a push service of one's own on this
+# machine (the tests' receiver).
+CHAT_PUSH_ALLOW_HTTP = env_bool("CHAT_PUSH_ALLOW_HTTP", False)
+
 # ---- login lock-out (django-axes; accounts/lockout.py) ----
 # CHAT_LOGIN_FAILURE_LIMIT failed logins for one username, or from one client
 # address, lock logins out; the lock lifts CHAT_LOGIN_LOCKOUT seconds after the
@@ -308,6 +322,8 @@ _DEV_INLINE = [NONCE] if VITE_DEV_MODE else []
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF, *_DEV_SERVER],
+        # Also the service worker's rule (worker-src falls back to script-src):
+        # the app's own /sw.js, which shows Web Push notifications.
         "script-src": [SELF, *_DEV_SERVER, *_DEV_INLINE],
         "style-src": [SELF, *_DEV_SERVER, *_DEV_INLINE],
         # The page's favicon is a data: URI.

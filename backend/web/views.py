@@ -12,6 +12,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.generic import TemplateView
 
+from chat.notifications import vapid
+
 logger = logging.getLogger(__name__)
 
 # Each check must answer within this, or the part counts as failing.
@@ -20,9 +22,16 @@ HEALTH_TIMEOUT = 2.0
 # The shell is tiny and names the current bundle, so it is never cached; the
 # hashed bundle files themselves are cached forever (see WHITENOISE_IMMUTABLE_FILE_TEST).
 # In Vite's dev mode the page tells Vite's client the nonce for the styles it injects.
-shell = never_cache(ensure_csrf_cookie(TemplateView.as_view(
-    template_name="web/index.html", extra_context={"vite_dev_mode": settings.VITE_DEV_MODE},
-)))
+# With Web Push configured it carries the server's VAPID public key, read per answer.
+class Shell(TemplateView):
+    template_name = "web/index.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "vite_dev_mode": settings.VITE_DEV_MODE,
+                "vapid_public_key": vapid.public_key()}
+
+
+shell = never_cache(ensure_csrf_cookie(Shell.as_view()))
 
 
 async def healthz(request):

@@ -10,6 +10,7 @@ import {
   MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody, type ChangedFrame, type InvitedFrame, type JoinedFrame,
   type RemovedFrame, type RoomInfo, type RoomsFrame, type ServerFrame,
 } from './protocol'
+import { NotifySettings } from './notifySettings'
 import { PushError } from './push'
 import { Room, type RoomHost } from './room'
 import {
@@ -50,6 +51,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   /** A `rooms` request is on its way; `roomsAgain` asks once more when it is answered. */
   let roomsAsked = false
   let roomsAgain = false
+  /** Who hears of messages that arrive live (desktop notifications). */
+  const liveListeners = new Set<(message: Message) => void>()
 
   const selfId = () => session.getState().user?.id ?? null
 
@@ -101,6 +104,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const socket = new Socket(options.socketUrl, env, {
     onOpen() {
       requestRooms()
+      notifySettings.load()
       for (const name of opened) void room(name).join()
     },
     onClose() {
@@ -157,6 +161,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     env.random,
   )
 
+  const notifySettings = new NotifySettings((frame) => socket.request(frame))
+
   const outboundTyping = new TypingStatus(env.clock, (name, active) => {
     if (room(name).joinedOnSocket) socket.send({ type: 'typing', room: name, active })
   })
@@ -164,7 +170,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   function onFrame(frame: ServerFrame, answered: boolean): void {
     switch (frame.type) {
       case 'message':
-        return onMessage(frame.message)
+        onMessage(frame.message)
+        for (const listener of [...liveListeners]) listener(frame.message)
+        return
+      case 'notify':
+        return notifySettings.apply(frame)
       case 'update':
         return room(frame.room).receive(frame.message)
       case 'sent':
@@ -233,6 +243,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     readSent.delete(name)
     readWanted.delete(name)
     room(name).left(reason)
+    notifySettings.forget(name)
     presence(name).setState([])
     typing(name).indicators.reset()
     outbox.failRoom(name, reason.replace(/\.$/, ''))
@@ -378,6 +389,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     for (const store of presenceByName.values()) store.setState([])
     for (const { indicators } of typingByName.values()) indicators.reset()
     rooms.setState([])
+    notifySettings.reset()
   }
 
   function send(name: string, body: string, replyTo?: Message): void {
@@ -475,6 +487,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     room: (name) => room(name).store,
     presence: (name) => presence(name),
     typing: (name) => typing(name).store,
+    notifyLevels: notifySettings.store,
 
     async start() {
       try {
@@ -537,8 +550,22 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     composerInput: (name, text) => outboundTyping.update(name, text),
     composerIdle: (name) => outboundTyping.stop(name),
     reconnectNow: () => socket.reconnectNow(),
+    setNotifyLevel: (name, level) => notifySettings.set(name, level),
+    async pushSubscribe(endpoint, keys) {
+      await socket.request({ type: 'push_subscribe', endpoint, keys })
+    },
+    async pushUnsubscribe(endpoint) {
+      await socket.request({ type: 'push_unsubscribe', endpoint })
+    },
+    onLiveMessage(listener) {
+      liveListeners.add(listener)
+      return () => {
+        liveListeners.delete(listener)
+      }
+    },
     dispose() {
       resetAll()
+      liveListeners.clear()
       socket.dispose()
       env.window?.removeEventListener('focus', onTabBack)
       env.document?.removeEventListener('visibilitychange', onTabBack)

@@ -29,6 +29,12 @@ describe('parseServerFrame', () => {
       { type: 'reacted', ref: '7', message },
       { type: 'changes', ref: '8', room: 'general', messages: [message], has_more: false, rev: 9 },
       { type: 'joined', room: 'general', presence: [], messages: [], has_more: false, rev: 9 },
+      { type: 'push_subscribed', ref: '9' },
+      { type: 'push_unsubscribed' },
+      { type: 'notify_settings', ref: '10', rooms: { general: 'mentions', 'dm-1-2': 'all', quiet: 'nothing' } },
+      { type: 'notify_settings', rooms: {} },
+      { type: 'notify', ref: '11', room: 'general', level: 'all' },
+      { type: 'notify', room: 'general', level: 'nothing' },
     ]
     for (const frame of frames) expect(parseServerFrame(JSON.stringify(frame))).toEqual(frame)
   })
@@ -69,6 +75,10 @@ describe('parseServerFrame', () => {
       JSON.stringify({ type: 'joined', room: 'general', presence: [], messages: [], has_more: 'no' }),
       JSON.stringify({ type: 'pong', ref: 5 }),
       JSON.stringify({ type: 'typing', room: 'general', user: message.author }),
+      JSON.stringify({ type: 'notify', room: 'general', level: 'loud' }),
+      JSON.stringify({ type: 'notify', level: 'all' }),
+      JSON.stringify({ type: 'notify_settings', rooms: { general: 'sometimes' } }),
+      JSON.stringify({ type: 'notify_settings', rooms: ['general'] }),
     ]
     for (const text of bad) expect(parseServerFrame(text)).toBeNull()
     expect(parseServerFrame(new ArrayBuffer(2))).toBeNull()

@@ -39,6 +39,10 @@ export type ClientFrame =
   | { type: 'invite'; room: string; user: string; ref?: string }
   | { type: 'remove'; room: string; user: string; ref?: string }
   | { type: 'topic'; room: string; topic: string; ref?: string }
+  | { type: 'push_subscribe'; endpoint: string; keys: { p256dh: string; auth: string }; ref?: string }
+  | { type: 'push_unsubscribe'; endpoint: string; ref?: string }
+  | { type: 'notify_settings'; ref?: string }
+  | { type: 'notify'; room: string; level: NotifyLevel; ref?: string }
 
 /** A client frame the server answers, matched to its reply by `ref`. */
 export type RequestFrame = Exclude<ClientFrame, { type: 'typing' | 'read' }>
@@ -73,12 +77,23 @@ export interface RoomFrame { type: 'room'; ref?: string; room: RoomInfo }
 export interface RoomRemovedFrame { type: 'room_removed'; room: string }
 export interface InvitedFrame { type: 'invited'; ref?: string; room: string; user: User }
 export interface RemovedFrame { type: 'removed'; ref?: string; room: string; user: User }
+export interface PushSubscribedFrame { type: 'push_subscribed' | 'push_unsubscribed'; ref?: string }
+/** This user's notification level of every room they belong to (this server's frame, docs/protocol.md). */
+export interface NotifySettingsFrame { type: 'notify_settings'; ref?: string; rooms: Record<string, NotifyLevel> }
+/** One room's level, set here (with `ref`) or, unasked, on another socket of this user. */
+export interface NotifyFrame { type: 'notify'; ref?: string; room: string; level: NotifyLevel }
 export interface ErrorFrame { type: 'error'; ref?: string; code: string; detail: string }
 
 export type ServerFrame =
   | PongFrame | RoomsFrame | JoinedFrame | LeftFrame | SentFrame | HistoryFrame
   | MessageFrame | TypingFrame | PresenceFrame | RoomFrame | ErrorFrame
   | RoomRemovedFrame | InvitedFrame | RemovedFrame | UpdateFrame | ChangedFrame | ChangesFrame
+  | PushSubscribedFrame | NotifySettingsFrame | NotifyFrame
+
+/** When a room's new messages notify this user: every one by someone else, those that mention them, none. */
+export type NotifyLevel = 'all' | 'mentions' | 'nothing'
+export const NOTIFY_LEVELS: readonly NotifyLevel[] = ['all', 'mentions', 'nothing']
+const isLevel = (v: unknown): v is NotifyLevel => (NOTIFY_LEVELS as readonly unknown[]).includes(v)
 
 /** A room name the server accepts. */
 export const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
@@ -195,6 +210,10 @@ const validators: Record<ServerFrame['type'], (o: Obj) => boolean> = {
   invited: (o) => optRef(o) && isStr(o.room) && isUser(o.user),
   removed: (o) => optRef(o) && isStr(o.room) && isUser(o.user),
   error: (o) => optRef(o) && isStr(o.code) && isStr(o.detail),
+  push_subscribed: (o) => optRef(o),
+  push_unsubscribed: (o) => optRef(o),
+  notify_settings: (o) => optRef(o) && isObj(o.rooms) && Object.values(o.rooms).every(isLevel),
+  notify: (o) => optRef(o) && isStr(o.room) && isLevel(o.level),
 }
 
 /** The typed frame, or null (logged) when the text is not a frame we know. */

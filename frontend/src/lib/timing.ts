@@ -36,6 +36,11 @@ export const TYPING_IDLE_MS = 5_000
 /** Someone's indicator expires this long after their last `active: true` (the protocol's rule). */
 export const TYPING_EXPIRY_MS = 10_000
 
+/** A message older than this when it arrives live was missed, not just sent: no desktop notification. */
+export const STALE_MESSAGE_MS = 5 * 60_000
+/** Logging out waits at most this long for the server to forget this browser's push subscription. */
+export const PUSH_UNSUBSCRIBE_WAIT_MS = 3_000
+
 /** A join without `since` brings the newest 50; older pages are asked for in the same size. */
 export const HISTORY_PAGE_SIZE = 50
 /** The server's largest `history` limit, used when filling a gap. */

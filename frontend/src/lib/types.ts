@@ -3,6 +3,8 @@
 // commands. This file is the seam between the data layer and the UI.
 
 import type { ChatEnv } from './env'
+import type { NotifyLevels } from './notify'
+import type { NotifyLevel } from './protocol'
 
 export interface User {
   id: number
@@ -174,6 +176,8 @@ export interface ChatClient {
   presence(name: string): Store<User[]>
   /** Other users typing in the room now (indicators expire after 10 s). */
   typing(name: string): Store<User[]>
+  /** The notification level the server keeps per room; a room not in it has its kind's default (lib/notify levelOf). */
+  readonly notifyLevels: Store<NotifyLevels>
 
   /** Reads GET /api/session, then connects the socket when logged in. */
   start(): Promise<void>
@@ -215,6 +219,14 @@ export interface ChatClient {
   /** The composer lost focus, or the room was left. */
   composerIdle(room: string): void
   reconnectNow(): void
+  /** Keeps the room's notification level on the server (for every device of this person). */
+  setNotifyLevel(room: string, level: NotifyLevel): Promise<void>
+  /** Gives the server this browser's Web Push subscription (push_subscribe). */
+  pushSubscribe(endpoint: string, keys: { p256dh: string; auth: string }): Promise<void>
+  /** Takes it back (push_unsubscribe): before logging out, or when notifications are turned off. */
+  pushUnsubscribe(endpoint: string): Promise<void>
+  /** Calls `listener` with each message of a joined room as it arrives live (a `message` frame); returns the unsubscribe. */
+  onLiveMessage(listener: (message: Message) => void): () => void
   /** Tears everything down (tests, hot reload). */
   dispose(): void
 }

@@ -11,6 +11,8 @@ import { roomTitle } from './directory'
 import { NewRoomDialog } from './NewRoomDialog'
 import { NewDirectMessageDialog } from './NewDirectMessageDialog'
 import { documentTitle, normalizeRoomName, roomNameProblem } from './view'
+import { showUnreadDot } from './favicon'
+import { NotificationsButton } from './NotificationsButton'
 
 /** Where a person lands (made by the server's migration, so it always exists). */
 export const HOME_ROOM = 'general'
@@ -24,7 +26,7 @@ function focusMessages(event: React.MouseEvent<HTMLAnchorElement>) {
 }
 
 export function ChatScreen({ user }: { user: User }) {
-  const { client, route } = useServices()
+  const { client, route, notifier } = useServices()
   const room = useStore(route)
   const rooms = useStore(client.rooms)
   const notice = useStore(client.notice)
@@ -67,6 +69,10 @@ export function ChatScreen({ user }: { user: User }) {
   useEffect(() => {
     document.title = documentTitle(openTitle, unreadElsewhere)
   }, [openTitle, unreadElsewhere])
+  useEffect(() => {
+    showUnreadDot(unreadElsewhere > 0)
+    return () => showUnreadDot(false)
+  }, [unreadElsewhere])
 
   function go(name: string) {
     route.navigate(name)
@@ -89,6 +95,8 @@ export function ChatScreen({ user }: { user: User }) {
     setLoggingOut(true)
     setLogoutProblem(null)
     try {
+      // While the session lasts: the server forgets this browser's push subscription.
+      await notifier.beforeLogout()
       await client.logout()
     } catch (error) {
       const reason = error instanceof ApiError ? error.message : String(error)
@@ -109,6 +117,7 @@ export function ChatScreen({ user }: { user: User }) {
           Chat
         </h1>
         <span className="spacer" />
+        <NotificationsButton />
         <span className="whoami" title={`Signed in as ${user.username}`}>
           <Avatar user={user} />
           <span className="whoami-name">{user.username}</span>

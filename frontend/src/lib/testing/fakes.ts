@@ -136,6 +136,8 @@ export class FakeServer {
   dropUpdates = false
   /** Each room's current revision. */
   readonly revs = new Map<string, number>()
+  /** This user's notification levels kept by the server (`notify_settings`, `notify`). */
+  readonly notifyLevels = new Map<string, string>()
   readonly fakes = fakeSockets((ws, frame) => void Promise.resolve().then(() => this.handle(ws, frame)))
 
   constructor(readonly user: User = alice) {}
@@ -282,6 +284,15 @@ export class FakeServer {
         const ids = [this.user.id, ...others.map((u) => u!.id)].sort((a, b) => a - b)
         return this.handle(ws, { type: 'join', room: `dm-${ids.join('-')}`, ...ref })
       }
+      case 'notify_settings':
+        return ws.push({ type: 'notify_settings', ...ref, rooms: Object.fromEntries(this.notifyLevels) })
+      case 'notify':
+        if (this.forbidden.has(frame.room)) return ws.push({ type: 'error', ...ref, code: 'forbidden', detail: 'forbidden' })
+        this.notifyLevels.set(frame.room, frame.level)
+        for (const other of this.sockets) {
+          if (other !== ws && other.readyState === 1) other.push({ type: 'notify', room: frame.room, level: frame.level })
+        }
+        return ws.push({ type: 'notify', ...ref, room: frame.room, level: frame.level })
       case 'create':
         if (this.log.has(frame.room)) return ws.push({ type: 'error', ...ref, code: 'room_exists', detail: 'taken' })
         return this.handle(ws, { type: 'join', room: frame.room, ...ref })

@@ -29,6 +29,7 @@ describe('parseServerFrame', () => {
       { type: 'reacted', ref: '7', message },
       { type: 'changes', ref: '8', room: 'general', messages: [message], has_more: false, rev: 9 },
       { type: 'joined', room: 'general', presence: [], messages: [], has_more: false, rev: 9 },
+      { type: 'search', ref: '9', messages: [message], has_more: true },
     ]
     for (const frame of frames) expect(parseServerFrame(JSON.stringify(frame))).toEqual(frame)
   })

@@ -28,6 +28,8 @@ export type ClientFrame =
   | { type: 'leave'; room: string; forget?: boolean; ref?: string }
   | { type: 'send'; room: string; body: string; client_id: string; reply_to?: number; ref?: string }
   | { type: 'history'; room: string; before: number; limit?: number; ref?: string }
+  | { type: 'history'; room: string; after: number; limit?: number; ref?: string }
+  | { type: 'search'; query: string; room?: string; before?: number; limit?: number; ref?: string }
   | { type: 'edit'; room: string; seq: number; body: string; ref?: string }
   | { type: 'delete'; room: string; seq: number; ref?: string }
   | { type: 'react'; room: string; seq: number; emoji: string; active: boolean; ref?: string }
@@ -73,12 +75,14 @@ export interface RoomFrame { type: 'room'; ref?: string; room: RoomInfo }
 export interface RoomRemovedFrame { type: 'room_removed'; room: string }
 export interface InvitedFrame { type: 'invited'; ref?: string; room: string; user: User }
 export interface RemovedFrame { type: 'removed'; ref?: string; room: string; user: User }
+/** Answer to `search` (v2): matches newest first, from every room this user may read. */
+export interface SearchFrame { type: 'search'; ref?: string; messages: Message[]; has_more: boolean }
 export interface ErrorFrame { type: 'error'; ref?: string; code: string; detail: string }
 
 export type ServerFrame =
   | PongFrame | RoomsFrame | JoinedFrame | LeftFrame | SentFrame | HistoryFrame
   | MessageFrame | TypingFrame | PresenceFrame | RoomFrame | ErrorFrame
-  | RoomRemovedFrame | InvitedFrame | RemovedFrame | UpdateFrame | ChangedFrame | ChangesFrame
+  | RoomRemovedFrame | InvitedFrame | RemovedFrame | UpdateFrame | ChangedFrame | ChangesFrame | SearchFrame
 
 /** A room name the server accepts. */
 export const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/
@@ -194,6 +198,7 @@ const validators: Record<ServerFrame['type'], (o: Obj) => boolean> = {
   room_removed: (o) => isStr(o.room),
   invited: (o) => optRef(o) && isStr(o.room) && isUser(o.user),
   removed: (o) => optRef(o) && isStr(o.room) && isUser(o.user),
+  search: (o) => optRef(o) && listOf(o.messages, isMessage) && isBool(o.has_more),
   error: (o) => optRef(o) && isStr(o.code) && isStr(o.detail),
 }
 

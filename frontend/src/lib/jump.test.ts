@@ -48,6 +48,17 @@ describe('jumpTo', () => {
     expect(after).toMatchObject({ after: 40, limit: 25 })
   })
 
+  it('joins a room not open yet first, then shows the message', async () => {
+    const server = new FakeServer()
+    for (let i = 1; i <= 200; i++) server.store('elsewhere', bob, `message ${i}`)
+    const client = await connected(server)
+    expect(server.sent('join').some((f) => f.room === 'elsewhere')).toBe(false)
+    const jumped = client.jumpTo('elsewhere', 30)
+    await flush()
+    await expect(jumped).resolves.toBe(true)
+    expect(client.room('elsewhere').getState()).toMatchObject({ status: 'joined', hasNewer: true, target: { seq: 30 } })
+  })
+
   it('keeps a live message aside while detached, and joins it on in order once paging forward reaches the end', async () => {
     const server = seeded(120)
     const client = await connected(server)

@@ -384,7 +384,8 @@ export class Room {
   /** Resolves once the room is joined on the socket, or has failed for good. */
   private settled(): Promise<void> {
     return new Promise((resolve) => {
-      const done = () => this.isJoined || this.store.getState().status === 'error'
+      // The view says `joined` a moment before isJoined is set (in the same call): the caller checks isJoined.
+      const done = () => this.isJoined || this.store.getState().status !== 'joining'
       if (done()) return resolve()
       const stop = this.store.subscribe(() => {
         if (!done()) return

@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useState, useSyncExternalStore } from 'react'
 import { ROOM_REFUSED, type Message, type RoomSummary, type User } from '../lib'
 import { useServices } from './context'
 import { useStore } from './store'
@@ -22,8 +22,13 @@ interface Props {
 }
 
 export function RoomView({ room, summary, user, onLeft, onMessage }: Props) {
-  const { client } = useServices()
+  const { client, route } = useServices()
   const view = useStore(client.room(room))
+  // Opened at one message (/r/<room>?m=<seq>: a search result, or a reload of one).
+  const target = useSyncExternalStore(route.subscribe, route.target, route.target)
+  useEffect(() => {
+    if (target) void client.jumpTo(room, target.seq)
+  }, [client, room, target])
   const people = useStore(client.presence(room))
   const typists = useStore(client.typing(room))
   const [leaving, setLeaving] = useState(false)

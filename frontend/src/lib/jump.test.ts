@@ -59,6 +59,20 @@ describe('jumpTo', () => {
     expect(client.room('elsewhere').getState()).toMatchObject({ status: 'joined', hasNewer: true, target: { seq: 30 } })
   })
 
+  it('waits for the join of a room announced earlier as not mine (shown as left until joined)', async () => {
+    const server = new FakeServer()
+    for (let i = 1; i <= 200; i++) server.store('announced', bob, `message ${i}`)
+    const client = await connected(server)
+    server.socket.push({ type: 'room', room: { name: 'announced', last_seq: 200, member: false, unread: 0, online: 1 } })
+    await flush()
+    expect(client.room('announced').getState().status).toBe('error')
+    client.open('announced')
+    const jumped = client.jumpTo('announced', 30)
+    await flush()
+    await expect(jumped).resolves.toBe(true)
+    expect(client.room('announced').getState()).toMatchObject({ status: 'joined', hasNewer: true, target: { seq: 30 } })
+  })
+
   it('keeps a live message aside while detached, and joins it on in order once paging forward reaches the end', async () => {
     const server = seeded(120)
     const client = await connected(server)

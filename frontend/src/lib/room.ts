@@ -46,6 +46,10 @@ export class Room {
   /** The room revisions applied here. */
   private revisions: Revisions = NO_REVISIONS
   private fetchingChanges = false
+  /** A `join` is on its way (or its catch-up pages are). */
+  private joinAsked = false
+  /** Jumps waiting for the join (settled). */
+  private waiting: (() => void)[] = []
   /** Newer messages kept aside while the log is a slice short of the end (see slice.ts). */
   private aside: Message[] = []
   /** The jump on its way, by its target: asking for the same one again waits for it. */
@@ -74,6 +78,7 @@ export class Room {
     const sinceRev = this.revisions.held
     let since = sinceRev === null ? highestSeq(this.store.getState().messages) : null
     this.catchingUp = sinceRev !== null || since !== null
+    this.joinAsked = true
     try {
       if (sinceRev !== null) {
         const frame = (await this.host.request({ type: 'join', room: this.name, since_rev: sinceRev })) as JoinedFrame
@@ -101,7 +106,11 @@ export class Room {
       this.failed(error)
       return
     } finally {
-      if (generation === this.generation) this.catchingUp = false
+      if (generation === this.generation) {
+        this.catchingUp = false
+        this.joinAsked = false
+        this.wake()
+      }
     }
     if (missedChange(this.revisions)) await this.fetchChanges()
     else if (this.revisions.held === null) await this.fillGaps()
@@ -134,6 +143,7 @@ export class Room {
       error: null,
     })
     this.isJoined = true
+    this.wake()
     this.host.received(this, frame.messages)
     this.host.joined(this, frame)
   }
@@ -199,6 +209,7 @@ export class Room {
     this.catchingUp = false
     this.fillingGaps = false
     this.fetchingChanges = false
+    this.joinAsked = false
     this.update({ status: 'joining', loadingOlder: false, loadingNewer: false })
   }
 
@@ -206,6 +217,7 @@ export class Room {
   left(reason = 'You left this room.'): void {
     this.disconnected()
     this.update({ status: 'error', error: reason })
+    this.wake()
   }
 
   // ---- messages -----------------------------------------------------------------------
@@ -381,18 +393,17 @@ export class Room {
     return holds()
   }
 
-  /** Resolves once the room is joined on the socket, or has failed for good. */
+  /** Resolves once the room is joined on the socket, or its join has failed. */
   private settled(): Promise<void> {
-    return new Promise((resolve) => {
-      // The view says `joined` a moment before isJoined is set (in the same call): the caller checks isJoined.
-      const done = () => this.isJoined || this.store.getState().status !== 'joining'
-      if (done()) return resolve()
-      const stop = this.store.subscribe(() => {
-        if (!done()) return
-        stop()
-        resolve()
-      })
-    })
+    // A room left earlier shows `error` until the join on its way is answered.
+    if (this.isJoined || (this.store.getState().status === 'error' && !this.joinAsked)) return Promise.resolve()
+    return new Promise((resolve) => this.waiting.push(resolve))
+  }
+
+  private wake(): void {
+    const waiting = this.waiting
+    this.waiting = []
+    for (const resolve of waiting) resolve()
   }
 
   /** Fetches the page after the newest message of a slice; the last page makes the log live. */

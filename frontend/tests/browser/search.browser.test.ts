@@ -62,11 +62,17 @@ async function search(person: Person, query: string) {
   await searchField(person).press('Enter')
 }
 
-/** The log's message rows (stored ones carry their seq). */
-function seqsShown(person: Person): Promise<number[]> {
+/** The log's rendered message rows (a virtual list: those near the screen, and the focused one), ascending. */
+function rowsShown(person: Person): Promise<{ seq: number; index: number }[]> {
   return person.log.evaluate((log) =>
-    [...log.querySelectorAll<HTMLElement>('[data-seq]')].map((row) => Number(row.dataset.seq)).sort((a, b) => a - b),
+    [...log.querySelectorAll<HTMLElement>('[data-seq]')]
+      .map((row) => ({ seq: Number(row.dataset.seq), index: Number(row.dataset.index) }))
+      .sort((a, b) => a.seq - b.seq),
   )
+}
+
+async function seqsShown(person: Person): Promise<number[]> {
+  return (await rowsShown(person)).map((row) => row.seq)
 }
 
 describe('search', () => {
@@ -125,10 +131,10 @@ describe('search', () => {
       return alice.messagesWith(`live while away ${suffix}`).count()
     }, 30_000).toBe(1)
     await eventually(() => alice.page.getByRole('button', { name: 'Load newer messages' }).count()).toBe(0)
-    const shown = await seqsShown(alice)
-    // In order, without holes, the live message after the seeded ones.
-    expect(shown).toEqual(Array.from({ length: shown.length }, (_, i) => shown[0]! + i))
-    expect(shown.at(-1)).toBe(MESSAGES + 1)
+    const shown = await rowsShown(alice)
+    // In order and without holes: between any two rows, as many rows as seqs; the live message last.
+    for (const row of shown) expect(row.index - shown[0]!.index).toBe(row.seq - shown[0]!.seq)
+    expect(shown.at(-1)!.seq).toBe(MESSAGES + 1)
     // Live again: a new message appears at once.
     await bob.say(`live after ${suffix}`)
     await eventually(() => alice.messagesWith(`live after ${suffix}`).count()).toBe(1)

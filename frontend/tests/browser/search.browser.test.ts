@@ -156,6 +156,18 @@ describe('search', () => {
     problems.expectNone()
   })
 
+  it('a room left as a slice is read at its live end when opened again from the Rooms list', async () => {
+    await alice.page.goto(`${baseUrl}/r/${ROOM}?m=${OLD + 5}`)
+    await eventually(() => alice.messagesWith(`Message ${OLD + 5}:`).count()).toBe(1)
+    await alice.rooms.getByRole('link', { name: /^general/ }).click()
+    await alice.page.waitForURL('**/r/general')
+    await alice.rooms.getByRole('link', { name: new RegExp(`^${ROOM}`) }).click()
+    await alice.page.waitForURL(`**/r/${ROOM}`)
+    await eventually(() => alice.messagesWith(`live after ${suffix}`).count()).toBe(1)
+    expect(await alice.page.getByRole('button', { name: 'Load newer messages' }).count()).toBe(0)
+    problems.expectNone()
+  })
+
   it('from: narrows to one author; a dm result is named by its members', async () => {
     await alice.page.getByRole('button', { name: 'New direct message' }).click()
     const dialog = alice.page.getByRole('dialog', { name: 'New direct message' })

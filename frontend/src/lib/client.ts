@@ -13,6 +13,7 @@ import {
 import { NotifySettings } from './notifySettings'
 import { PushError } from './push'
 import { Room, type RoomHost } from './room'
+import { MessageSearch } from './search'
 import {
   isListed, roomFromServer, roomJoined, roomLeft, roomMembers, roomMessageSeen, roomOnline, roomRead, roomRemoved,
   roomsFromServer,
@@ -64,6 +65,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     received(_room, messages) {
       const me = selfId()
       for (const m of messages) if (m.author.id === me && outbox.has(m.client_id)) outbox.acknowledge(m.client_id)
+      search.seen(messages)
     },
     refused(room, reason) {
       opened.delete(room.name)
@@ -73,6 +75,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       rooms.setState((list) => roomRemoved(list, room.name))
     },
   }
+
+  const search = new MessageSearch((frame) => socket.request(frame))
 
   function room(name: string): Room {
     let r = roomByName.get(name)
@@ -378,6 +382,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     forgotten.clear()
     announced.clear()
     notice.setState(null)
+    search.clear()
     roomsAgain = false
     readSent.clear()
     readWanted.clear()
@@ -540,6 +545,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     discardChange: (_name, id) => changes.discard(id),
     reveal: (name, seq) => room(name).reveal(seq),
     loadOlder: (name) => room(name).loadOlder(),
+    jumpTo(name, seq) {
+      forgotten.delete(name)
+      openRoom(name)
+      return room(name).jumpTo(seq)
+    },
+    loadNewer: (name) => room(name).loadNewer(),
+    jumpToLatest: (name) => room(name).jumpToLatest(),
+    search,
     markRead(name, seq) {
       if (name === focused || seq >= (rooms.getState().find((r) => r.name === name)?.last_seq ?? 0)) {
         rooms.setState((list) => roomRead(list, name))

@@ -35,6 +35,7 @@ describe('parseServerFrame', () => {
       { type: 'notify_settings', rooms: {} },
       { type: 'notify', ref: '11', room: 'general', level: 'all' },
       { type: 'notify', room: 'general', level: 'nothing' },
+      { type: 'search', ref: '12', messages: [message], has_more: true },
     ]
     for (const frame of frames) expect(parseServerFrame(JSON.stringify(frame))).toEqual(frame)
   })

@@ -28,6 +28,8 @@ export type ClientFrame =
   | { type: 'leave'; room: string; forget?: boolean; ref?: string }
   | { type: 'send'; room: string; body: string; client_id: string; reply_to?: number; ref?: string }
   | { type: 'history'; room: string; before: number; limit?: number; ref?: string }
+  | { type: 'history'; room: string; after: number; limit?: number; ref?: string }
+  | { type: 'search'; query: string; room?: string; before?: number; limit?: number; ref?: string }
   | { type: 'edit'; room: string; seq: number; body: string; ref?: string }
   | { type: 'delete'; room: string; seq: number; ref?: string }
   | { type: 'react'; room: string; seq: number; emoji: string; active: boolean; ref?: string }
@@ -82,13 +84,15 @@ export interface PushSubscribedFrame { type: 'push_subscribed' | 'push_unsubscri
 export interface NotifySettingsFrame { type: 'notify_settings'; ref?: string; rooms: Record<string, NotifyLevel> }
 /** One room's level, set here (with `ref`) or, unasked, on another socket of this user. */
 export interface NotifyFrame { type: 'notify'; ref?: string; room: string; level: NotifyLevel }
+/** Answer to `search` (v2): matches newest first, from every room this user may read. */
+export interface SearchFrame { type: 'search'; ref?: string; messages: Message[]; has_more: boolean }
 export interface ErrorFrame { type: 'error'; ref?: string; code: string; detail: string }
 
 export type ServerFrame =
   | PongFrame | RoomsFrame | JoinedFrame | LeftFrame | SentFrame | HistoryFrame
   | MessageFrame | TypingFrame | PresenceFrame | RoomFrame | ErrorFrame
   | RoomRemovedFrame | InvitedFrame | RemovedFrame | UpdateFrame | ChangedFrame | ChangesFrame
-  | PushSubscribedFrame | NotifySettingsFrame | NotifyFrame
+  | PushSubscribedFrame | NotifySettingsFrame | NotifyFrame | SearchFrame
 
 /** When a room's new messages notify this user: every one by someone else, those that mention them, none. */
 export type NotifyLevel = 'all' | 'mentions' | 'nothing'
@@ -209,6 +213,7 @@ const validators: Record<ServerFrame['type'], (o: Obj) => boolean> = {
   room_removed: (o) => isStr(o.room),
   invited: (o) => optRef(o) && isStr(o.room) && isUser(o.user),
   removed: (o) => optRef(o) && isStr(o.room) && isUser(o.user),
+  search: (o) => optRef(o) && listOf(o.messages, isMessage) && isBool(o.has_more),
   error: (o) => optRef(o) && isStr(o.code) && isStr(o.detail),
   push_subscribed: (o) => optRef(o),
   push_unsubscribed: (o) => optRef(o),

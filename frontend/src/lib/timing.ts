@@ -45,3 +45,5 @@ export const PUSH_UNSUBSCRIBE_WAIT_MS = 3_000
 export const HISTORY_PAGE_SIZE = 50
 /** The server's largest `history` limit, used when filling a gap. */
 export const HISTORY_MAX_LIMIT = 100
+/** Messages asked on each side of a search result opened in its room: a screenful or two around it. */
+export const JUMP_CONTEXT = 25

@@ -5,6 +5,7 @@
 import type { ChatEnv } from './env'
 import type { NotifyLevels } from './notify'
 import type { NotifyLevel } from './protocol'
+import type { MessageSearch } from './search'
 
 export interface User {
   id: number
@@ -134,6 +135,11 @@ export interface RoomOpening {
   lastSeq: number
 }
 
+export interface JumpTarget {
+  seq: number
+  id: number
+}
+
 export interface RoomView {
   name: string
   /** 'joining' until the first `joined` after a (re)connect. */
@@ -146,6 +152,11 @@ export interface RoomView {
   changes: PendingChange[]
   hasMore: boolean
   loadingOlder: boolean
+  /** The log is a slice that does not reach the newest message (opened at a search result). */
+  hasNewer: boolean
+  loadingNewer: boolean
+  /** The message the log was last asked to show (`jumpTo`); a new `id` for every ask. */
+  target: JumpTarget | null
   /** A failure to show (e.g. invalid room name), else null. */
   error: string | null
   /** Set while the room is the one being read, once its unread count is known; null otherwise. */
@@ -212,6 +223,18 @@ export interface ChatClient {
   reveal(room: string, seq: number): Promise<boolean>
   /** Fetches the page of messages before the oldest one held. */
   loadOlder(room: string): Promise<void>
+  /**
+   * Shows the message `seq` of the room (joining it first): held, it becomes the
+   * view's `target`; otherwise the log becomes the slice around it, detached
+   * from the live end (`hasNewer`). Resolves whether the message is held.
+   */
+  jumpTo(room: string, seq: number): Promise<boolean>
+  /** Fetches the page after the newest message of a detached log; the last one makes it live again. */
+  loadNewer(room: string): Promise<void>
+  /** Makes a detached log live again: the newest page, and what came meanwhile. */
+  jumpToLatest(room: string): Promise<void>
+  /** Message search over every room this user may read (the `search` frame), paged. */
+  readonly search: MessageSearch
   /** Moves the read marker forward to seq. */
   markRead(room: string, seq: number): void
   /** The composer's text changed (drives the typing throttle). */

@@ -43,6 +43,8 @@ interface Props {
   unreadLine: boolean
   /** Shown for a moment after a reply's quote was followed to it. */
   highlighted: boolean
+  /** The message the room was opened at: focusable (from script), so focus can be put on it. */
+  focusable?: boolean
 }
 
 /**
@@ -52,7 +54,7 @@ interface Props {
  * items only.
  */
 export const MessageItem = memo(function MessageItem(props: Props) {
-  const { entry, me, canModerate, changes, actions, index, setSize, offset, measure, dayText, unreadLine, highlighted } = props
+  const { entry, me, canModerate, changes, actions, index, setSize, offset, measure, dayText, unreadLine, highlighted, focusable } = props
   const { continues } = entry
   const pending = entry.kind === 'pending' ? entry.message : null
   const stored = entry.kind === 'stored' ? entry.message : null
@@ -114,7 +116,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
           <span>New messages</span>
         </div>
       )}
-      <div className={classes.join(' ')}>
+      <div className={classes.join(' ')} tabIndex={focusable ? -1 : undefined}>
         <div className="message-gutter">{continues ? time : <Avatar user={entry.message.author} />}</div>
         <div className="message-main">
           {continues ? (

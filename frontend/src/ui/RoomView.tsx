@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react'
 import { ROOM_REFUSED, type Message, type RoomSummary, type User } from '../lib'
 import { useServices } from './context'
 import { useStore } from './store'
@@ -22,8 +22,18 @@ interface Props {
 }
 
 export function RoomView({ room, summary, user, onLeft, onMessage }: Props) {
-  const { client } = useServices()
+  const { client, route } = useServices()
   const view = useStore(client.room(room))
+  // Opened at one message (/r/<room>?m=<seq>: a search result, or a reload of one).
+  const target = useSyncExternalStore(route.subscribe, route.target, route.target)
+  const mounted = useRef(false)
+  useEffect(() => {
+    const first = !mounted.current
+    mounted.current = true
+    if (target) void client.jumpTo(room, target.seq)
+    // Come back to without a message named: read at its live end, not at a slice left earlier.
+    else if (first && client.room(room).getState().hasNewer) void client.jumpToLatest(room)
+  }, [client, room, target])
   const people = useStore(client.presence(room))
   const typists = useStore(client.typing(room))
   const [leaving, setLeaving] = useState(false)

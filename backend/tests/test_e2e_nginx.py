@@ -28,9 +28,10 @@ def render_config(*, upstreams: list[int], port: int, workdir: Path) -> str:
     """The compose file's nginx site with Docker's names swapped for loopback ports."""
     site = yaml.safe_load(COMPOSE.read_text())["configs"]["nginx"]["content"].replace("$$", "$")
     substitutions = [
-        # Docker's DNS (and nginx >= 1.27.3's `resolve`) find the replicas there; here they are ports.
+        # Docker's DNS (and nginx >= 1.27.3's `resolve`) find the replicas there; here they are
+        # ports, each with the compose file's parameters (max_fails, fail_timeout).
         (r"^\s*resolver [^;]*;\n", ""),
-        (r"server app:8000 resolve;", " ".join(f"server 127.0.0.1:{p};" for p in upstreams)),
+        (r"server app:8000 resolve([^;]*);", lambda m: " ".join(f"server 127.0.0.1:{p}{m[1]};" for p in upstreams)),
         (r"listen 80;", f"listen 127.0.0.1:{port};"),
     ]
     for pattern, replacement in substitutions:

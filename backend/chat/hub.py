@@ -112,19 +112,20 @@ class Hub:
         if self.closed:
             raise RuntimeError("the hub is closed")
         if self._opening is None:
-            self._opening = asyncio.ensure_future(self._open())
+            # In a context of its own: started by the first socket's call, the
+            # hub's loops and the channel layer's receiving task would otherwise
+            # log as that socket (config/logs.py) for good.
+            self._opening = asyncio.get_running_loop().create_task(self._open(), context=contextvars.Context())
         # Shielded: a caller cancelled mid-start must not cancel the start that
         # every other caller is waiting on too.
         await asyncio.shield(self._opening)
 
     async def _open(self) -> None:
         self.channel = await self.layer.new_channel()
-        # A context of their own: started by the first socket's call, the loops
-        # would otherwise log as that socket (config/logs.py) for good.
         self._tasks = [
-            asyncio.create_task(self._receive_loop(), name="hub-receive", context=contextvars.Context()),
-            asyncio.create_task(self._heartbeat_loop(), name="hub-heartbeat", context=contextvars.Context()),
-            asyncio.create_task(self._sweep_loop(), name="hub-sweep", context=contextvars.Context()),
+            asyncio.create_task(self._receive_loop(), name="hub-receive"),
+            asyncio.create_task(self._heartbeat_loop(), name="hub-heartbeat"),
+            asyncio.create_task(self._sweep_loop(), name="hub-sweep"),
         ]
 
     async def close(self) -> None:

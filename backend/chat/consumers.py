@@ -24,7 +24,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.services import user_wire
-from chat import events, frames, selectors, services, store, timing
+from chat import drain, events, frames, metrics, selectors, services, store, timing
 from chat.deadlines import db
 from chat.frames import FrameError
 from chat.hub import get_hub
@@ -38,7 +38,8 @@ from chat.ratelimit import get_send_rate
 from chat.roomactions import FORBIDDEN, RoomActions
 from chat.roster import Roster
 from chat.sockets import claim_socket, get_socket_registry
-from chat.transport import FLOW_EXTENSION, MESSAGE_TOO_BIG, TRY_AGAIN_LATER
+from chat.transport import FLOW_EXTENSION, MESSAGE_TOO_BIG, SERVICE_RESTART, TRY_AGAIN_LATER
+from config import logs
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
     hub = None  # set once the socket is authenticated
     accepted = False
     logged_out = False
+    restarting = False  # the process is stopping: no new request (restart())
 
     async def dispatch(self, message):
         # Channels' own dispatch first closes the thread's stale database
@@ -99,6 +101,7 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
         self.account = account
         self.user = user_wire(account)
         self.conn = uuid.uuid4().hex
+        logs.bind_socket(conn=self.conn, user=self.user["id"])
         self.session_key = session.session_key if session is not None else None
         self.rooms: set[str] = set()  # joined on this socket
         self.typing: set[str] = set()  # rooms where this socket's user is typing
@@ -109,6 +112,9 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
         self.limits = SocketLimits()
         self.lanes = Lanes(timing.REQUESTS_IN_FLIGHT)
         self.pongs: set[asyncio.Task] = set()
+        if drain.draining():  # the listening port is closed; this came over a kept connection
+            await self._refuse(SERVICE_RESTART)
+            return
         if not await claim_socket(user_id=self.user["id"], conn=self.conn):
             await self._refuse(TOO_MANY_SOCKETS)
             return
@@ -149,8 +155,8 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
             events.log_failure(log, f"socket registry release of {self.conn} failed", error)
 
     async def receive(self, text_data=None, bytes_data=None):
-        if self.hub is None:
-            return  # closing
+        if self.hub is None or self.restarting:
+            return  # closing (a client resends what was not answered, after reconnecting)
         size = len(bytes_data) if text_data is None and bytes_data is not None else _utf8_length(text_data or "")
         self.flow.consumed(size)
         if size > frames.MAX_FRAME_BYTES:
@@ -160,8 +166,11 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
         try:
             frame = frames.parse(text_data if text_data is not None else bytes_data)
         except FrameError as error:
+            metrics.received(None)
             await self.send_frame(self._error(error) if allowed else self._refused(error.ref))
             return
+        metrics.received(frame)
+        logs.bind_room(getattr(frame, "room", None))
         if not allowed:
             await self.send_frame(self._refused(frame.ref))
         elif isinstance(frame, frames.Ping):
@@ -210,6 +219,7 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
         await self.close(code=code)
 
     async def send_frame(self, frame: dict) -> None:
+        metrics.answered(frame)
         text = frames.dumps(frame)
         if not self.flow.send_text(text):
             await self.send(text_data=text)
@@ -240,6 +250,13 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
         if room in self.rooms:
             await self._forget(room)
         await self.deliver_direct(text)
+
+    async def restart(self) -> None:
+        # The process is stopping (chat/drain.py): the requests taken finish and
+        # are answered, and the close follows their answers.
+        self.restarting = True
+        await self.lanes.drain(timing.REQUEST_DRAIN_TIMEOUT)
+        await self.close(code=SERVICE_RESTART)
 
     async def close_session(self) -> None:
         self.logged_out = True

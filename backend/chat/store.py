@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +30,7 @@ from django.db import connections
 from psycopg import AsyncConnection, IntegrityError
 from psycopg_pool import AsyncConnectionPool
 
-from chat import events, selectors, services
+from chat import events, metrics, selectors, services
 from chat.deadlines import DependencyTimeout, db
 from chat.notifications import push
 from chat.selectors import MessageDict
@@ -121,6 +122,7 @@ async def _within_deadline(
     is called with the statement's outcome once it has one.
     """
     query = asyncio.ensure_future(_execute(sql, params, all_rows=all_rows))
+    start = time.perf_counter()
     try:
         return await asyncio.wait_for(asyncio.shield(query), settings.CHAT_DB_TIMEOUT)
     except TimeoutError:
@@ -129,6 +131,8 @@ async def _within_deadline(
     except asyncio.CancelledError:
         query.add_done_callback(abandoned)
         raise
+    finally:
+        metrics.DB_SECONDS.observe(time.perf_counter() - start)
 
 
 def _forget(query: asyncio.Future) -> None:

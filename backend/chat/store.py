@@ -47,27 +47,30 @@ _late: set[asyncio.Task] = set()
 
 
 async def message_create(
-    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None
+    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None,
+    attachments: tuple[str, ...] = (),
 ) -> tuple[MessageDict, bool]:
     """`message_store`'s (message, created)."""
     message, created, _ = await message_store(
-        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to
+        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to, attachments=attachments
     )
     return message, created
 
 
 async def message_store(
-    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None
+    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None,
+    attachments: tuple[str, ...] = (),
 ) -> tuple[MessageDict, bool, bool]:
     """services.message_store within CHAT_DB_TIMEOUT, as DependencyTimeout past
     it: (message, created, whether someone else in the room wants every message
     pushed)."""
     if not on_event_loop():
         return await db(services.message_store)(
-            user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to
+            user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to,
+            attachments=attachments,
         )
     statement = services.SendStatement(
-        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to
+        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to, attachments=attachments
     )
     try:
         # A write cut off by the deadline (or by the socket closing) goes on,
@@ -82,7 +85,9 @@ async def message_store(
         return existing, False, False
     try:
         return statement.result(row), True, statement.anyone_wants_all(row)
-    except services.MessageNotFound:  # the reply's target is gone: a resend is still answered
+    # The reply's target is gone, or the uploads are held (by the resent
+    # message itself): a resend is still answered.
+    except (services.MessageNotFound, services.InvalidAttachment):
         existing = await db(selectors.message_by_client_id)(user=user, client_id=client_id)
         if existing is None:
             raise
@@ -154,7 +159,8 @@ def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> 
         return  # nothing was stored
     try:
         message = statement.result(write.result())
-    except (services.RoomNotFound, services.RoomForbidden, services.SendLimited, services.MessageNotFound):
+    except (services.RoomNotFound, services.RoomForbidden, services.SendLimited, services.MessageNotFound,
+            services.InvalidAttachment):
         return
     task = asyncio.ensure_future(events.message_created(message))
     _late.add(task)

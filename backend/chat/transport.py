@@ -22,6 +22,8 @@ without what is here. What the subclasses add, all per socket:
   frame `sendClose` itself would send.
 - A frame for a socket that is already closing is dropped quietly instead of
   raising into the hub's fan-out.
+- **Bounded HTTP bodies** (chat/httpbody.py): a request body over the upload
+  limit is answered 413 before it is read, not spooled to disk first.
 
 The versions these hooks were written against are pinned in pyproject.toml and
 checked at start (check_versions): a different Daphne or autobahn stops the
@@ -288,6 +290,17 @@ class ChatServer(Server):
         # An oversized frame gets a close frame with 1009 rather than a dropped connection.
         factory.setProtocolOptions(failByDrop=False)
         self._ws_factory = factory
+
+    # Likewise for the HTTP factory: its requests stop reading an over-long body (chat/httpbody.py).
+    @property
+    def http_factory(self):
+        return self.__dict__.get("_http_factory")
+
+    @http_factory.setter
+    def http_factory(self, factory):
+        from chat.httpbody import BoundedHTTPFactory
+
+        self._http_factory = factory if isinstance(factory, BoundedHTTPFactory) else BoundedHTTPFactory(self)
 
     def create_application(self, protocol, scope):
         if isinstance(protocol, ChatWebSocketProtocol):

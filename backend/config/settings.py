@@ -260,8 +260,47 @@ STATIC_URL = "/static/"
 # Only for `collectstatic`; without it whitenoise serves frontend/dist through the finders.
 STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
+# ---- attachments (chat/uploads/) ----
+# The largest file POST /api/uploads takes; the server stops reading a body
+# past it (plus a little for the multipart envelope, chat/httpbody.py).
+CHAT_UPLOAD_MAX_BYTES = env_positive_int("CHAT_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+# Images over this many pixels are stored as plain files (never decoded).
+CHAT_IMAGE_MAX_PIXELS = 50_000_000
+# Local storage: where the files live (shared by every process on the machine).
+CHAT_UPLOAD_DIR = Path(os.environ.get("CHAT_UPLOAD_DIR") or VAR_DIR / "uploads")
+# Behind nginx (the compose file): Django authorises a download and nginx sends
+# the bytes from its internal location (X-Accel-Redirect) instead of Daphne.
+CHAT_X_ACCEL = env_bool("CHAT_X_ACCEL", False)
+CHAT_X_ACCEL_LOCATION = os.environ.get("CHAT_X_ACCEL_LOCATION", "/_uploads/")
+# S3 or any S3-compatible store instead of the filesystem; the keys come from
+# the usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or boto3's other sources).
+CHAT_S3_BUCKET = os.environ.get("CHAT_S3_BUCKET", "")
+CHAT_S3_ENDPOINT_URL = os.environ.get("CHAT_S3_ENDPOINT_URL", "") or None
+CHAT_S3_REGION = os.environ.get("CHAT_S3_REGION", "") or None
+# A download is a redirect to a presigned URL that lives this many seconds.
+CHAT_S3_URL_SECONDS = env_positive_int("CHAT_S3_URL_SECONDS", 300)
+if CHAT_S3_BUCKET:
+    _UPLOAD_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": CHAT_S3_BUCKET, "endpoint_url": CHAT_S3_ENDPOINT_URL, "region_name": CHAT_S3_REGION,
+            # Private objects, reached only through presigned URLs.
+            "default_acl": None, "querystring_auth": True, "querystring_expire": CHAT_S3_URL_SECONDS,
+            # Keys are unguessable ids, never reused: no HEAD before each write.
+            "file_overwrite": True, "signature_version": "s3v4",
+            "addressing_style": "path" if CHAT_S3_ENDPOINT_URL else None,
+        },
+    }
+else:
+    _UPLOAD_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(CHAT_UPLOAD_DIR), "base_url": None, "file_permissions_mode": 0o640,
+                    "directory_permissions_mode": 0o750},
+    }
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "uploads": _UPLOAD_STORAGE,
     # Vite already hashes its file names; the manifest storage would hash them again.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -305,13 +344,25 @@ _VITE_DEV_SERVER = f"http://{VITE_DEV_SERVER_HOST}:{VITE_DEV_SERVER_PORT}"
 # those carry this response's nonce. Only in dev mode.
 _DEV_SERVER = [_VITE_DEV_SERVER] if VITE_DEV_MODE else []
 _DEV_INLINE = [NONCE] if VITE_DEV_MODE else []
+
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+_S3_ORIGINS = ([_origin(CHAT_S3_ENDPOINT_URL)] if CHAT_S3_ENDPOINT_URL else ["https://*.amazonaws.com"]) if CHAT_S3_BUCKET else []
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF, *_DEV_SERVER],
         "script-src": [SELF, *_DEV_SERVER, *_DEV_INLINE],
         "style-src": [SELF, *_DEV_SERVER, *_DEV_INLINE],
         # The page's favicon is a data: URI.
-        "img-src": [SELF, "data:", *_DEV_SERVER],
+        # Attachments' images: this server's /api/uploads/, or S3's presigned URLs it redirects to.
+        "img-src": [SELF, "data:", *_DEV_SERVER, *_S3_ORIGINS],
         "connect-src": [
             SELF,
             *DEV_ORIGINS,

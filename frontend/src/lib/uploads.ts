@@ -22,7 +22,12 @@ export interface UploadItem {
   attachment: Attachment | null
   /** Why it failed, for people. */
   error: string | null
+  /** Failed in a way that trying again may mend (the network, the server), not for being too big. */
+  retryable: boolean
 }
+
+/** Answers that the same file will get again. */
+const FINAL_STATUSES = new Set([400, 413])
 
 /** Starts one file's upload; `progress` hears the share sent. */
 export type StartUpload = (file: Blob, name: string, progress: (fraction: number) => void) => UploadHandle
@@ -56,7 +61,7 @@ export class UploadQueue implements Store<UploadItem[]> {
       this.files.set(key, file)
       const tooBig = this.refusedSize !== null && file.size >= this.refusedSize.size
       return {
-        key, name: file.name, size: file.size, progress: 0, attachment: null,
+        key, name: file.name, size: file.size, progress: 0, attachment: null, retryable: false,
         status: tooBig ? 'failed' : 'queued', error: tooBig ? this.refusedSize!.error : null,
       }
     })
@@ -121,7 +126,8 @@ export class UploadQueue implements Store<UploadItem[]> {
       (error: unknown) => {
         const message = error instanceof UploadError ? error.message : 'Could not upload'
         if (error instanceof UploadError && error.status === 413) this.learnLimit(file.size, message)
-        this.finish(key, handle, { status: 'failed', error: message })
+        const retryable = !(error instanceof UploadError && FINAL_STATUSES.has(error.status))
+        this.finish(key, handle, { status: 'failed', error: message, retryable })
       },
     )
   }

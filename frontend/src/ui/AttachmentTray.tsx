@@ -43,7 +43,7 @@ export function AttachmentTray({ items, onRemove, onRetry }: Props) {
                 {item.error}
               </span>
             )}
-            {item.status === 'failed' && (
+            {item.status === 'failed' && item.retryable && (
               <button type="button" className="small-button" onClick={() => onRetry(item.key)} aria-describedby={errorId}>
                 Retry<span className="visually-hidden"> {item.name}</span>
               </button>

@@ -81,8 +81,8 @@ async function dropImage(page: Page, name: string, width: number, height: number
         target.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }))
       fire('dragenter')
       fire('dragover')
-      // The drop zone shows while files hover over the room.
-      if (!document.querySelector('.drop-zone')) await new Promise((resolve) => requestAnimationFrame(resolve))
+      // The drop zone shows while files hover over the room (React renders drag events' updates a task later).
+      for (let i = 0; i < 100 && !document.querySelector('.drop-zone'); i++) await new Promise((resolve) => setTimeout(resolve, 20))
       if (!document.querySelector('.drop-zone')) throw new Error('no drop zone while dragging files')
       fire('drop')
     },
@@ -169,6 +169,16 @@ describe('attachments', () => {
     expect(await axeViolations(page)).toEqual([])
     await page.getByRole('button', { name: 'Remove huge.bin' }).click()
     await eventually(() => page.getByText('huge.bin').count()).toBe(0)
+
+    // A file pasted into the composer (a copied screenshot) is attached, not pasted as text.
+    await cleo.composer.evaluate((field) => {
+      const transfer = new DataTransfer()
+      transfer.items.add(new File(['%PDF-1.4 pasted'], 'pasted.pdf', { type: 'application/pdf' }))
+      field.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }))
+    })
+    await page.getByRole('button', { name: 'Remove pasted.pdf' }).waitFor()
+    expect(await cleo.composer.inputValue()).toBe('')
+    await eventually(() => page.getByRole('button', { name: 'Send' }).isEnabled()).toBe(true)
     problems.expectNone()
   })
 })

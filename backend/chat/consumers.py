@@ -40,6 +40,7 @@ from chat.transport import FLOW_EXTENSION, MESSAGE_TOO_BIG, TRY_AGAIN_LATER
 
 log = logging.getLogger(__name__)
 
+INVALID_ATTACHMENT = "an attachment is not one of your uploads, or a message holds it already"
 UNAUTHENTICATED = 4401
 TOO_MANY_SOCKETS = 4429
 
@@ -185,6 +186,8 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
             reply = frames.error(code="not_found", detail=f"no message #{error.seq} in '{error.room}'", ref=frame.ref)
         except services.UserNotFound as error:
             reply = frames.error(code="not_found", detail=f"no user is named '{error.username}'", ref=frame.ref)
+        except services.InvalidAttachment:
+            reply = frames.error(code="invalid_attachment", detail=INVALID_ATTACHMENT, ref=frame.ref)
         except Exception as error:
             events.log_failure(log, f"socket {self.conn} failed on {frame!r}", error)
             reply = frames.error(code="server_error", detail="the server could not do that", ref=frame.ref)
@@ -309,7 +312,7 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
         try:
             message, created = await store.message_create(
                 user=self.account, room=frame.room, body=frame.body, client_id=frame.client_id,
-                rate=get_send_rate(), reply_to=frame.reply_to,
+                rate=get_send_rate(), reply_to=frame.reply_to, attachments=frame.attachments,
             )
         except services.SendLimited:
             # A resend is answered with the stored message whatever the rate says.

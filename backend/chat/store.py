@@ -45,15 +45,17 @@ _late: set[asyncio.Task] = set()
 
 
 async def message_create(
-    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None
+    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None,
+    attachments: tuple[str, ...] = (),
 ) -> tuple[MessageDict, bool]:
     """services.message_create within CHAT_DB_TIMEOUT, as DependencyTimeout past it."""
     if not on_event_loop():
         return await db(services.message_create)(
-            user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to
+            user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to,
+            attachments=attachments,
         )
     statement = services.SendStatement(
-        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to
+        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to, attachments=attachments
     )
     try:
         # A write cut off by the deadline (or by the socket closing) goes on,
@@ -68,7 +70,9 @@ async def message_create(
         return existing, False
     try:
         return statement.result(row), True
-    except services.MessageNotFound:  # the reply's target is gone: a resend is still answered
+    # The reply's target is gone, or the uploads are held (by the resent
+    # message itself): a resend is still answered.
+    except (services.MessageNotFound, services.InvalidAttachment):
         existing = await db(selectors.message_by_client_id)(user=user, client_id=client_id)
         if existing is None:
             raise
@@ -136,7 +140,8 @@ def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> 
         return  # nothing was stored
     try:
         message = statement.result(write.result())
-    except (services.RoomNotFound, services.RoomForbidden, services.SendLimited, services.MessageNotFound):
+    except (services.RoomNotFound, services.RoomForbidden, services.SendLimited, services.MessageNotFound,
+            services.InvalidAttachment):
         return
     task = asyncio.ensure_future(events.message_created(message))
     _late.add(task)

@@ -134,8 +134,9 @@ describe('attachments', () => {
     const thumbnail = message.getByRole('img', { name: 'chart.png', exact: true })
     await thumbnail.waitFor()
     await eventually(() => thumbnail.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0)
-    const box = await thumbnail.evaluate((img: HTMLImageElement) => [img.width, img.height])
-    expect(box).toEqual([400, 225])
+    // Its box comes from the image's size (640 × 360 into 400 × 300), not from the loaded thumbnail.
+    const box = await thumbnail.evaluate((img: HTMLImageElement) => [img.getAttribute('width'), img.getAttribute('height')])
+    expect(box).toEqual(['400', '225'])
     const imageLink = message.getByRole('link', { name: 'chart.png', exact: true })
     const imageHref = await imageLink.getAttribute('href')
     expect(imageHref).toMatch(/chart\.png$/)
@@ -146,7 +147,8 @@ describe('attachments', () => {
     expect(full).toEqual([200, 'image/png'])
     const pdfLink = message.getByRole('link', { name: 'report.pdf', exact: true })
     await pdfLink.waitFor()
-    expect(await message.locator('.attachment-file').filter({ has: pdfLink }).textContent()).toBe('report.pdf 59 KB')
+    // Named by the file alone; its size right beside it.
+    expect(await pdfLink.locator('..').textContent()).toBe('report.pdf 59 KB')
     expect(await message.getByRole('link', { name: 'draft.pdf' }).count()).toBe(0)
     problems.expectNone()
   })

@@ -150,6 +150,13 @@ describe('attachments', () => {
     // Named by the file alone; its size right beside it.
     expect(await pdfLink.locator('..').textContent()).toBe('report.pdf 59 KB')
     expect(await message.getByRole('link', { name: 'draft.pdf' }).count()).toBe(0)
+
+    // Deleted: the files go with the body.
+    await ana.messagesWith('the chart and the report').getByRole('button', { name: 'Delete' }).click()
+    await page.getByRole('dialog', { name: 'Delete message' }).getByRole('button', { name: 'Delete' }).click()
+    await ben.messagesWith('This message was deleted').waitFor()
+    expect(await ben.log.getByRole('img', { name: 'chart.png' }).count()).toBe(0)
+    expect(await ben.log.getByRole('link', { name: 'report.pdf' }).count()).toBe(0)
     problems.expectNone()
   })
 

@@ -38,18 +38,24 @@ def upload_post(request):
     if declared > receive.body_limit():
         return _too_large()
     request.upload_handlers = [receive.LimitedUploadHandler(request)]
-    return csrf_protect(_upload_post)(request)
-
-
-def _upload_post(request):
+    # The CSRF check is the first to read the body (request.POST), so it is
+    # where a body that is too large or malformed shows.
     try:
-        uploaded = request.FILES.get(receive.FIELD)
+        return csrf_protect(_upload_post)(request)
     except receive.TooLarge:
         return _too_large()
     except (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
-        return error('The body must be multipart/form-data with one "file".', 400)
+        return _not_multipart()
+
+
+def _not_multipart():
+    return error('The body must be multipart/form-data with one "file".', 400)
+
+
+def _upload_post(request):
+    uploaded = request.FILES.get(receive.FIELD)
     if uploaded is None:
-        return error('The body must be multipart/form-data with one "file".', 400)
+        return _not_multipart()
     try:
         attachment = services.upload_create(user=request.user, uploaded=uploaded)
     finally:

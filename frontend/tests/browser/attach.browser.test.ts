@@ -167,11 +167,17 @@ describe('attachments', () => {
     const { page } = cleo
     await problems.allowWhile([/status of 413/], async () => {
       await page.getByLabel('Attach file').setInputFiles([
+        // Refused by the server before it reads the body, and by the upload view after reading it.
         { name: 'huge.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(UPLOAD_LIMIT + 100_000, 1) },
+        { name: 'over.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(UPLOAD_LIMIT + 1_000, 1) },
       ])
-      const item = page.getByRole('listitem').filter({ hasText: 'huge.bin' })
-      await eventually(async () => (await item.textContent()) ?? '', 30_000).toMatch(/larger than/)
+      for (const name of ['huge.bin', 'over.bin']) {
+        const item = page.getByRole('listitem').filter({ hasText: name })
+        await eventually(async () => (await item.textContent()) ?? '', 30_000).toMatch(/larger than/)
+      }
     })
+    expect(await page.getByRole('button', { name: /^Retry/ }).count()).toBe(0)
+    await page.getByRole('button', { name: 'Remove over.bin' }).click()
     expect(await page.getByRole('progressbar').count()).toBe(0)
     // Nothing to send: a failed file is not an attachment.
     expect(await page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true)

@@ -39,7 +39,10 @@ export function RoomView({ room, summary, user, onLeft, onMessage }: Props) {
   const stale = wasJoined && view.status === 'joining'
   const title = roomTitle(summary, user)
   const isDm = summary.kind === 'dm'
-  const drop = useFileDrop((files) => setProblem(chooseFiles(client.uploads(room), files)))
+  const drop = useFileDrop((files) => {
+    const leftOut = chooseFiles(client.uploads(room), files)
+    if (leftOut) setProblem(leftOut)
+  })
 
   async function leave() {
     setLeaving(true)

@@ -5,7 +5,7 @@ import type { LogEntry } from './view'
 import { formatClock, formatFullDate } from './view'
 import { Avatar } from './Avatar'
 import { renderBody, useMarkdownReady } from './markdown'
-import { MessageAttachments } from './Attachments'
+import { MessageAttachments } from './MessageAttachments'
 
 /** What a person can do to a stored message; one stable object per log. */
 export interface MessageActions {

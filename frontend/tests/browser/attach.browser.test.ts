@@ -147,9 +147,11 @@ describe('attachments', () => {
     expect(full).toEqual([200, 'image/png'])
     const pdfLink = message.getByRole('link', { name: 'report.pdf', exact: true })
     await pdfLink.waitFor()
-    // Named by the file alone; its size right beside it.
-    expect(await pdfLink.locator('..').textContent()).toBe('report.pdf 59 KB')
+    // Named by the file alone (found with exact: true), its size shown in it and read as its description.
+    expect(await pdfLink.textContent()).toBe('report.pdf 59 KB')
+    expect(await pdfLink.evaluate((link) => document.getElementById(link.getAttribute('aria-describedby')!)?.textContent)).toBe('59 KB')
     expect(await message.getByRole('link', { name: 'draft.pdf' }).count()).toBe(0)
+    expect(await axeViolations(ben.page)).toEqual([])
 
     // Deleted: the files go with the body.
     await ana.messagesWith('the chart and the report').getByRole('button', { name: 'Delete' }).click()

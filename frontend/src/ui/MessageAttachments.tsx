@@ -5,8 +5,8 @@ import { humanSize, thumbnailBox } from './attachments'
 
 /**
  * A message's files: an image as its thumbnail (alt = its name) in a link to
- * the full image, any other file as a link named by its name with its size
- * beside it. The thumbnail's box is set from the image's size, so the row does
+ * the full image, any other file as a link named by its name, its size shown
+ * in it. The thumbnail's box is set from the image's size, so the row does
  * not change height when it loads.
  */
 export function MessageAttachments({ attachments }: { attachments: readonly Attachment[] }) {
@@ -36,14 +36,14 @@ function ImageLink({ attachment }: { attachment: Attachment }) {
 function FileLink({ attachment }: { attachment: Attachment }) {
   const { client } = useServices()
   const sizeId = useId()
+  // The size shows inside the link but is left out of its name (the name is the
+  // file's, exactly) and read as its description instead.
   return (
-    <span className="attachment-file">
-      <a href={client.fileUrl(attachment.url)} download={attachment.name} aria-describedby={sizeId}>
-        {attachment.name}
-      </a>{' '}
-      <span id={sizeId} className="muted attachment-size">
+    <a className="attachment-file" href={client.fileUrl(attachment.url)} download={attachment.name} aria-describedby={sizeId}>
+      {attachment.name}{' '}
+      <span id={sizeId} className="attachment-size" aria-hidden="true">
         {humanSize(attachment.size)}
       </span>
-    </span>
+    </a>
   )
 }

@@ -40,6 +40,7 @@ class BoundedRequest(WebRequest):
     refused = False
     received = 0
     dropped = 0
+    linger = None  # the close after the 413
 
     def gotLength(self, length):  # noqa: N802 - Twisted's interface
         from chat.uploads.receive import body_limit
@@ -77,12 +78,17 @@ class BoundedRequest(WebRequest):
         # Twisted would otherwise send `100 Continue` after our answer.
         self.requestHeaders.removeHeader(b"expect")
         self.channel.transport.write(_answer(self.limit))
-        reactor.callLater(LINGER_SECONDS, self._close)
+        self.linger = reactor.callLater(LINGER_SECONDS, self._close)
 
     def _close(self) -> None:
         transport = self.channel.transport if self.channel is not None else None
         if transport is not None:
             transport.loseConnection()
+
+    def connectionLost(self, reason):  # noqa: N802
+        if self.linger is not None and self.linger.active():
+            self.linger.cancel()
+        super().connectionLost(reason)
 
 
 class BoundedHTTPFactory(HTTPFactory):

@@ -294,8 +294,10 @@ if CHAT_S3_BUCKET:
 else:
     _UPLOAD_STORAGE = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(CHAT_UPLOAD_DIR), "base_url": None, "file_permissions_mode": 0o640,
-                    "directory_permissions_mode": 0o750},
+        # Readable by others: nginx (another user, in compose another container)
+        # sends them. The ids in the paths are what keeps them private.
+        "OPTIONS": {"location": str(CHAT_UPLOAD_DIR), "base_url": None, "file_permissions_mode": 0o644,
+                    "directory_permissions_mode": 0o755},
     }
 
 STORAGES = {

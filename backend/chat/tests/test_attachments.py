@@ -59,6 +59,8 @@ out["unknown"] = refused(body="x", client_id="m4", attachments=("nope",))
 out["missing_room"] = refused(room="nowhere", body="x", client_id="m5", attachments=(theirs,))
 out["plain"] = asyncio.run(send(body="no files", client_id="m6"))[0]
 out["free_after_refusals"] = sorted(Upload.objects.filter(message__isnull=True).values_list("id", flat=True))
+# The same statement through Django's own cursor (services, as a thread or a test calls it).
+out["via_services"] = services.message_create(user=alice, room="race", body="s", client_id="m7", attachments=(a4,))[0]
 
 # Two sends race for one upload: one message holds it, the other is refused and stores nothing.
 async def race():
@@ -121,6 +123,7 @@ def test_send_links_attachments_everywhere_a_message_goes(django_env):  # noqa: 
     assert got["plain"]["attachments"] == []
     # Nothing refused took anything: a3 (named with bob's upload) is still free.
     assert got["free_after_refusals"] == sorted([a3, a4, theirs])
+    assert [a["id"] for a in got["via_services"]["attachments"]] == [a4]
 
     assert got["race"] == ["InvalidAttachment", "stored"]
     assert got["race_holders"] == 1

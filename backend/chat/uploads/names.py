@@ -67,7 +67,9 @@ def disposition(*, name: str, inline: bool) -> str:
     """Content-Disposition with RFC 5987's filename* (the real name, UTF-8) and
     an ASCII filename for clients that do not read it (RFC 6266)."""
     fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    fallback = "".join(c if c.isprintable() and c not in '"\\' else "_" for c in fallback).strip() or FALLBACK_NAME
+    fallback = "".join(c if c.isprintable() and c not in '"\\' else "_" for c in fallback).strip()
+    if not fallback or fallback.startswith("."):  # nothing of the name was ASCII but its extension
+        fallback = FALLBACK_NAME + fallback
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 

@@ -16,19 +16,23 @@ const SCREEN = { width: 1280, height: 800 }
 /** Bytes one upload may have on our server: the test's image and PDF fit, `huge.bin` does not. */
 const UPLOAD_LIMIT = 200_000
 const suffix = Math.random().toString(36).slice(2, 7)
+const SERVER_ENV = { CHAT_UPLOAD_MAX_BYTES: String(UPLOAD_LIMIT) }
+/** What Chromium itself logs while the server is gone: refused connections. */
+const OUTAGE_NOISE = [/WebSocket connection to .* failed/, /ERR_CONNECTION_REFUSED/, /Failed to load resource/]
 
 let browser: Browser
 const contexts: BrowserContext[] = []
 let varDir: string
+let port: number
 let baseUrl: string
 
 beforeAll(async () => {
   browser = await launchChromium()
   varDir = mkdtempSync(join(tmpdir(), 'chat-attach-'))
-  const port = await freePort()
+  port = await freePort()
   baseUrl = `http://127.0.0.1:${port}`
   migrate(varDir)
-  await startDaphne(port, varDir, { CHAT_UPLOAD_MAX_BYTES: String(UPLOAD_LIMIT) })
+  await startDaphne(port, varDir, SERVER_ENV)
 })
 
 afterAll(async () => {
@@ -196,6 +200,44 @@ describe('attachments', () => {
     await page.getByRole('button', { name: 'Remove pasted.pdf' }).waitFor()
     expect(await cleo.composer.inputValue()).toBe('')
     await eventually(() => page.getByRole('button', { name: 'Send' }).isEnabled()).toBe(true)
+    problems.expectNone()
+  })
+
+  it('a message with a file written while the server is down shows the file at once and goes out with it once back', async () => {
+    const room = `att-down-${suffix}`
+    const problems = new PageProblems()
+    const dora = await person(problems, `/r/${room}`, `attd${suffix}`)
+    const eli = await person(problems, `/r/${room}`, `atte${suffix}`)
+    await dora.signUp()
+    await eli.signUp()
+    await eventually(async () => (await dora.onlineNames()).length).toBe(2)
+    await dora.page.getByLabel('Attach file').setInputFiles([
+      { name: 'minutes.pdf', mimeType: 'application/pdf', buffer: pdfBytes(2_000) },
+    ])
+    await dora.page.getByRole('button', { name: 'Remove minutes.pdf' }).waitFor()
+    await eventually(() => dora.page.getByRole('progressbar').count()).toBe(0)
+
+    const body = 'minutes while the server was down'
+    await problems.allowWhile(OUTAGE_NOISE, async () => {
+      await stopRecorded(varDir)
+      await eventually(() => dora.connection.textContent()).toMatch(/Reconnecting…/)
+      await dora.say(body)
+      const mine = dora.messagesWith(body)
+      await eventually(() => mine.textContent()).toContain('Sending…')
+      // The file is on the server already: the message waiting in the outbox shows it.
+      await mine.getByRole('link', { name: 'minutes.pdf', exact: true }).waitFor()
+
+      await startDaphne(port, varDir, SERVER_ENV)
+      for (const who of [dora, eli]) {
+        const reconnectNow = who.page.getByRole('button', { name: 'Reconnect now' })
+        if (await reconnectNow.isVisible()) await reconnectNow.click().catch(() => undefined)
+      }
+      await eventually(() => dora.log.getByText('Sending…').count(), 60_000).toBe(0)
+      await eventually(() => eli.connection.textContent(), 60_000).toBe('')
+    })
+    const theirs = eli.messagesWith(body)
+    await theirs.getByRole('link', { name: 'minutes.pdf', exact: true }).waitFor({ timeout: 30_000 })
+    expect(await theirs.count()).toBe(1)
     problems.expectNone()
   })
 })

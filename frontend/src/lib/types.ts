@@ -6,6 +6,7 @@ import type { ChatEnv } from './env'
 import type { NotifyLevels } from './notify'
 import type { NotifyLevel } from './protocol'
 import type { MessageSearch } from './search'
+import type { UploadQueue } from './uploads'
 
 export interface User {
   id: number
@@ -30,6 +31,18 @@ export interface Reaction {
   users: User[]
 }
 
+/** A file uploaded with POST /api/uploads; a message refers to it by id. */
+export interface Attachment {
+  id: string
+  name: string
+  /** Bytes. */
+  size: number
+  content_type: string
+  url: string
+  /** Set for images the server could read: their size and a thumbnail at most 400 px on its longer side. */
+  image: { width: number; height: number; thumbnail_url: string } | null
+}
+
 /** A stored message, exactly as the server sends it (a v1 server's gets v2's defaults). */
 export interface Message {
   id: number
@@ -49,6 +62,9 @@ export interface Message {
   deleted: boolean
   /** In the order each emoji was first added. */
   reactions: Reaction[]
+  /** Files it carries, in the order sent; [] when none or deleted. Optional only so messages
+   * made before uploads existed (tests, a stored outbox) still type; parsed frames always have it. */
+  attachments?: Attachment[]
 }
 
 /** A change to a stored message made here: an edit, a delete, a reaction on or off. */
@@ -81,6 +97,8 @@ export interface PendingMessage {
   error: string | null
   /** The message it answers, when it is a reply. */
   reply_to?: ReplyTo | null
+  /** Files already on the server (uploaded before sending), sent by id. */
+  attachments?: Attachment[]
 }
 
 /** A zustand-like external store: React reads it with useSyncExternalStore. */
@@ -210,8 +228,13 @@ export interface ChatClient {
   setTopic(room: string, topic: string): Promise<void>
   /** Marks the room as the one being read: its unread count stays 0, the count before is its view's `opening`. */
   focus(room: string | null): void
-  /** Sends a message; `replyTo` makes it a reply to that stored message. */
-  send(room: string, body: string, replyTo?: Message): void
+  /** Sends a message; `replyTo` makes it a reply to that stored message. With
+   * attachments (already uploaded) the body may be empty. */
+  send(room: string, body: string, replyTo?: Message, attachments?: readonly Attachment[]): void
+  /** The files waiting to go with the room's next message (the same queue for the same name). */
+  uploads(room: string): UploadQueue
+  /** An attachment's url as the page may load it: the server's paths are on its own origin. */
+  fileUrl(url: string): string
   retry(room: string, clientId: string): void
   /** Edits, deletes or reacts to a stored message: sent now, or once the room is joined again. */
   change(room: string, seq: number, change: MessageChange): void

@@ -6,6 +6,7 @@ import { calendarDay, dayLabel, msUntilNextDay, type CalendarDay } from './days'
 import { Dialog } from './Dialog'
 import { EmojiPicker } from './EmojiPicker'
 import { MessageItem, type MessageActions } from './MessageItem'
+import { attachmentsHeight } from './attachments'
 import { firstUnreadSeq } from './unread'
 import { storedLog, withPending, type LogEntry } from './view'
 
@@ -40,7 +41,10 @@ function useToday(): CalendarDay {
 /** A first guess at a row's height until it is measured: a header, a day separator, the unread line. */
 function estimateRow(entry: LogEntry | undefined, unreadKey: string | null): number {
   if (!entry) return 48
-  return (entry.continues ? 26 : 56) + (entry.startsDay ? 44 : 0) + (entry.key === unreadKey ? 36 : 0)
+  return (
+    (entry.continues ? 26 : 56) + (entry.startsDay ? 44 : 0) + (entry.key === unreadKey ? 36 : 0) +
+    attachmentsHeight(entry.message.attachments)
+  )
 }
 
 /** How many stored messages are newer than `seq` (messages ascend by seq). */

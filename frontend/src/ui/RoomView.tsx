@@ -9,6 +9,8 @@ import { RoomSettingsDialog } from './RoomSettingsDialog'
 import { roomTitle } from './directory'
 import { requestProblem } from './problems'
 import { typingText } from './view'
+import { useFileDrop } from './fileDrop'
+import { chooseFiles } from './fileChoice'
 
 interface Props {
   room: string
@@ -47,6 +49,10 @@ export function RoomView({ room, summary, user, onLeft, onMessage }: Props) {
   const stale = wasJoined && view.status === 'joining'
   const title = roomTitle(summary, user)
   const isDm = summary.kind === 'dm'
+  const drop = useFileDrop((files) => {
+    const leftOut = chooseFiles(client.uploads(room), files)
+    if (leftOut) setProblem(leftOut)
+  })
 
   async function leave() {
     setLeaving(true)
@@ -84,7 +90,12 @@ export function RoomView({ room, summary, user, onLeft, onMessage }: Props) {
 
   return (
     <div className="room-view">
-      <section className="conversation" aria-labelledby="room-title">
+      <section className="conversation" aria-labelledby="room-title" {...drop.handlers}>
+        {drop.dragging && (
+          <div className="drop-zone" aria-hidden="true">
+            Drop files to attach them
+          </div>
+        )}
         <header className="room-header">
           <div className="room-heading">
             <h2 id="room-title" aria-describedby={summary.topic ? 'room-topic' : undefined}>

@@ -94,7 +94,7 @@ export class FakeEvents implements EventTargetLike {
 
 /** What version 2 adds to a message, as a new one has it: spread into messages built by hand. */
 export const V2_FIELDS = {
-  rev: 0, reply_to: null, mentions: [] as number[], edited_at: null, deleted: false, reactions: [],
+  rev: 0, reply_to: null, mentions: [] as number[], edited_at: null, deleted: false, reactions: [], attachments: [],
 } satisfies Partial<Message>
 
 export const alice: User = { id: 1, username: 'alice' }

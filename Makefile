@@ -9,6 +9,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VAR := var
 SECRET_FILE := $(VAR)/secret-key
+# The server's VAPID key pair for Web Push (chat/notifications/vapid.py), made once.
+VAPID_FILE := $(VAR)/vapid-private-key
+# VAPID_PRIVATE_KEY and VAPID_PUBLIC_KEY from the environment when set there, else var/'s pair.
+VAPID_ENV := if [ -z "$${VAPID_PRIVATE_KEY:-}" ]; then export VAPID_PRIVATE_KEY="$$(cat ../$(VAR)/vapid-private-key)" \
+	  VAPID_PUBLIC_KEY="$$(cat ../$(VAR)/vapid-public-key)"; fi
 FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html -type f 2>/dev/null) vite.config.js tsconfig.json
 
 .PHONY: run test install install-test build migrate test-backend test-frontend test-browser chromium test-packages dev clean bench screenshots
@@ -48,6 +53,11 @@ $(SECRET_FILE):
 	$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 	chmod 600 $@
 
+# Order-only on the install: a new pyproject.toml must not make a new pair
+# (every browser's subscription is bound to the public key).
+$(VAPID_FILE): | $(VENV)/.installed-run
+	cd backend && ../$(PY) -m chat.notifications.vapid ../$(VAR)
+
 migrate: $(VENV)/.installed-run $(SECRET_FILE)
 	mkdir -p $(VAR)
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat $(SECRET_FILE))} $(PY) backend/manage.py migrate --noinput
@@ -55,15 +65,15 @@ migrate: $(VENV)/.installed-run $(SECRET_FILE)
 # ---- run -------------------------------------------------------------------
 
 # chat.serve is Daphne with our server class (backend/chat/transport.py).
-run: install build migrate
-	cd backend && DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat ../$(SECRET_FILE))} \
+run: install build migrate $(VAPID_FILE)
+	cd backend && $(VAPID_ENV); DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat ../$(SECRET_FILE))} \
 	  exec ../$(PY) -m chat.serve --bind $(HOST) --port $(PORT)
 
 # Daphne with DEBUG on and DEV_ORIGINS for the Vite dev server; run `npm run dev`
 # beside it (with the same VITE_PORT, and VITE_HTTP_BASE when PORT is not 8000).
 VITE_PORT ?= 5173
-dev: install migrate
-	cd backend && DEBUG=1 DEV_ORIGINS=$${DEV_ORIGINS:-http://localhost:$(VITE_PORT),http://127.0.0.1:$(VITE_PORT)} \
+dev: install migrate $(VAPID_FILE)
+	cd backend && $(VAPID_ENV); DEBUG=1 DEV_ORIGINS=$${DEV_ORIGINS:-http://localhost:$(VITE_PORT),http://127.0.0.1:$(VITE_PORT)} \
 	  VITE_DEV_SERVER_PORT=$${VITE_DEV_SERVER_PORT:-$(VITE_PORT)} \
 	  exec ../$(PY) -m chat.serve --bind $(HOST) --port $(PORT)
 

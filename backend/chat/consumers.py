@@ -24,7 +24,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.services import user_wire
-from chat import events, frames, selectors, services, store, timing
+from chat import drain, events, frames, metrics, selectors, services, store, timing
 from chat.deadlines import db
 from chat.frames import FrameError
 from chat.hub import get_hub
@@ -32,11 +32,14 @@ from chat.lanes import Lanes
 from chat.limits import SocketLimits
 from chat.messageactions import MessageActions
 from chat.models import DM_PREFIX
+from chat.notifications import push
+from chat.notifyactions import NotifyActions
 from chat.ratelimit import get_send_rate
 from chat.roomactions import FORBIDDEN, RoomActions
 from chat.roster import Roster
 from chat.sockets import claim_socket, get_socket_registry
-from chat.transport import FLOW_EXTENSION, MESSAGE_TOO_BIG, TRY_AGAIN_LATER
+from chat.transport import FLOW_EXTENSION, MESSAGE_TOO_BIG, SERVICE_RESTART, TRY_AGAIN_LATER
+from config import logs
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +71,14 @@ class _NoFlow:
         pass
 
 
-class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
+class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketConsumer):
     # No channel per socket: the process's hub carries every group message.
     channel_layer_alias = None
 
     hub = None  # set once the socket is authenticated
     accepted = False
     logged_out = False
+    restarting = False  # the process is stopping: no new request (restart())
 
     async def dispatch(self, message):
         # Channels' own dispatch first closes the thread's stale database
@@ -98,6 +102,7 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
         self.account = account
         self.user = user_wire(account)
         self.conn = uuid.uuid4().hex
+        logs.bind_socket(conn=self.conn, user=self.user["id"])
         self.session_key = session.session_key if session is not None else None
         self.rooms: set[str] = set()  # joined on this socket
         self.typing: set[str] = set()  # rooms where this socket's user is typing
@@ -108,6 +113,9 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
         self.limits = SocketLimits()
         self.lanes = Lanes(timing.REQUESTS_IN_FLIGHT)
         self.pongs: set[asyncio.Task] = set()
+        if drain.draining():  # the listening port is closed; this came over a kept connection
+            await self._refuse(SERVICE_RESTART)
+            return
         if not await claim_socket(user_id=self.user["id"], conn=self.conn):
             await self._refuse(TOO_MANY_SOCKETS)
             return
@@ -148,8 +156,8 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
             events.log_failure(log, f"socket registry release of {self.conn} failed", error)
 
     async def receive(self, text_data=None, bytes_data=None):
-        if self.hub is None:
-            return  # closing
+        if self.hub is None or self.restarting:
+            return  # closing (a client resends what was not answered, after reconnecting)
         size = len(bytes_data) if text_data is None and bytes_data is not None else _utf8_length(text_data or "")
         self.flow.consumed(size)
         if size > frames.MAX_FRAME_BYTES:
@@ -159,8 +167,11 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
         try:
             frame = frames.parse(text_data if text_data is not None else bytes_data)
         except FrameError as error:
+            metrics.received(None)
             await self.send_frame(self._error(error) if allowed else self._refused(error.ref))
             return
+        metrics.received(frame)
+        logs.bind_room(getattr(frame, "room", None))
         if not allowed:
             await self.send_frame(self._refused(frame.ref))
         elif isinstance(frame, frames.Ping):
@@ -211,6 +222,7 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
         await self.close(code=code)
 
     async def send_frame(self, frame: dict) -> None:
+        metrics.answered(frame)
         text = frames.dumps(frame)
         if not self.flow.send_text(text):
             await self.send(text_data=text)
@@ -241,6 +253,13 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
         if room in self.rooms:
             await self._forget(room)
         await self.deliver_direct(text)
+
+    async def restart(self) -> None:
+        # The process is stopping (chat/drain.py): the requests taken finish and
+        # are answered, and the close follows their answers.
+        self.restarting = True
+        await self.lanes.drain(timing.REQUEST_DRAIN_TIMEOUT)
+        await self.close(code=SERVICE_RESTART)
 
     async def close_session(self) -> None:
         self.logged_out = True
@@ -310,7 +329,7 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
     async def on_send(self, frame: frames.Send):
         self._require_joined(frame)
         try:
-            message, created = await store.message_create(
+            message, created, anyone_wants_all = await store.message_store(
                 user=self.account, room=frame.room, body=frame.body, client_id=frame.client_id,
                 rate=get_send_rate(), reply_to=frame.reply_to, attachments=frame.attachments,
             )
@@ -323,6 +342,7 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
         await self.send_frame(frames.sent(message=message, ref=frame.ref))
         if created:
             await events.message_created(message)
+            push.message_stored(message, anyone_wants_all=anyone_wants_all)  # in the background
         await self._stop_typing(frame.room)
 
     async def on_history(self, frame: frames.History):
@@ -369,6 +389,10 @@ class ChatConsumer(RoomActions, MessageActions, AsyncWebsocketConsumer):
         frames.React: MessageActions.on_react,
         frames.Changes: MessageActions.on_changes,
         frames.Search: MessageActions.on_search,
+        frames.PushSubscribe: NotifyActions.on_push_subscribe,
+        frames.PushUnsubscribe: NotifyActions.on_push_unsubscribe,
+        frames.Notify: NotifyActions.on_notify,
+        frames.NotifySettings: NotifyActions.on_notify_settings,
     }
 
     # ---- helpers ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ import logging
 
 from channels.layers import get_channel_layer
 
-from chat import deadlines, frames
+from chat import deadlines, frames, metrics
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ EVERYONE_GROUP = "everyone"
 
 async def message_created(message: dict) -> None:
     await _to_room(message["room"], frames.message(message))
+    metrics.fanned_out()
 
 
 async def message_changed(message: dict) -> None:
@@ -120,6 +121,16 @@ async def room_changed(*, infos: dict[int, dict], exclude_conn: str | None = Non
         )
 
 
+async def notify_changed(*, user_id: int, room: str, level: str, exclude_conn: str) -> None:
+    """`notify` (without ref) to every other socket of the user: their level in
+    the room changed; `exclude_conn` was answered."""
+    await _group_send(
+        user_group(user_id),
+        {"type": "user.frame", "user": user_id, "text": frames.dumps(frames.notify(room=room, level=level)),
+         "exclude_conn": exclude_conn},
+    )
+
+
 async def room_created(*, info: dict, creator_id: int) -> None:
     """A new public room enters everybody's list: `room` to every socket that
     follows the list (hub.follow_rooms) but the creator's (theirs got `joined`). `info` is what a non-member's `rooms` says."""
@@ -135,6 +146,7 @@ async def _to_room(
     message = {
         "type": kind,
         "room": room,
+        "frame_type": frame["type"],  # for the receiving hubs' counts (chat/metrics.py)
         "text": frames.dumps(frame),
         "exclude_user": exclude_user,
         "exclude_conn": exclude_conn,

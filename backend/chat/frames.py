@@ -10,11 +10,17 @@ to an older server.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import ipaddress
 import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
 
 from chat.searchquery import EmptyQuery, SearchTerms, parse_query
 
@@ -39,6 +45,12 @@ MAX_QUERY_LENGTH = 500
 MAX_SEARCH_LIMIT = 50
 DEFAULT_SEARCH_LIMIT = 20
 ROOM_KINDS_CREATED = ("public", "private")
+NOTIFY_LEVELS = ("all", "mentions", "nothing")
+MAX_ENDPOINT_LENGTH = 2048  # models.PushSubscription.MAX_ENDPOINT_LENGTH
+# A push subscription's keys, decoded: an uncompressed P-256 point and the auth secret.
+P256DH_BYTES = 65
+AUTH_BYTES = 16
+BASE64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 
 ROOM_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
@@ -197,9 +209,35 @@ class Topic:
     ref: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PushSubscribe:
+    endpoint: str
+    p256dh: str  # base64url without padding
+    auth: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PushUnsubscribe:
+    endpoint: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    room: str
+    level: str  # one of NOTIFY_LEVELS
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    ref: str | None = None
+
+
 Frame = (
     Ping | Rooms | Join | Leave | Send | History | Typing | Read | Create | Dm | Invite | Remove | Topic
-    | Edit | Delete | React | Changes | Search
+    | Edit | Delete | React | Changes | Search | PushSubscribe | PushUnsubscribe | Notify | NotifySettings
 )
 
 
@@ -335,6 +373,53 @@ class _Fields:
         return ids
 
 
+    def push_key(self, name: str, size: int) -> str:
+        """A key of `keys`: base64url (padding optional) of exactly `size` bytes,
+        returned without padding."""
+        keys = self.data.get("keys")
+        value = keys.get(name) if isinstance(keys, dict) else None
+        if not isinstance(value, str) or not BASE64URL.fullmatch(value):
+            raise self.fail(f"'keys.{name}' must be base64url")
+        unpadded = value.rstrip("=")
+        try:
+            decoded = base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4))
+        except (binascii.Error, ValueError):
+            raise self.fail(f"'keys.{name}' must be base64url") from None
+        if len(decoded) != size:
+            raise self.fail(f"'keys.{name}' must decode to {size} bytes")
+        return unpadded
+
+    def endpoint(self) -> str:
+        """A push service's URL: https, or http to a loopback host where allowed
+        (DEBUG, CHAT_PUSH_ALLOW_HTTP: a push service of one's own on this machine)."""
+        value = self.string("endpoint", MAX_ENDPOINT_LENGTH)
+        try:
+            url = urlsplit(value)
+            host = url.hostname
+            url.port  # noqa: B018 (raises ValueError for a port that is not one)
+        except ValueError:
+            raise self.fail("'endpoint' must be an https URL") from None
+        plain = "".join(value.split()) == value and value.isprintable()
+        if not plain or not host or url.username is not None or url.password is not None:
+            raise self.fail("'endpoint' must be an https URL")
+        if url.scheme == "https" or (url.scheme == "http" and _plain_http_allowed() and _is_loopback(host)):
+            return value
+        raise self.fail("'endpoint' must be an https URL")
+
+
+def _plain_http_allowed() -> bool:
+    return bool(settings.DEBUG or getattr(settings, "CHAT_PUSH_ALLOW_HTTP", False))
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _ref(data: dict) -> str | None:
     if "ref" not in data or data["ref"] is None:
         return None
@@ -450,6 +535,29 @@ def _parse_topic(f: _Fields) -> Frame:
     return Topic(room=f.room(), topic=f.string("topic", MAX_TOPIC_LENGTH, min_length=0), ref=f.ref)
 
 
+def _parse_push_subscribe(f: _Fields) -> Frame:
+    endpoint = f.endpoint()
+    return PushSubscribe(
+        endpoint=endpoint, p256dh=f.push_key("p256dh", P256DH_BYTES), auth=f.push_key("auth", AUTH_BYTES), ref=f.ref
+    )
+
+
+def _parse_push_unsubscribe(f: _Fields) -> Frame:
+    return PushUnsubscribe(endpoint=f.string("endpoint", MAX_ENDPOINT_LENGTH), ref=f.ref)
+
+
+def _parse_notify(f: _Fields) -> Frame:
+    room = f.room()
+    level = f.data.get("level")
+    if level not in NOTIFY_LEVELS:
+        raise f.fail("'level' must be \"all\", \"mentions\" or \"nothing\"")
+    return Notify(room=room, level=level, ref=f.ref)
+
+
+def _parse_notify_settings(f: _Fields) -> Frame:
+    return NotifySettings(ref=f.ref)
+
+
 _PARSERS = {
     "ping": _parse_ping,
     "rooms": _parse_rooms,
@@ -469,6 +577,10 @@ _PARSERS = {
     "react": _parse_react,
     "changes": _parse_changes,
     "search": _parse_search,
+    "push_subscribe": _parse_push_subscribe,
+    "push_unsubscribe": _parse_push_unsubscribe,
+    "notify": _parse_notify,
+    "notify_settings": _parse_notify_settings,
 }
 
 
@@ -573,6 +685,23 @@ def typing(*, room: str, user: dict, active: bool) -> dict:
 
 def presence(*, room: str, joins: list[dict], leaves: list[dict]) -> dict:
     return {"type": "presence", "room": room, "joins": joins, "leaves": leaves}
+
+
+def push_subscribed(ref: str | None = None) -> dict:
+    return _with_ref({"type": "push_subscribed"}, ref)
+
+
+def push_unsubscribed(ref: str | None = None) -> dict:
+    return _with_ref({"type": "push_unsubscribed"}, ref)
+
+
+def notify(*, room: str, level: str, ref: str | None = None) -> dict:
+    """The answer to `notify`, and, without ref, what the user's other sockets hear."""
+    return _with_ref({"type": "notify", "room": room, "level": level}, ref)
+
+
+def notify_settings(*, rooms: dict[str, str], ref: str | None = None) -> dict:
+    return _with_ref({"type": "notify_settings", "rooms": rooms}, ref)
 
 
 def error(*, code: str, detail: str, ref: str | None = None) -> dict:

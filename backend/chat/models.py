@@ -142,6 +142,61 @@ class Reaction(models.Model):
         ]
 
 
+# ---- notifications ------------------------------------------------------------------
+
+
+class NotifyLevel(models.Model):
+    """What a user is notified of in one room (Web Push and the app's desktop
+    notifications alike). No row: the default, "all" in dm rooms and
+    "mentions" elsewhere (chat/notifications/selectors.py, `default_level`)."""
+
+    class Level(models.TextChoices):
+        ALL = "all"  # every new message by someone else
+        MENTIONS = "mentions"  # messages that mention the user
+        NOTHING = "nothing"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=8, choices=Level.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "room"], name="chat_notifylevel_user_room_unique"),
+            models.CheckConstraint(
+                condition=models.Q(level__in=["all", "mentions", "nothing"]), name="chat_notifylevel_level_valid"
+            ),
+        ]
+        indexes = [
+            # The send's statement asks whether anyone in the room wants every
+            # message: an index of only those rows, usually none.
+            models.Index(fields=["room"], condition=models.Q(level="all"), name="chat_notifylevel_room_all"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.room_id}: {self.level}"
+
+
+class PushSubscription(models.Model):
+    """One browser's Web Push subscription (its push service's endpoint and the
+    keys that encrypt for it), kept for the user who made it last: an endpoint
+    is one browser profile, so another user subscribing it takes it over."""
+
+    MAX_ENDPOINT_LENGTH = 2048
+
+    # Indexed by chat_pushsub_user_recent, which leads with it.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    endpoint = models.CharField(max_length=MAX_ENDPOINT_LENGTH, unique=True)
+    # base64url without padding: a P-256 point (65 bytes) and an auth secret (16 bytes).
+    p256dh = models.CharField(max_length=88)
+    auth = models.CharField(max_length=24)
+    # When it was last subscribed; past a user's cap the oldest goes first.
+    subscribed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "subscribed_at"], name="chat_pushsub_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.endpoint[:40]}"
 def new_upload_id() -> str:
     # 144 random bits: the id is in every file URL, so it must not be guessable.
     return secrets.token_urlsafe(18)

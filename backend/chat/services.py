@@ -19,7 +19,10 @@ from django.utils import timezone
 
 from accounts.services import user_wire
 from chat.mentions import mentioned_names, mentioned_user_ids
-from chat.models import DM_PREFIX, Mention, Membership, Message, Reaction, Room, Upload
+from chat.models import (
+    DM_PREFIX, Mention, Membership, Message, NotifyLevel, PushSubscription, Reaction, Room, Upload,
+)
+from chat.notifications.services import levels_forget
 from chat.selectors import (
     CHANGES_PAGE, LATEST_PAGE, READABLE_SQL, SINCE_PAGE, MessageDict, message_by_client_id, message_changes,
     message_wire, messages_latest, messages_since, reactions_wire, readable_sql, reply_wire, room_access,
@@ -207,14 +210,16 @@ def member_remove(*, user: Any, room: str, username: str) -> tuple[dict, bool]:
     """The owner of a private room (or staff) takes a member out: (USER, whether
     they were a member). RoomForbidden for anyone else, in public and dm rooms,
     and for the owner themselves (who leaves instead); UserNotFound for an
-    unknown username."""
+    unknown username. Their notification level there goes with them."""
     kind, owns = _readable_access(user=user, name=room)
     if kind != Room.Kind.PRIVATE or not owns:
         raise RoomForbidden(room, "only the owner of a private room removes members")
     [member] = users_by_username([username])
     if Room.objects.filter(name=room, owner_id=member.pk).exists():
         raise RoomForbidden(room, "the owner cannot be removed")
-    removed, _ = Membership.objects.filter(user_id=member.pk, room__name=room).delete()
+    with transaction.atomic():
+        removed, _ = Membership.objects.filter(user_id=member.pk, room__name=room).delete()
+        levels_forget(user_id=member.pk, room=room)
     return user_wire(member), removed > 0
 
 
@@ -381,7 +386,21 @@ def message_create(
     *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None = None, reply_to: int | None = None,
     attachments: tuple[str, ...] = (),
 ) -> tuple[MessageDict, bool]:
-    """Stores the message with the room's next seq; returns (message, created).
+    """`message_store`'s (message, created)."""
+    message, created, _ = message_store(
+        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to, attachments=attachments
+    )
+    return message, created
+
+
+def message_store(
+    *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None = None, reply_to: int | None = None,
+    attachments: tuple[str, ...] = (),
+) -> tuple[MessageDict, bool, bool]:
+    """Stores the message with the room's next seq; returns (message, created,
+    anyone_wants_all): the last, whether someone else in the room has the
+    notification level "all" and a push subscription (SendStatement), so
+    most sends need ask nothing more about pushes.
 
     If this user already sent client_id, stores nothing and returns (that
     message, False). Two sockets racing with the same client_id both reach the
@@ -418,14 +437,14 @@ def message_create(
         existing = message_by_client_id(user=user, client_id=client_id)
         if existing is None:
             raise
-        return existing, False
+        return existing, False, False
     try:
-        return statement.result(row), True
+        return statement.result(row), True, statement.anyone_wants_all(row)
     except (MessageNotFound, InvalidAttachment):  # a resend's uploads are held by its own message
         existing = message_by_client_id(user=user, client_id=client_id)
         if existing is None:
             raise
-        return existing, False
+        return existing, False, False
 
 
 # The rate check, the seq and rev increment, the insert, the sender's read
@@ -438,7 +457,10 @@ def message_create(
 # increments are undone with it. Only a room the user may read (READABLE_SQL)
 # takes the message, and only users who may read it are mentioned (the same
 # rule for each named user). The marker is an upsert, so a sender whose
-# membership row is missing gets it back instead of losing the marker.
+# membership row is missing gets it back instead of losing the marker. The
+# last column says whether someone else in the room wants every message
+# ("all") and has a push subscription: a probe of an index of only the "all"
+# rows (usually none), so most sends ask nothing more about pushes.
 _INSERT_SQL = f"""
 WITH recent AS (
     SELECT count(*) AS sent FROM (
@@ -481,7 +503,11 @@ SELECT message.id, message.seq, message.rev, message.created_at, recent.sent,
        CASE WHEN message.id IS NULL THEN
            EXISTS (SELECT 1 FROM {Room._meta.db_table} r WHERE r.name = %(room)s AND {READABLE_SQL}) END,
        (SELECT coalesce(array_agg(user_id ORDER BY user_id), '{{{{}}}}') FROM mentioned),
-       target.seq, target.author_id, target.username, target.excerpt, {{attached}}
+       target.seq, target.author_id, target.username, target.excerpt, {{attached}},
+       CASE WHEN message.id IS NOT NULL THEN EXISTS (
+           SELECT 1 FROM {NotifyLevel._meta.db_table} nl
+           JOIN {PushSubscription._meta.db_table} ps ON ps.user_id = nl.user_id
+           WHERE nl.room_id = message.room_id AND nl.level = 'all' AND nl.user_id <> %(author)s) END
 FROM recent LEFT JOIN message ON true LEFT JOIN target ON true
 """
 
@@ -546,7 +572,7 @@ class SendStatement:
         InvalidAttachment or MessageNotFound (the reply's target) when nothing
         was stored."""
         (message_id, seq, rev, created_at, sent, exists, readable, mentions,
-         reply_seq, reply_author_id, reply_username, excerpt, free, attached) = row
+         reply_seq, reply_author_id, reply_username, excerpt, free, attached, _) = row
         if message_id is None:
             if sent >= self.rate.limit:
                 raise SendLimited()
@@ -564,6 +590,11 @@ class SendStatement:
             attachments=attachments_wire(json.loads(attached) if isinstance(attached, str) else attached),
         )
 
+    @staticmethod
+    def anyone_wants_all(row: tuple) -> bool:
+        """Whether someone else in the room has the level "all" and a push subscription."""
+        return bool(row[14])
+
 
 def _insert_in_a_transaction(statement: SendStatement) -> tuple:
     # SQLite has no data-modifying WITH: the same steps, one transaction (an
@@ -571,7 +602,7 @@ def _insert_in_a_transaction(statement: SendStatement) -> tuple:
     # writer can take an upload between the check and the link).
     params = statement.params
     wanted = len(statement.attachments)
-    nothing = (None, None, None, None, wanted, [])
+    nothing = (None, None, None, None, wanted, [], False)
     with transaction.atomic():
         sent = Message.objects.filter(
             author_id=params["author"], created_at__gt=params["window_start"]
@@ -592,7 +623,7 @@ def _insert_in_a_transaction(statement: SendStatement) -> tuple:
         try:
             if free != wanted or (statement.reply_to is not None and target is None):
                 if room_readable(user=statement.user, name=statement.room):
-                    return None, None, None, None, sent, True, True, [], None, None, None, None, free, []
+                    return None, None, None, None, sent, True, True, [], None, None, None, None, free, [], False
                 raise RoomForbidden(statement.room) if Room.objects.filter(name=statement.room).exists() \
                     else RoomNotFound(statement.room)
             room_id, seq, rev = _next_seq(statement.room, statement.user)
@@ -616,21 +647,29 @@ def _insert_in_a_transaction(statement: SendStatement) -> tuple:
                 Upload.objects.filter(message=message).order_by("position")
                 .values_list("id", "name", "size", "content_type", "width", "height")
             )
+        anyone_wants_all = (
+            NotifyLevel.objects.filter(room_id=room_id, level=NotifyLevel.Level.ALL)
+            .exclude(user_id=params["author"])
+            .filter(user_id__in=PushSubscription.objects.values("user_id")).exists()
+        )
     reply = (None, None, None, None) if target is None else (
         target.seq, target.author_id, target.author.username, target.body[:REPLY_EXCERPT]
     )
-    return message.pk, seq, rev, message.created_at, sent, True, True, mentions, *reply, wanted, attached
+    return message.pk, seq, rev, message.created_at, sent, True, True, mentions, *reply, wanted, attached, anyone_wants_all
 
 
 def room_forget(*, user: Any, room: str) -> bool:
-    """The user is no longer a member (a `leave` with `forget`): the membership
-    and its read marker go, so a public room lists as `member` false, `unread`
-    0, and a private one is gone from their list. An owner who leaves their
+    """The user is no longer a member (a `leave` with `forget`): the membership,
+    its read marker and their notification level there go, so a public room
+    lists as `member` false, `unread` 0, and a private one is gone from their
+    list. An owner who leaves their
     room leaves it without owner (staff still own it). True when the user was a
     member; a no-op for unknown rooms and non-members. Not for dm rooms (the
     caller refuses those)."""
-    removed, _ = Membership.objects.filter(user_id=user.pk, room__name=room).delete()
-    Room.objects.filter(name=room, owner_id=user.pk).update(owner=None)
+    with transaction.atomic():
+        removed, _ = Membership.objects.filter(user_id=user.pk, room__name=room).delete()
+        levels_forget(user_id=user.pk, room=room)
+        Room.objects.filter(name=room, owner_id=user.pk).update(owner=None)
     return removed > 0
 
 

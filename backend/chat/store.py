@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -29,8 +30,9 @@ from django.db import connections
 from psycopg import AsyncConnection, IntegrityError
 from psycopg_pool import AsyncConnectionPool
 
-from chat import events, selectors, services
+from chat import events, metrics, selectors, services
 from chat.deadlines import DependencyTimeout, db
+from chat.notifications import push
 from chat.selectors import MessageDict
 
 log = logging.getLogger(__name__)
@@ -48,9 +50,22 @@ async def message_create(
     *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None,
     attachments: tuple[str, ...] = (),
 ) -> tuple[MessageDict, bool]:
-    """services.message_create within CHAT_DB_TIMEOUT, as DependencyTimeout past it."""
+    """`message_store`'s (message, created)."""
+    message, created, _ = await message_store(
+        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to, attachments=attachments
+    )
+    return message, created
+
+
+async def message_store(
+    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None,
+    attachments: tuple[str, ...] = (),
+) -> tuple[MessageDict, bool, bool]:
+    """services.message_store within CHAT_DB_TIMEOUT, as DependencyTimeout past
+    it: (message, created, whether someone else in the room wants every message
+    pushed)."""
     if not on_event_loop():
-        return await db(services.message_create)(
+        return await db(services.message_store)(
             user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to,
             attachments=attachments,
         )
@@ -67,16 +82,16 @@ async def message_create(
         existing = await db(selectors.message_by_client_id)(user=user, client_id=client_id)
         if existing is None:
             raise
-        return existing, False
+        return existing, False, False
     try:
-        return statement.result(row), True
+        return statement.result(row), True, statement.anyone_wants_all(row)
     # The reply's target is gone, or the uploads are held (by the resent
     # message itself): a resend is still answered.
     except (services.MessageNotFound, services.InvalidAttachment):
         existing = await db(selectors.message_by_client_id)(user=user, client_id=client_id)
         if existing is None:
             raise
-        return existing, False
+        return existing, False, False
 
 
 async def room_enter(
@@ -112,6 +127,7 @@ async def _within_deadline(
     is called with the statement's outcome once it has one.
     """
     query = asyncio.ensure_future(_execute(sql, params, all_rows=all_rows))
+    start = time.perf_counter()
     try:
         return await asyncio.wait_for(asyncio.shield(query), settings.CHAT_DB_TIMEOUT)
     except TimeoutError:
@@ -120,6 +136,8 @@ async def _within_deadline(
     except asyncio.CancelledError:
         query.add_done_callback(abandoned)
         raise
+    finally:
+        metrics.DB_SECONDS.observe(time.perf_counter() - start)
 
 
 def _forget(query: asyncio.Future) -> None:
@@ -135,7 +153,8 @@ async def _execute(sql: str, params: dict | list, *, all_rows: bool = False):
 
 
 def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> None:
-    """An abandoned send's outcome: if it stored the message, the room hears of it."""
+    """An abandoned send's outcome: if it stored the message, the room hears of
+    it, and whoever is to be pushed is."""
     if write.cancelled() or write.exception() is not None:
         return  # nothing was stored
     try:
@@ -146,6 +165,7 @@ def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> 
     task = asyncio.ensure_future(events.message_created(message))
     _late.add(task)
     task.add_done_callback(_late.discard)
+    push.message_stored(message, anyone_wants_all=statement.anyone_wants_all(write.result()))
     log.info("a send stored after its deadline was announced (%s #%s)", message["room"], message["seq"])
 
 

@@ -54,3 +54,10 @@ PING_PATIENCE = 0.5
 # message still fans out) before they are cancelled; well inside Daphne's
 # application_close_timeout (10 s), after which Daphne cancels the consumer.
 REQUEST_DRAIN_TIMEOUT = 5.0
+
+# A push service answers within this or the push counts as failed (logged, not
+# retried): a stalled push service must not hold a sending thread for long.
+PUSH_TIMEOUT = 10.0
+# How long a push service keeps a push for a device that is offline: a day;
+# past that a message is better found in the app than announced late.
+PUSH_TTL = 24 * 60 * 60

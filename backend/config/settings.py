@@ -6,6 +6,7 @@ channel layer, presence and rate limits to Redis; `DATABASE_URL` moves storage
 to PostgreSQL. The README lists every variable.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from config.logs import logging_config
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
@@ -82,6 +85,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise (a static file needs no request id): names the request in its log lines.
+    "config.logs.RequestContextMiddleware",
     # After whitenoise: the bundle's files need no policy, only documents and /api/ answers.
     "web.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -190,6 +195,20 @@ CHAT_SIGNUP_RATE = os.environ.get("CHAT_SIGNUP_RATE", "5/3600s")
 # Seconds a presence entry lives without a heartbeat; a dead process's users
 # leave once it passes and the sweeper runs.
 CHAT_PRESENCE_TTL = float(os.environ.get("CHAT_PRESENCE_TTL", "30"))
+
+# ---- Web Push (chat/notifications/) ----
+# The server's VAPID key pair, base64url: the private key as its 32-byte scalar
+# (or DER), the public key as an uncompressed P-256 point (65 bytes), which the
+# page carries for the browser's pushManager.subscribe. Web Push is on when both
+# are set; `make run` makes a pair in var/ the first time.
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "").strip()
+VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "").strip()
+# Who push services may contact about this server's pushes (a mailto: or https: URL).
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "").strip() or "mailto:admin@localhost"
+# push_subscribe takes only https endpoints; this (or DEBUG) also lets a plain
+# http one on a loopback address through: a push service of one's own on this
+# machine (the tests' receiver).
+CHAT_PUSH_ALLOW_HTTP = env_bool("CHAT_PUSH_ALLOW_HTTP", False)
 
 # ---- login lock-out (django-axes; accounts/lockout.py) ----
 # CHAT_LOGIN_FAILURE_LIMIT failed logins for one username, or from one client
@@ -360,6 +379,8 @@ _S3_ORIGINS = ([_origin(CHAT_S3_ENDPOINT_URL)] if CHAT_S3_ENDPOINT_URL else ["ht
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF, *_DEV_SERVER],
+        # Also the service worker's rule (worker-src falls back to script-src):
+        # the app's own /sw.js, which shows Web Push notifications.
         "script-src": [SELF, *_DEV_SERVER, *_DEV_INLINE],
         "style-src": [SELF, *_DEV_SERVER, *_DEV_INLINE],
         # The page's favicon is a data: URI.
@@ -378,14 +399,31 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.channels.server": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
-    },
-}
+# ---- operations (README "Operations") ----
+# LOG_FORMAT=json: one JSON object a line, with request/socket id, user and room
+# (config/logs.py); plain lines otherwise, as `make run` prints them.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower() or "plain"
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+# Daphne's line per HTTP request and per socket event, through logging.
+ACCESS_LOG = env_bool("ACCESS_LOG", False)
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=os.environ.get("LOG_LEVEL", "INFO"))
+
+# /metrics (Prometheus' text format) answers a peer in CHAT_METRICS_ALLOW (the
+# connection's own address, never a forwarded one) or a request with
+# `Authorization: Bearer CHAT_METRICS_TOKEN`; anyone else gets 404.
+# CHAT_METRICS=0 turns the counting off altogether (to measure what it costs).
+CHAT_METRICS = env_bool("CHAT_METRICS", True)
+CHAT_METRICS_ALLOW = env_list(
+    "CHAT_METRICS_ALLOW", "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+)
+for _cidr in CHAT_METRICS_ALLOW:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"CHAT_METRICS_ALLOW: {_cidr!r} is not an address or a network") from None
+CHAT_METRICS_TOKEN = os.environ.get("CHAT_METRICS_TOKEN", "")
+
+# On SIGTERM the server closes its sockets with 1012 over this many seconds, in
+# random order, so their clients do not all come back to the others at once.
+CHAT_DRAIN_SECONDS = float(os.environ.get("CHAT_DRAIN_SECONDS", "5"))

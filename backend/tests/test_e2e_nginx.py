@@ -7,6 +7,7 @@ proxy config is rendered for loopback ports and that folder.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import shutil
@@ -29,13 +30,16 @@ COMPOSE = REPO_DIR / "docker-compose.yml"
 
 def render_config(*, upstreams: list[int], port: int, workdir: Path, uploads: Path | None = None) -> str:
     """The compose file's nginx site with Docker's names swapped for loopback
-    ports, and its uploads volume for a folder (by default one in workdir)."""
-    uploads = uploads or workdir / "uploads"
+    ports, and its uploads volume for `uploads` (a folder in `workdir` if none)."""
+    if uploads is None:
+        uploads = workdir / "uploads"
+        uploads.mkdir(exist_ok=True)
     site = yaml.safe_load(COMPOSE.read_text())["configs"]["nginx"]["content"].replace("$$", "$")
     substitutions = [
-        # Docker's DNS (and nginx >= 1.27.3's `resolve`) find the replicas there; here they are ports.
+        # Docker's DNS (and nginx >= 1.27.3's `resolve`) find the replicas there; here they are
+        # ports, each with the compose file's parameters (max_fails, fail_timeout).
         (r"^\s*resolver [^;]*;\n", ""),
-        (r"server app:8000 resolve;", " ".join(f"server 127.0.0.1:{p};" for p in upstreams)),
+        (r"server app:8000 resolve([^;]*);", lambda m: " ".join(f"server 127.0.0.1:{p}{m[1]};" for p in upstreams)),
         (r"listen 80;", f"listen 127.0.0.1:{port};"),
         (r"alias /srv/uploads/;", f"alias {uploads}/;"),
     ]
@@ -75,17 +79,23 @@ async def scaleout_topo(proxied):
 
 @pytest.fixture(scope="module")
 def proxy(proxied, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("nginx")
-    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (workdir / kind).mkdir(mode=0o777)
-    port = free_port()
-    config = workdir / "nginx.conf"
     uploads = proxied.var_dir / "uploads"
     uploads.mkdir(exist_ok=True)
     # nginx's workers run as another user, as in the compose file; a temporary folder is the owner's alone.
     proxied.var_dir.chmod(0o755)
-    config.write_text(render_config(upstreams=[s.port for s in proxied.servers], port=port, workdir=workdir,
-                                    uploads=uploads))
+    upstreams = [s.port for s in proxied.servers]
+    with nginx_in_front(upstreams, tmp_path_factory.mktemp("nginx"), uploads=uploads) as endpoint:
+        yield endpoint
+
+
+@contextlib.contextmanager
+def nginx_in_front(upstreams: list[int], workdir: Path, *, uploads: Path | None = None):
+    """The compose file's nginx in front of these ports, until the block ends."""
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (workdir / kind).mkdir(mode=0o777)
+    port = free_port()
+    config = workdir / "nginx.conf"
+    config.write_text(render_config(upstreams=upstreams, port=port, workdir=workdir, uploads=uploads))
     test = subprocess.run([NGINX, "-t", "-q", "-p", str(workdir), "-c", str(config)], capture_output=True, text=True)
     assert test.returncode == 0, test.stderr
     process = subprocess.Popen([NGINX, "-p", str(workdir), "-c", str(config)], stderr=subprocess.PIPE)
@@ -161,6 +171,19 @@ async def test_oversized_frame_closes_1009_through_the_proxy(proxy, scaleout_top
     sock = await socket(proxy, alice)
     await sock.send_raw("x" * (64 * 1024 + 1))
     assert await sock.closed() == 1009
+
+
+async def test_metrics_are_for_the_operator_not_through_the_proxy(proxy, scaleout_topo):
+    """Each replica answers /metrics on its own address (loopback is in the default
+    CHAT_METRICS_ALLOW), and nginx, whose address is too, answers it 404 itself."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        direct = await http.get(f"{scaleout_topo.servers[0].url}/metrics")
+        assert direct.status_code == 200, direct.text
+        assert "chat_frames_in_total" in direct.text
+        for path in ("/metrics", "/metrics/", "/metrics?x=1"):
+            through = await http.get(f"{proxy.url}{path}")
+            assert through.status_code == 404, (path, through.status_code)
+            assert "chat_" not in through.text
 
 
 async def test_uploads_through_the_proxy_are_sent_by_nginx(proxy, scaleout_topo):

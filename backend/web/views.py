@@ -1,16 +1,22 @@
-"""The SPA shell for every page path, and /healthz."""
+"""The SPA shell for every page path, the service worker, and /healthz."""
 
 import asyncio
+import hashlib
 import logging
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
+
+from chat.notifications import vapid
 
 logger = logging.getLogger(__name__)
 
@@ -20,9 +26,47 @@ HEALTH_TIMEOUT = 2.0
 # The shell is tiny and names the current bundle, so it is never cached; the
 # hashed bundle files themselves are cached forever (see WHITENOISE_IMMUTABLE_FILE_TEST).
 # In Vite's dev mode the page tells Vite's client the nonce for the styles it injects.
-shell = never_cache(ensure_csrf_cookie(TemplateView.as_view(
-    template_name="web/index.html", extra_context={"vite_dev_mode": settings.VITE_DEV_MODE},
-)))
+# With Web Push configured it carries the server's VAPID public key, read per answer.
+class Shell(TemplateView):
+    template_name = "web/index.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "vite_dev_mode": settings.VITE_DEV_MODE,
+                "vapid_public_key": vapid.public_key()}
+
+
+shell = never_cache(ensure_csrf_cookie(Shell.as_view()))
+
+
+def _service_worker_source() -> bytes | None:
+    # Built by Vite from frontend/public/sw.js into the bundle's folder (found
+    # there without collectstatic), or collected into STATIC_ROOT.
+    path = finders.find("sw.js")
+    if path:
+        with open(path, "rb") as file:
+            return file.read()
+    if settings.STATIC_ROOT and staticfiles_storage.exists("sw.js"):
+        with staticfiles_storage.open("sw.js") as file:
+            return file.read()
+    return None
+
+
+@require_safe
+def service_worker(request):
+    """/sw.js: the Web Push worker at the root, so its scope is the whole site.
+    `no-cache`, so the browser asks again on every visit (a 304 when unchanged)
+    and a new version reaches people at once."""
+    source = _service_worker_source()
+    if source is None:
+        return HttpResponse("404 not found\n", status=404, content_type="text/plain; charset=utf-8")
+    etag = '"%s"' % hashlib.sha256(source).hexdigest()[:32]
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(source, content_type="text/javascript; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 async def healthz(request):

@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client'
 import { createChatClient } from './lib'
 import { App } from './ui/App'
 import { chatEndpoints } from './ui/endpoints'
+import { Notifier } from './ui/notifier'
 import { createRouteStore } from './ui/route'
 import './styles/app.css'
 
@@ -14,6 +15,7 @@ const client = createChatClient(
   }),
 )
 const route = createRouteStore(window)
+const notifier = new Notifier(client, (room) => route.navigate(room))
 
 let container = document.getElementById('root')
 if (!container) {
@@ -24,7 +26,7 @@ if (!container) {
 
 createRoot(container).render(
   <StrictMode>
-    <App services={{ client, route }} />
+    <App services={{ client, route, notifier }} />
   </StrictMode>,
 )
 
@@ -32,6 +34,7 @@ void client.start()
 
 if (import.meta.hot) {
   import.meta.hot.dispose(() => {
+    notifier.dispose()
     client.dispose()
     route.dispose()
   })

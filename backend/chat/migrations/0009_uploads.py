@@ -13,7 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0007_user_lower_username'),
+        ('chat', '0008_notifications'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -65,6 +65,40 @@ def test_the_built_bundle_is_served_immutable(client):
     assert body == (settings.FRONTEND_DIST / MANIFEST["src/main.tsx"]["file"]).read_bytes()
 
 
+# ---- the service worker ----------------------------------------------------------
+
+
+def test_the_service_worker_is_served_at_the_root_never_stale(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response["Cache-Control"] == "no-cache"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    # Vite copies frontend/public/sw.js into the bundle's folder as it is.
+    assert response.content == (settings.FRONTEND_DIST / "sw.js").read_bytes()
+    assert b"addEventListener('push'" in response.content
+    assert b'id="root"' not in response.content
+
+    again = client.get("/sw.js", headers={"If-None-Match": response["ETag"]})
+    assert again.status_code == 304
+    assert again["Cache-Control"] == "no-cache"
+    assert client.get("/sw.js", headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_the_service_worker_is_only_read(client):
+    assert Client().post("/sw.js").status_code == 405
+    assert client.head("/sw.js").status_code == 200
+
+
+def test_without_a_built_service_worker_sw_js_is_a_plain_404(client, monkeypatch):
+    from web import views
+
+    monkeypatch.setattr(views.finders, "find", lambda path: None)
+    response = client.get("/sw.js")
+    assert response.status_code == 404
+    assert response.content == b"404 not found\n"
+
+
 # ---- /healthz ------------------------------------------------------------------
 
 

@@ -8,3 +8,6 @@ export { MAX_DM_OTHERS, MAX_TOPIC_LENGTH } from './protocol'
 export { unknownRoom } from './rooms'
 export { PushError } from './push'
 export { ROOM_REFUSED } from './room'
+export {
+  NOTIFY_LEVELS, defaultLevel, levelOf, notificationTag, notificationText, shouldNotify, type NotifyLevel, type NotifyLevels,
+} from './notify'

@@ -7,10 +7,13 @@ import { ConnectionStatus } from './ConnectionStatus'
 import { RoomList } from './RoomList'
 import { JoinRoomForm } from './JoinRoomForm'
 import { RoomView } from './RoomView'
+import { SearchBox } from './SearchBox'
 import { roomTitle } from './directory'
 import { NewRoomDialog } from './NewRoomDialog'
 import { NewDirectMessageDialog } from './NewDirectMessageDialog'
 import { documentTitle, normalizeRoomName, roomNameProblem } from './view'
+import { showUnreadDot } from './favicon'
+import { NotificationsButton } from './NotificationsButton'
 
 /** Where a person lands (made by the server's migration, so it always exists). */
 export const HOME_ROOM = 'general'
@@ -24,7 +27,7 @@ function focusMessages(event: React.MouseEvent<HTMLAnchorElement>) {
 }
 
 export function ChatScreen({ user }: { user: User }) {
-  const { client, route } = useServices()
+  const { client, route, notifier } = useServices()
   const room = useStore(route)
   const rooms = useStore(client.rooms)
   const notice = useStore(client.notice)
@@ -67,6 +70,10 @@ export function ChatScreen({ user }: { user: User }) {
   useEffect(() => {
     document.title = documentTitle(openTitle, unreadElsewhere)
   }, [openTitle, unreadElsewhere])
+  useEffect(() => {
+    showUnreadDot(unreadElsewhere > 0)
+    return () => showUnreadDot(false)
+  }, [unreadElsewhere])
 
   function go(name: string) {
     route.navigate(name)
@@ -89,6 +96,8 @@ export function ChatScreen({ user }: { user: User }) {
     setLoggingOut(true)
     setLogoutProblem(null)
     try {
+      // While the session lasts: the server forgets this browser's push subscription.
+      await notifier.beforeLogout()
       await client.logout()
     } catch (error) {
       const reason = error instanceof ApiError ? error.message : String(error)
@@ -106,9 +115,11 @@ export function ChatScreen({ user }: { user: User }) {
       <header className="topbar">
         <h1 className="brand">
           <span className="brand-mark" aria-hidden="true" />
-          Chat
+          <span className="brand-name">Chat</span>
         </h1>
+        <SearchBox user={user} />
         <span className="spacer" />
+        <NotificationsButton />
         <span className="whoami" title={`Signed in as ${user.username}`}>
           <Avatar user={user} />
           <span className="whoami-name">{user.username}</span>

@@ -3,6 +3,7 @@ import { MAX_TOPIC_LENGTH, type RoomSummary, type User } from '../lib'
 import { Avatar } from './Avatar'
 import { useServices } from './context'
 import { Dialog } from './Dialog'
+import { NotifyLevelField } from './NotifyLevelField'
 import { isOwner, roomTitle } from './directory'
 import { requestProblem } from './problems'
 
@@ -86,6 +87,8 @@ export function RoomSettingsDialog({ room, me, onClose, onMessage, onLeave, leav
           </p>
         )}
       </form>
+
+      <NotifyLevelField room={room} />
 
       {members && (
         <section className="dialog-section" aria-labelledby={`${id}-members`}>

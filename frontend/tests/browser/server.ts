@@ -20,6 +20,9 @@ export function serverEnv(varDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS
     DEBUG: '0',
     // Every test signs people up from 127.0.0.1; the limit itself has backend tests.
     CHAT_SIGNUP_RATE: '100000/3600s',
+    // Web Push on, as `make run` has it: the page carries the public key (a pair for these tests only).
+    VAPID_PRIVATE_KEY: 'OZA3G33apXsZiVjoY6KxPHsj1lc8BZPEZ4Sji8kHyeU',
+    VAPID_PUBLIC_KEY: 'BNo6CLUIFBU9cyKONmKmx29BYxjrXx6zVoxcYw9wV8zBCm0ulb_Q5cHSYUPUg0AlxbYoftffnTlFRr5Mc_rYKOU',
   }
   // The shared machine's Redis and PostgreSQL stay untouched: SQLite and in-memory layers.
   for (const name of ['REDIS_URL', 'DATABASE_URL', 'DEV_ORIGINS', 'VITE_DEV_MODE']) delete env[name]

@@ -31,8 +31,10 @@ COPY --from=python /venv /venv
 WORKDIR /app
 COPY backend ./backend
 COPY --from=frontend /app/frontend/dist ./frontend/dist
-# var/ holds local uploads and anything else the app writes; a volume in compose.
-RUN mkdir -p /app/var && chown chat:chat /app/var
+# var/ holds local uploads and anything else the app writes. The compose file
+# mounts a named volume on var/uploads: Docker gives a new volume the owner of
+# the image's folder, so it is made here, the app's; otherwise root's, unwritable.
+RUN mkdir -p /app/var/uploads && chown -R chat:chat /app/var
 USER chat
 WORKDIR /app/backend
 EXPOSE 8000

@@ -152,6 +152,11 @@ async def test_readers_of_the_room_get_the_file_strangers_do_not_and_nobody_once
     foreign = await b.request({"type": "send", "room": room, "body": "x", "client_id": unique_room("c"),
                                "attachments": [attachment["id"]]})
     assert foreign["type"] == "error" and foreign["code"] == "invalid_attachment"
+    eleven = [(await upload(alice, f"{k}.txt", b"k")).json()["upload"]["id"] for k in range(11)]
+    too_many = await a.request({"type": "send", "room": room, "body": "x", "client_id": unique_room("c"),
+                                "attachments": eleven})
+    assert too_many["type"] == "error" and too_many["code"] == "invalid_attachment"
+    assert (await send_with(a, room, eleven[:10]))["attachments"][9]["id"] == eleven[9]
 
     deleted = await a.ok({"type": "delete", "room": room, "seq": message["seq"]}, "deleted")
     assert deleted["message"]["attachments"] == []

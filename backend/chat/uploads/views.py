@@ -78,9 +78,10 @@ def upload_get(request, upload_id: str, name: str):
     if name == THUMBNAIL:
         if not upload.thumbnail:
             return _not_found()
-        content_type = "image/png" if upload.thumbnail.endswith(".png") else "image/jpeg"
-        return file_response(storage_name=upload.thumbnail, name=f"thumbnail-{upload.name}", content_type=content_type,
-                             inline=True, size=None, head=head)
+        png = upload.thumbnail.endswith(".png")
+        stem = upload.name.rsplit(".", 1)[0] if "." in upload.name else upload.name
+        return file_response(storage_name=upload.thumbnail, name=f"{stem}-thumbnail{'.png' if png else '.jpg'}",
+                             content_type="image/png" if png else "image/jpeg", inline=True, size=None, head=head)
     return file_response(storage_name=upload.file, name=upload.name, content_type=upload.content_type,
                          inline=upload.is_image and is_inline(upload.content_type), size=upload.size, head=head)
 

@@ -24,7 +24,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.services import user_wire
-from chat import events, frames, selectors, services, store, timing
+from chat import drain, events, frames, metrics, selectors, services, store, timing
 from chat.deadlines import db
 from chat.frames import FrameError
 from chat.hub import get_hub
@@ -38,10 +38,12 @@ from chat.ratelimit import get_send_rate
 from chat.roomactions import FORBIDDEN, RoomActions
 from chat.roster import Roster
 from chat.sockets import claim_socket, get_socket_registry
-from chat.transport import FLOW_EXTENSION, MESSAGE_TOO_BIG, TRY_AGAIN_LATER
+from chat.transport import FLOW_EXTENSION, MESSAGE_TOO_BIG, SERVICE_RESTART, TRY_AGAIN_LATER
+from config import logs
 
 log = logging.getLogger(__name__)
 
+INVALID_ATTACHMENT = "an attachment is not one of your uploads, or a message holds it already"
 UNAUTHENTICATED = 4401
 TOO_MANY_SOCKETS = 4429
 
@@ -76,6 +78,7 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
     hub = None  # set once the socket is authenticated
     accepted = False
     logged_out = False
+    restarting = False  # the process is stopping: no new request (restart())
 
     async def dispatch(self, message):
         # Channels' own dispatch first closes the thread's stale database
@@ -99,6 +102,7 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
         self.account = account
         self.user = user_wire(account)
         self.conn = uuid.uuid4().hex
+        logs.bind_socket(conn=self.conn, user=self.user["id"])
         self.session_key = session.session_key if session is not None else None
         self.rooms: set[str] = set()  # joined on this socket
         self.typing: set[str] = set()  # rooms where this socket's user is typing
@@ -109,6 +113,9 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
         self.limits = SocketLimits()
         self.lanes = Lanes(timing.REQUESTS_IN_FLIGHT)
         self.pongs: set[asyncio.Task] = set()
+        if drain.draining():  # the listening port is closed; this came over a kept connection
+            await self._refuse(SERVICE_RESTART)
+            return
         if not await claim_socket(user_id=self.user["id"], conn=self.conn):
             await self._refuse(TOO_MANY_SOCKETS)
             return
@@ -149,8 +156,8 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
             events.log_failure(log, f"socket registry release of {self.conn} failed", error)
 
     async def receive(self, text_data=None, bytes_data=None):
-        if self.hub is None:
-            return  # closing
+        if self.hub is None or self.restarting:
+            return  # closing (a client resends what was not answered, after reconnecting)
         size = len(bytes_data) if text_data is None and bytes_data is not None else _utf8_length(text_data or "")
         self.flow.consumed(size)
         if size > frames.MAX_FRAME_BYTES:
@@ -160,8 +167,11 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
         try:
             frame = frames.parse(text_data if text_data is not None else bytes_data)
         except FrameError as error:
+            metrics.received(None)
             await self.send_frame(self._error(error) if allowed else self._refused(error.ref))
             return
+        metrics.received(frame)
+        logs.bind_room(getattr(frame, "room", None))
         if not allowed:
             await self.send_frame(self._refused(frame.ref))
         elif isinstance(frame, frames.Ping):
@@ -187,6 +197,8 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
             reply = frames.error(code="not_found", detail=f"no message #{error.seq} in '{error.room}'", ref=frame.ref)
         except services.UserNotFound as error:
             reply = frames.error(code="not_found", detail=f"no user is named '{error.username}'", ref=frame.ref)
+        except services.InvalidAttachment:
+            reply = frames.error(code="invalid_attachment", detail=INVALID_ATTACHMENT, ref=frame.ref)
         except Exception as error:
             events.log_failure(log, f"socket {self.conn} failed on {frame!r}", error)
             reply = frames.error(code="server_error", detail="the server could not do that", ref=frame.ref)
@@ -210,6 +222,7 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
         await self.close(code=code)
 
     async def send_frame(self, frame: dict) -> None:
+        metrics.answered(frame)
         text = frames.dumps(frame)
         if not self.flow.send_text(text):
             await self.send(text_data=text)
@@ -240,6 +253,13 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
         if room in self.rooms:
             await self._forget(room)
         await self.deliver_direct(text)
+
+    async def restart(self) -> None:
+        # The process is stopping (chat/drain.py): the requests taken finish and
+        # are answered, and the close follows their answers.
+        self.restarting = True
+        await self.lanes.drain(timing.REQUEST_DRAIN_TIMEOUT)
+        await self.close(code=SERVICE_RESTART)
 
     async def close_session(self) -> None:
         self.logged_out = True
@@ -311,7 +331,7 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
         try:
             message, created, anyone_wants_all = await store.message_store(
                 user=self.account, room=frame.room, body=frame.body, client_id=frame.client_id,
-                rate=get_send_rate(), reply_to=frame.reply_to,
+                rate=get_send_rate(), reply_to=frame.reply_to, attachments=frame.attachments,
             )
         except services.SendLimited:
             # A resend is answered with the stored message whatever the rate says.

@@ -27,6 +27,8 @@ from typing import TypeVar
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from chat import metrics
+
 T = TypeVar("T")
 
 # After a Redis call times out, calls fail at once for this long; then one is
@@ -57,10 +59,13 @@ def db(function: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 
     @functools.wraps(function)
     async def call(*args, **kwargs):
+        start = time.perf_counter()
         try:
             return await asyncio.wait_for(threaded(*args, **kwargs), settings.CHAT_DB_TIMEOUT)
         except TimeoutError:
             raise DependencyTimeout(f"the database did not answer {function.__name__} in time") from None
+        finally:
+            metrics.DB_SECONDS.observe(time.perf_counter() - start)
 
     return call
 
@@ -86,11 +91,14 @@ async def redis(awaitable: Awaitable[T], what: str = "a Redis call") -> T:
         if asyncio.iscoroutine(awaitable):
             awaitable.close()  # never started: no "was never awaited" warning
         raise DependencyTimeout(f"{what}: Redis stalled a moment ago")
+    start = time.perf_counter()
     try:
         return await asyncio.wait_for(awaitable, settings.CHAT_REDIS_TIMEOUT)
     except TimeoutError:
         _stalled_until = time.monotonic() + REDIS_STALL_COOLDOWN
         raise DependencyTimeout(f"{what}: Redis did not answer in time") from None
+    finally:
+        metrics.REDIS_SECONDS.observe(time.perf_counter() - start)
 
 
 def redis_recovered() -> None:

@@ -16,7 +16,7 @@ import logging
 
 from channels.layers import get_channel_layer
 
-from chat import deadlines, frames
+from chat import deadlines, frames, metrics
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ EVERYONE_GROUP = "everyone"
 
 async def message_created(message: dict) -> None:
     await _to_room(message["room"], frames.message(message))
+    metrics.fanned_out()
 
 
 async def message_changed(message: dict) -> None:
@@ -145,6 +146,7 @@ async def _to_room(
     message = {
         "type": kind,
         "room": room,
+        "frame_type": frame["type"],  # for the receiving hubs' counts (chat/metrics.py)
         "text": frames.dumps(frame),
         "exclude_user": exclude_user,
         "exclude_conn": exclude_conn,

@@ -37,6 +37,10 @@ MAX_USERNAME_LENGTH = 150  # Django's username field
 # A dm names the sender's 1 to 7 others (services.DM_MAX_OTHERS).
 MAX_DM_USERS = 7
 MAX_EMOJI_LENGTH = 32
+# A send names at most this many uploads (models.Upload.MAX_PER_MESSAGE); an
+# upload id is models.new_upload_id's.
+MAX_ATTACHMENTS = 10
+UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,24}")
 MAX_QUERY_LENGTH = 500
 MAX_SEARCH_LIMIT = 50
 DEFAULT_SEARCH_LIMIT = 20
@@ -104,6 +108,7 @@ class Send:
     client_id: str
     ref: str | None = None
     reply_to: int | None = None  # v2: the seq replied to
+    attachments: tuple[str, ...] = ()  # upload ids, in the order the message shows them
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,14 +346,31 @@ class _Fields:
             raise self.fail("room names match ^[a-z0-9][a-z0-9_-]{0,63}$", code="invalid_room")
         return value
 
-    def body(self) -> str:
+    def body(self, *, may_be_empty: bool = False) -> str:
         value = self.data.get("body")
+        if value is None and may_be_empty:
+            return ""
         if not isinstance(value, str) or not _is_storable(value):
             raise self.fail("'body' must be a string")
         body = value.strip(BODY_TRIMMED)
-        if not 1 <= len(body) <= MAX_BODY_LENGTH:
+        if not (0 if may_be_empty else 1) <= len(body) <= MAX_BODY_LENGTH:
             raise self.fail(f"a body is 1 to {MAX_BODY_LENGTH} characters after trimming", code="invalid_body")
         return body
+
+    def attachments(self) -> tuple[str, ...]:
+        """Upload ids, each once, in their order; whether they are the sender's
+        own and free is the send's statement's to say."""
+        value = self.data.get("attachments")
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.fail("'attachments' must be a list of upload ids")
+        ids = tuple(dict.fromkeys(value))
+        if len(ids) > MAX_ATTACHMENTS:
+            raise self.fail(f"a message holds at most {MAX_ATTACHMENTS} attachments", code="invalid_attachment")
+        if not all(UPLOAD_ID.fullmatch(item) for item in ids):
+            raise self.fail("an attachment id is not one of your uploads", code="invalid_attachment")
+        return ids
 
 
     def push_key(self, name: str, size: int) -> str:
@@ -429,8 +451,11 @@ def _parse_leave(f: _Fields) -> Frame:
 def _parse_send(f: _Fields) -> Frame:
     room = f.room()
     client_id = f.string("client_id", MAX_CLIENT_ID_LENGTH)
-    body = f.body()
-    return Send(room=room, body=body, client_id=client_id, reply_to=f.optional_integer("reply_to", 1), ref=f.ref)
+    attachments = f.attachments()
+    # With attachments the body may be empty; never both.
+    body = f.body(may_be_empty=bool(attachments))
+    return Send(room=room, body=body, client_id=client_id, reply_to=f.optional_integer("reply_to", 1), ref=f.ref,
+                attachments=attachments)
 
 
 def _parse_history(f: _Fields) -> Frame:

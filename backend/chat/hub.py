@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
@@ -27,7 +28,7 @@ from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 
-from chat import deadlines, events, timing
+from chat import deadlines, events, metrics, timing
 from chat.announce import PresenceAnnouncer
 from chat.events import EVERYONE_GROUP, log_failure, room_group, user_group
 from chat.presence import get_presence_store
@@ -59,6 +60,9 @@ class Subscriber(Protocol):
     async def leave_for_good(self, room: str, text: str) -> None:
         """The user left `room` for good or lost it (on any socket): out of it at
         once, then send `text`."""
+
+    async def restart(self) -> None:
+        """The process is stopping: finish the requests taken, then close with 1012."""
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
@@ -108,7 +112,10 @@ class Hub:
         if self.closed:
             raise RuntimeError("the hub is closed")
         if self._opening is None:
-            self._opening = asyncio.ensure_future(self._open())
+            # In a context of its own: started by the first socket's call, the
+            # hub's loops and the channel layer's receiving task would otherwise
+            # log as that socket (config/logs.py) for good.
+            self._opening = asyncio.get_running_loop().create_task(self._open(), context=contextvars.Context())
         # Shielded: a caller cancelled mid-start must not cancel the start that
         # every other caller is waiting on too.
         await asyncio.shield(self._opening)
@@ -228,6 +235,7 @@ class Hub:
         # Marked only after the add: a heartbeat in between would otherwise
         # create the entry first and the add would not see the user as new.
         self._present.setdefault(room, set()).add(sub)
+        metrics.JOINS.inc()
         if first:
             await self.announcer.announce(room=room, joins=[sub.user], exclude_conn=sub.conn)
         return present
@@ -281,6 +289,11 @@ class Hub:
                 raise
             log_failure(log, f"{what} unavailable; answering with this process's", error)
             return local()
+
+    def local_sockets(self) -> list[Subscriber]:
+        """Every socket of this process (each is in its user's group)."""
+        users = user_group("")
+        return [sub for group, subs in self._members.items() if group.startswith(users) for sub in subs]
 
     def socket_entries(self) -> list[tuple[int, str]]:
         """(user id, conn) of every socket of this process."""
@@ -344,10 +357,12 @@ class Hub:
         exclude_user, exclude_conn = message.get("exclude_user"), message.get("exclude_conn")
         # Presence carries its users too: each socket keeps back what it already knows.
         presence = message["type"] == "room.presence"
+        delivered = 0
         # A copy: a delivery may await, and sockets join and leave meanwhile.
         for sub in list(self._members.get(room_group(room), ())):
             if sub.conn == exclude_conn or sub.user["id"] == exclude_user:
                 continue
+            delivered += 1
             try:
                 if presence:
                     await sub.deliver_presence(room, text, message["joins"], message["leaves"])
@@ -356,6 +371,7 @@ class Hub:
             except Exception as error:
                 # One broken socket must not cost the others their frame.
                 log_failure(log, f"delivery to {sub.conn} failed", error)
+        metrics.delivered(message.get("frame_type", "presence" if presence else "message"), delivered)
 
     async def _each(
         self, group: str, deliver: Callable[[Subscriber], Awaitable[None]],
@@ -455,6 +471,18 @@ class Hub:
             return
         for room, user in leaves:
             await self.announcer.announce(room=room, leaves=[user])
+
+
+def existing_hub() -> Hub | None:
+    """The running loop's hub if it has one (a stopping server makes none)."""
+    hub = _hubs.get(asyncio.get_running_loop())
+    return hub if hub is not None and not hub.closed else None
+
+
+metrics.watch_hubs(
+    lambda: sum(len(hub.local_sockets()) for hub in list(_hubs.values())),
+    lambda: sum(len(subs) for hub in list(_hubs.values()) for subs in hub._present.values()),
+)
 
 
 async def close_hub() -> None:

@@ -7,6 +7,8 @@ name (so one dm room per set of users: its name is made from their ids) and a
 can break them.
 """
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -195,3 +197,42 @@ class PushSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.endpoint[:40]}"
+def new_upload_id() -> str:
+    # 144 random bits: the id is in every file URL, so it must not be guessable.
+    return secrets.token_urlsafe(18)
+
+
+class Upload(models.Model):
+    """A file a user uploaded (POST /api/uploads), and the message that holds it
+    once a `send` names it. One that no message holds after a day, and those of
+    deleted messages, are removed by `manage.py chat_cleanup`."""
+
+    MAX_PER_MESSAGE = 10
+    MAX_NAME_LENGTH = 200
+
+    id = models.CharField(primary_key=True, max_length=24, default=new_upload_id, editable=False)
+    uploader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=MAX_NAME_LENGTH)
+    size = models.BigIntegerField()
+    content_type = models.CharField(max_length=255)
+    # Names in the "uploads" storage (settings.STORAGES); no thumbnail unless an image.
+    file = models.CharField(max_length=255)
+    thumbnail = models.CharField(max_length=255, blank=True, default="")
+    # Set for images only (the wire's `image`); never both null and not.
+    width = models.IntegerField(null=True, blank=True)
+    height = models.IntegerField(null=True, blank=True)
+    # Linked by the send's own statement (services.SendStatement); a hard-deleted
+    # message leaves its files to the clean-up.
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    # Its place in the message's `attachments`.
+    position = models.SmallIntegerField(default=0, db_default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # The clean-up's walk over uploads no message holds.
+            models.Index(fields=["created_at"], name="chat_upload_unheld", condition=models.Q(message__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.name}"

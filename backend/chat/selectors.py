@@ -16,7 +16,8 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 
 from accounts.services import user_wire
-from chat.models import Mention, Membership, Message, Reaction, Room
+from chat.models import Mention, Membership, Message, Reaction, Room, Upload
+from chat.uploads.wire import AttachmentDict, attachments_wire
 
 
 class UserDict(TypedDict):
@@ -49,6 +50,7 @@ class MessageDict(TypedDict):
     edited_at: str | None
     deleted: bool
     reactions: list[ReactionDict]
+    attachments: list[AttachmentDict]
 
 
 class RoomDict(TypedDict):
@@ -130,7 +132,7 @@ def timestamp_to_wire(moment: datetime) -> str:
 def message_wire(
     *, id: int, room: str, seq: int, author: UserDict, body: str, created_at: datetime, client_id: str, rev: int,
     reply_to: ReplyDict | None = None, mentions: list[int] = (), edited_at: datetime | None = None,
-    deleted: bool = False, reactions: list[ReactionDict] = (),
+    deleted: bool = False, reactions: list[ReactionDict] = (), attachments: list[AttachmentDict] = (),
 ) -> MessageDict:
     """The wire MESSAGE from its parts (a model, or a raw statement's row): the
     one place that shapes it. A deleted message shows nothing of what it said."""
@@ -148,6 +150,7 @@ def message_wire(
         "edited_at": None if edited_at is None else timestamp_to_wire(edited_at),
         "deleted": deleted,
         "reactions": [] if deleted else list(reactions),
+        "attachments": [] if deleted else list(attachments),
     }
 
 
@@ -167,13 +170,21 @@ def reactions_wire(rows: list[tuple[str, int, str]]) -> list[ReactionDict]:
     return [{"emoji": emoji, "users": sorted(users, key=lambda user: user["id"])} for emoji, users in reactions.items()]
 
 
+# An ATTACHMENT's columns (wire.attachments_wire), in a message's order.
+ATTACHMENT_COLUMNS = ("id", "name", "size", "content_type", "width", "height")
+
+
 def messages_to_dicts(messages: list[Message]) -> list[MessageDict]:
-    """Wire MESSAGEs of model rows from `_messages()`: two more queries for
-    all of their reactions and mentions, whatever their number."""
+    """Wire MESSAGEs of model rows from `_messages()`: three more queries for
+    all of their reactions, mentions and attachments, whatever their number."""
     live = [message.pk for message in messages if not message.deleted]
     reactions: dict[int, list[tuple[str, int, str]]] = {}
     mentions: dict[int, list[int]] = {}
+    attachments: dict[int, list[tuple]] = {}
     if live:
+        rows = Upload.objects.filter(message_id__in=live).order_by("message_id", "position")
+        for message_id, *columns in rows.values_list("message_id", *ATTACHMENT_COLUMNS):
+            attachments.setdefault(message_id, []).append(columns)
         rows = (
             Reaction.objects.filter(message_id__in=live).order_by("pk")
             .values_list("message_id", "emoji", "user_id", "user__username")
@@ -192,6 +203,7 @@ def messages_to_dicts(messages: list[Message]) -> list[MessageDict]:
             ),
             mentions=mentions.get(message.pk, []), edited_at=message.edited_at, deleted=message.deleted,
             reactions=reactions_wire(reactions.get(message.pk, [])),
+            attachments=attachments_wire(attachments.get(message.pk, [])),
         )
         for message in messages
     ]

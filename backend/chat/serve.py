@@ -12,6 +12,7 @@ also caps what the server sends (a `joined` with 500 long messages is far over
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -45,8 +46,14 @@ class AnnouncedChatServer(ChatServer):
     def listen_success(self, port):
         super().listen_success(port)
         if self.listening_addresses and not self.announced:
+            from django.conf import settings
+
             self.announced = True
-            print(READY_LINE.format(url=http_url(*self.listening_addresses[0])), flush=True)
+            line = READY_LINE.format(url=http_url(*self.listening_addresses[0]))
+            if settings.LOG_FORMAT == "json":  # every line of the output is a JSON object
+                logging.getLogger("chat.serve").info(line)
+            else:
+                print(line, flush=True)
 
 
 class ChatCommandLine(CommandLineInterface):

@@ -9,6 +9,7 @@ a short transaction.
 """
 
 import contextlib
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,13 +19,16 @@ from django.utils import timezone
 
 from accounts.services import user_wire
 from chat.mentions import mentioned_names, mentioned_user_ids
-from chat.models import DM_PREFIX, Mention, Membership, Message, NotifyLevel, PushSubscription, Reaction, Room
+from chat.models import (
+    DM_PREFIX, Mention, Membership, Message, NotifyLevel, PushSubscription, Reaction, Room, Upload,
+)
 from chat.notifications.services import levels_forget
 from chat.selectors import (
     CHANGES_PAGE, LATEST_PAGE, READABLE_SQL, SINCE_PAGE, MessageDict, message_by_client_id, message_changes,
     message_wire, messages_latest, messages_since, reactions_wire, readable_sql, reply_wire, room_access,
     room_readable, room_rev, rooms_readable_by,
 )
+from chat.uploads.wire import attachments_wire
 
 # A reply keeps this many characters of the message it replies to, as they were then.
 REPLY_EXCERPT = 100
@@ -58,6 +62,10 @@ class MessageNotFound(Exception):
     def __init__(self, room: str, seq: int) -> None:
         super().__init__(f"no message #{seq} in {room!r}")
         self.room, self.seq = room, seq
+
+
+class InvalidAttachment(Exception):
+    """A send names an upload that is not the sender's, or that a message holds already."""
 
 
 class UserNotFound(Exception):
@@ -265,7 +273,10 @@ WITH room AS (
            (SELECT coalesce(array_agg(mn.user_id ORDER BY mn.user_id), '{{}}')
             FROM {mention} mn WHERE mn.message_id = m.id) AS mentions,
            (SELECT coalesce(json_agg(json_build_array(rc.emoji, rc.user_id, ru.{username}) ORDER BY rc.id), '[]')
-            FROM {reaction} rc JOIN {user} ru ON ru.id = rc.user_id WHERE rc.message_id = m.id) AS reactions
+            FROM {reaction} rc JOIN {user} ru ON ru.id = rc.user_id WHERE rc.message_id = m.id) AS reactions,
+           (SELECT coalesce(json_agg(json_build_array(up.id, up.name, up.size, up.content_type, up.width, up.height)
+                                     ORDER BY up.position), '[]')
+            FROM {upload} up WHERE up.message_id = m.id) AS attachments
     FROM {message} m JOIN {user} u ON u.id = m.author_id
     LEFT JOIN {message} t ON t.id = m.reply_to_id LEFT JOIN {user} tu ON tu.id = t.author_id
     WHERE m.room_id = (SELECT id FROM room WHERE readable) AND m.{key} > %(since)s
@@ -291,7 +302,7 @@ class EnterStatement:
             "room": Room._meta.db_table, "membership": Membership._meta.db_table,
             "message": Message._meta.db_table, "user": user_model._meta.db_table,
             "mention": Mention._meta.db_table, "reaction": Reaction._meta.db_table,
-            "username": user_model.USERNAME_FIELD,
+            "upload": Upload._meta.db_table, "username": user_model.USERNAME_FIELD,
         }
         self.name = name
         self.latest = since is None and since_rev is None
@@ -320,10 +331,11 @@ class EnterStatement:
                 body=body, created_at=created_at, client_id=client_id, rev=message_rev, edited_at=edited_at,
                 deleted=deleted, mentions=mentions,
                 reply_to=reply_wire(seq=reply_seq, author_id=reply_author_id, username=reply_username, excerpt=excerpt),
-                reactions=reactions_wire(reactions),
+                reactions=reactions_wire(reactions), attachments=attachments_wire(attachments),
             )
             for (_, _, _, message_id, seq, message_rev, body, client_id, created_at, edited_at, deleted, author_id,
-                 username, reply_seq, reply_author_id, reply_username, excerpt, mentions, reactions) in rows
+                 username, reply_seq, reply_author_id, reply_username, excerpt, mentions, reactions, attachments)
+            in rows
             if message_id is not None
         ]
         has_more = len(messages) > self.limit
@@ -371,17 +383,19 @@ class SendRate:
 
 
 def message_create(
-    *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None = None, reply_to: int | None = None
+    *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None = None, reply_to: int | None = None,
+    attachments: tuple[str, ...] = (),
 ) -> tuple[MessageDict, bool]:
     """`message_store`'s (message, created)."""
     message, created, _ = message_store(
-        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to
+        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to, attachments=attachments
     )
     return message, created
 
 
 def message_store(
-    *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None = None, reply_to: int | None = None
+    *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None = None, reply_to: int | None = None,
+    attachments: tuple[str, ...] = (),
 ) -> tuple[MessageDict, bool, bool]:
     """Stores the message with the room's next seq; returns (message, created,
     anyone_wants_all): the last, whether someone else in the room has the
@@ -400,9 +414,14 @@ def message_store(
     answers a resend whatever the rate, looks it up then. A reply (`reply_to`,
     a seq) to a message missing or deleted is MessageNotFound, unless it is a
     resend of one stored before. Takes the room's next rev, and mentions
-    the users the body names who may read the room.
+    the users the body names who may read the room. `attachments` (upload
+    ids) must be the sender's own uploads that no message holds, else
+    InvalidAttachment (unless a resend); they are linked in the same
+    statement or transaction as the message is stored.
     """
-    statement = SendStatement(user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to)
+    statement = SendStatement(
+        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to, attachments=attachments
+    )
     try:
         if connection.vendor == "postgresql":
             # Outside a transaction the statement commits by itself. Inside one
@@ -421,7 +440,7 @@ def message_store(
         return existing, False, False
     try:
         return statement.result(row), True, statement.anyone_wants_all(row)
-    except MessageNotFound:
+    except (MessageNotFound, InvalidAttachment):  # a resend's uploads are held by its own message
         existing = message_by_client_id(user=user, client_id=client_id)
         if existing is None:
             raise
@@ -453,10 +472,10 @@ WITH recent AS (
     FROM {Message._meta.db_table} t
     JOIN {Room._meta.db_table} tr ON tr.id = t.room_id JOIN {{user}} tu ON tu.id = t.author_id
     WHERE tr.name = %(room)s AND t.seq = %(reply_to)s AND NOT t.deleted
-), room AS (
+){{wanted}}, room AS (
     UPDATE {Room._meta.db_table} AS r SET last_seq = r.last_seq + 1, last_rev = r.last_rev + 1
     WHERE r.name = %(room)s AND (SELECT sent FROM recent) < %(limit)s AND {READABLE_SQL}
-      AND (%(reply_to)s::bigint IS NULL OR EXISTS (SELECT 1 FROM target))
+      AND (%(reply_to)s::bigint IS NULL OR EXISTS (SELECT 1 FROM target)){{all_wanted}}
     RETURNING r.id, r.kind, r.last_seq, r.last_rev
 ), message AS (
     INSERT INTO {Message._meta.db_table}
@@ -477,20 +496,44 @@ WITH recent AS (
     WHERE lower(u.{{username}}) = ANY(%(mentions)s::text[]) AND u.is_active
       AND {readable_sql(user="u.id", staff="u.is_staff")}
     RETURNING user_id
-)
+){{linked}}
 SELECT message.id, message.seq, message.rev, message.created_at, recent.sent,
        -- Why nothing was stored: asked only then (CASE evaluates lazily).
        CASE WHEN message.id IS NULL THEN EXISTS (SELECT 1 FROM {Room._meta.db_table} WHERE name = %(room)s) END,
        CASE WHEN message.id IS NULL THEN
            EXISTS (SELECT 1 FROM {Room._meta.db_table} r WHERE r.name = %(room)s AND {READABLE_SQL}) END,
        (SELECT coalesce(array_agg(user_id ORDER BY user_id), '{{{{}}}}') FROM mentioned),
-       target.seq, target.author_id, target.username, target.excerpt,
+       target.seq, target.author_id, target.username, target.excerpt, {{attached}},
        CASE WHEN message.id IS NOT NULL THEN EXISTS (
            SELECT 1 FROM {NotifyLevel._meta.db_table} nl
            JOIN {PushSubscription._meta.db_table} ps ON ps.user_id = nl.user_id
            WHERE nl.room_id = message.room_id AND nl.level = 'all' AND nl.user_id <> %(author)s) END
 FROM recent LEFT JOIN message ON true LEFT JOIN target ON true
 """
+
+# A send with attachments adds these to the statement (one without stays as
+# cheap as before): the named uploads that are the sender's and free, locked
+# in id order (two sends naming one upload: the second finds it taken once
+# the first commits, and stores nothing); the room takes the message only if
+# all of them are; the message then holds them, in the order named.
+_ATTACHING = {
+    "wanted": f""", wanted AS (
+    SELECT up.id FROM {Upload._meta.db_table} up
+    WHERE up.id = ANY(%(attachments)s::text[]) AND up.uploader_id = %(author)s AND up.message_id IS NULL
+    ORDER BY up.id FOR UPDATE
+)""",
+    "all_wanted": "\n      AND (SELECT count(*) FROM wanted) = cardinality(%(attachments)s::text[])",
+    "linked": f""", linked AS (
+    UPDATE {Upload._meta.db_table} AS up
+    SET message_id = message.id, position = array_position(%(attachments)s::text[], up.id::text) - 1
+    FROM message WHERE up.id IN (SELECT id FROM wanted)
+    RETURNING up.id, up.name, up.size, up.content_type, up.width, up.height, up.position
+)""",
+    "attached": "(SELECT count(*) FROM wanted),"
+    " (SELECT coalesce(json_agg(json_build_array(id, name, size, content_type, width, height) ORDER BY position),"
+    " '[]') FROM linked)",
+}
+_NOT_ATTACHING = {"wanted": "", "all_wanted": "", "linked": "", "attached": "0, '[]'::json"}
 
 # Without a rate, a limit no count reaches.
 _UNLIMITED = SendRate(limit=2**62, window=0.0)
@@ -502,13 +545,18 @@ class SendStatement:
     event loop."""
 
     def __init__(
-        self, *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None, reply_to: int | None = None
+        self, *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None, reply_to: int | None = None,
+        attachments: tuple[str, ...] = (),
     ):
         from django.contrib.auth import get_user_model
 
         user_model = get_user_model()
-        self.sql = _INSERT_SQL.format(user=user_model._meta.db_table, username=user_model.USERNAME_FIELD)
+        self.sql = _INSERT_SQL.format(
+            user=user_model._meta.db_table, username=user_model.USERNAME_FIELD,
+            **(_ATTACHING if attachments else _NOT_ATTACHING),
+        )
         self.user, self.room, self.body, self.client_id, self.reply_to = user, room, body, client_id, reply_to
+        self.attachments = tuple(attachments)
         self.rate = rate or _UNLIMITED
         self.now = timezone.now()
         self.params = {
@@ -516,17 +564,22 @@ class SendStatement:
             "client_id": client_id, "now": self.now, "reply_to": reply_to, "mentions": mentioned_names(body),
             "limit": self.rate.limit, "window_start": self.now - timedelta(seconds=self.rate.window),
         }
+        if attachments:
+            self.params["attachments"] = list(self.attachments)
 
     def result(self, row: tuple) -> MessageDict:
-        """The stored message; SendLimited, RoomNotFound, RoomForbidden or
-        MessageNotFound (the reply's target) when nothing was stored."""
+        """The stored message; SendLimited, RoomNotFound, RoomForbidden,
+        InvalidAttachment or MessageNotFound (the reply's target) when nothing
+        was stored."""
         (message_id, seq, rev, created_at, sent, exists, readable, mentions,
-         reply_seq, reply_author_id, reply_username, excerpt, _) = row
+         reply_seq, reply_author_id, reply_username, excerpt, free, attached, _) = row
         if message_id is None:
             if sent >= self.rate.limit:
                 raise SendLimited()
             if not exists:
                 raise RoomNotFound(self.room)
+            if readable and free != len(self.attachments):
+                raise InvalidAttachment()
             if readable and self.reply_to is not None and reply_seq is None:
                 raise MessageNotFound(self.room, self.reply_to)
             raise RoomForbidden(self.room)
@@ -534,18 +587,22 @@ class SendStatement:
             id=message_id, room=self.room, seq=seq, author=user_wire(self.user), body=self.body,
             created_at=created_at, client_id=self.client_id, rev=rev, mentions=list(mentions),
             reply_to=reply_wire(seq=reply_seq, author_id=reply_author_id, username=reply_username, excerpt=excerpt),
+            attachments=attachments_wire(json.loads(attached) if isinstance(attached, str) else attached),
         )
 
     @staticmethod
     def anyone_wants_all(row: tuple) -> bool:
         """Whether someone else in the room has the level "all" and a push subscription."""
-        return bool(row[12])
+        return bool(row[14])
 
 
 def _insert_in_a_transaction(statement: SendStatement) -> tuple:
-    # SQLite has no data-modifying WITH: the same steps, one transaction.
+    # SQLite has no data-modifying WITH: the same steps, one transaction (an
+    # IMMEDIATE one: it holds the write lock from its start, so no other
+    # writer can take an upload between the check and the link).
     params = statement.params
-    nothing = (None, None, None, None, False)
+    wanted = len(statement.attachments)
+    nothing = (None, None, None, None, wanted, [], False)
     with transaction.atomic():
         sent = Message.objects.filter(
             author_id=params["author"], created_at__gt=params["window_start"]
@@ -558,11 +615,17 @@ def _insert_in_a_transaction(statement: SendStatement) -> tuple:
                 Message.objects.select_related("author").only("id", "seq", "body", "author__username")
                 .filter(room__name=statement.room, seq=statement.reply_to, deleted=False).first()
             )
+        free = wanted
+        if statement.attachments:
+            free = Upload.objects.filter(
+                pk__in=statement.attachments, uploader_id=params["author"], message__isnull=True
+            ).count()
         try:
-            if statement.reply_to is not None and target is None:
+            if free != wanted or (statement.reply_to is not None and target is None):
                 if room_readable(user=statement.user, name=statement.room):
-                    return None, None, None, None, sent, True, True, [], *nothing
-                raise RoomForbidden(statement.room)
+                    return None, None, None, None, sent, True, True, [], None, None, None, None, free, [], False
+                raise RoomForbidden(statement.room) if Room.objects.filter(name=statement.room).exists() \
+                    else RoomNotFound(statement.room)
             room_id, seq, rev = _next_seq(statement.room, statement.user)
         except RoomNotFound:
             return None, None, None, None, sent, False, False, [], *nothing
@@ -576,6 +639,14 @@ def _insert_in_a_transaction(statement: SendStatement) -> tuple:
         _marker_raise(user=statement.user, room_id=room_id, seq=seq)
         mentions = mentioned_user_ids(room_id=room_id, body=statement.body)
         Mention.objects.bulk_create([Mention(message=message, user_id=uid, room_id=room_id, seq=seq) for uid in mentions])
+        attached = []
+        if statement.attachments:
+            for position, upload_id in enumerate(statement.attachments):
+                Upload.objects.filter(pk=upload_id).update(message=message, position=position)
+            attached = list(
+                Upload.objects.filter(message=message).order_by("position")
+                .values_list("id", "name", "size", "content_type", "width", "height")
+            )
         anyone_wants_all = (
             NotifyLevel.objects.filter(room_id=room_id, level=NotifyLevel.Level.ALL)
             .exclude(user_id=params["author"])
@@ -584,7 +655,7 @@ def _insert_in_a_transaction(statement: SendStatement) -> tuple:
     reply = (None, None, None, None) if target is None else (
         target.seq, target.author_id, target.author.username, target.body[:REPLY_EXCERPT]
     )
-    return message.pk, seq, rev, message.created_at, sent, True, True, mentions, *reply, anyone_wants_all
+    return message.pk, seq, rev, message.created_at, sent, True, True, mentions, *reply, wanted, attached, anyone_wants_all
 
 
 def room_forget(*, user: Any, room: str) -> bool:

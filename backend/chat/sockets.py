@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
+from chat import metrics
 from chat.events import log_failure
 from chat.redis import PrefixedScripts, per_loop_cache
 
@@ -25,10 +26,13 @@ async def claim_socket(*, user_id: int, conn: str) -> bool:
     """Whether a new socket of the user may stay (CHAT_MAX_SOCKETS_PER_USER); with
     Redis away it may: better than shutting everybody out."""
     try:
-        return await get_socket_registry().claim(user_id=user_id, conn=conn, limit=settings.CHAT_MAX_SOCKETS_PER_USER)
+        claimed = await get_socket_registry().claim(user_id=user_id, conn=conn, limit=settings.CHAT_MAX_SOCKETS_PER_USER)
     except Exception as error:
         log_failure(log, "socket registry unavailable; letting a socket in", error)
         return True
+    if not claimed:
+        metrics.socket_refused()
+    return claimed
 
 
 def get_socket_registry():

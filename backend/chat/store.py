@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +30,7 @@ from django.db import connections
 from psycopg import AsyncConnection, IntegrityError
 from psycopg_pool import AsyncConnectionPool
 
-from chat import events, selectors, services
+from chat import events, metrics, selectors, services
 from chat.deadlines import DependencyTimeout, db
 from chat.notifications import push
 from chat.selectors import MessageDict
@@ -46,27 +47,30 @@ _late: set[asyncio.Task] = set()
 
 
 async def message_create(
-    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None
+    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None,
+    attachments: tuple[str, ...] = (),
 ) -> tuple[MessageDict, bool]:
     """`message_store`'s (message, created)."""
     message, created, _ = await message_store(
-        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to
+        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to, attachments=attachments
     )
     return message, created
 
 
 async def message_store(
-    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None
+    *, user: Any, room: str, body: str, client_id: str, rate: services.SendRate | None, reply_to: int | None = None,
+    attachments: tuple[str, ...] = (),
 ) -> tuple[MessageDict, bool, bool]:
     """services.message_store within CHAT_DB_TIMEOUT, as DependencyTimeout past
     it: (message, created, whether someone else in the room wants every message
     pushed)."""
     if not on_event_loop():
         return await db(services.message_store)(
-            user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to
+            user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to,
+            attachments=attachments,
         )
     statement = services.SendStatement(
-        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to
+        user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to, attachments=attachments
     )
     try:
         # A write cut off by the deadline (or by the socket closing) goes on,
@@ -81,7 +85,9 @@ async def message_store(
         return existing, False, False
     try:
         return statement.result(row), True, statement.anyone_wants_all(row)
-    except services.MessageNotFound:  # the reply's target is gone: a resend is still answered
+    # The reply's target is gone, or the uploads are held (by the resent
+    # message itself): a resend is still answered.
+    except (services.MessageNotFound, services.InvalidAttachment):
         existing = await db(selectors.message_by_client_id)(user=user, client_id=client_id)
         if existing is None:
             raise
@@ -121,6 +127,7 @@ async def _within_deadline(
     is called with the statement's outcome once it has one.
     """
     query = asyncio.ensure_future(_execute(sql, params, all_rows=all_rows))
+    start = time.perf_counter()
     try:
         return await asyncio.wait_for(asyncio.shield(query), settings.CHAT_DB_TIMEOUT)
     except TimeoutError:
@@ -129,6 +136,8 @@ async def _within_deadline(
     except asyncio.CancelledError:
         query.add_done_callback(abandoned)
         raise
+    finally:
+        metrics.DB_SECONDS.observe(time.perf_counter() - start)
 
 
 def _forget(query: asyncio.Future) -> None:
@@ -150,7 +159,8 @@ def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> 
         return  # nothing was stored
     try:
         message = statement.result(write.result())
-    except (services.RoomNotFound, services.RoomForbidden, services.SendLimited, services.MessageNotFound):
+    except (services.RoomNotFound, services.RoomForbidden, services.SendLimited, services.MessageNotFound,
+            services.InvalidAttachment):
         return
     task = asyncio.ensure_future(events.message_created(message))
     _late.add(task)

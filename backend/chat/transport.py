@@ -22,6 +22,8 @@ without what is here. What the subclasses add, all per socket:
   frame `sendClose` itself would send.
 - A frame for a socket that is already closing is dropped quietly instead of
   raising into the hub's fan-out.
+- **Bounded HTTP bodies** (chat/httpbody.py): a request body over the upload
+  limit is answered 413 before it is read, not spooled to disk first.
 
 The versions these hooks were written against are pinned in pyproject.toml and
 checked at start (check_versions): a different Daphne or autobahn stops the
@@ -37,6 +39,7 @@ from importlib.metadata import version
 
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
+from twisted.internet import defer
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,9 @@ KERNEL_SEND_BUFFER = 256 * 1024
 SLOW_CLOSE_TIMEOUT = 5.0
 
 FLOW_EXTENSION = "chat.flow"
+# An HTTP request's peer as the connection has it, whatever X-Forwarded-For says
+# (Daphne's `client` with --proxy-headers): web/metrics.py decides by it.
+PEER_EXTENSION = "chat.peer"
 
 
 def check_versions() -> None:
@@ -199,6 +205,9 @@ class SocketFlow:
         if self.closed:
             return
         log.info("closing a slow client (%s): %s", self._protocol.client_addr, why)
+        from chat import metrics  # imported once Django's settings are (chat.serve imports this module first)
+
+        metrics.SLOW_CLOSES.inc()
         # The close frame waits behind the unsent output (nothing is added to it
         # once the socket is closing): a client that reads again soon sees 1013;
         # one that does not is dropped when the close handshake times out, and
@@ -265,16 +274,45 @@ class ChatWebSocketProtocol(WebSocketProtocol):
 
 
 class ChatServer(Server):
-    """Daphne's server with our WebSocket protocol and each socket's flow in its scope."""
+    """Daphne's server with our WebSocket protocol, each socket's flow in its scope,
+    access lines through logging (ACCESS_LOG) and a graceful stop (chat/drain.py)."""
 
     def __init__(self, *args, socket_buffer_bytes: int | None = None, slow_client_seconds: float | None = None,
-                 **kwargs):
+                 drain_seconds: float | None = None, **kwargs):
         from django.conf import settings
+
+        from config.logs import AccessLog
 
         check_versions()
         super().__init__(*args, **kwargs)
         self.socket_buffer_bytes = socket_buffer_bytes or settings.CHAT_SOCKET_BUFFER_BYTES
         self.slow_client_seconds = slow_client_seconds or settings.CHAT_SLOW_CLIENT_SECONDS
+        self.drain_seconds = settings.CHAT_DRAIN_SECONDS if drain_seconds is None else drain_seconds
+        # Daphne writes its own lines to stdout by default; ours go through logging, when asked for.
+        self.action_logger = AccessLog() if settings.ACCESS_LOG else None
+        self.ports = []
+
+    def listen_success(self, port):
+        super().listen_success(port)
+        self.ports.append(port)
+
+    def kill_all_applications(self):
+        """Daphne's "before shutdown" trigger: drain first (chat/drain.py), then
+        Daphne cancels what is left."""
+        return defer.Deferred.fromFuture(asyncio.ensure_future(self._stop_gracefully()))
+
+    async def _stop_gracefully(self) -> None:
+        from chat import drain
+
+        for port in self.ports:
+            port.stopListening()
+        applications = [details["application_instance"] for details in list(self.connections.values())
+                        if "application_instance" in details]
+        try:
+            await drain.drain(seconds=self.drain_seconds, applications=applications)
+        except Exception:
+            log.exception("the graceful stop failed; stopping at once")
+        await defer.Deferred.asFuture(super().kill_all_applications(), asyncio.get_running_loop())
 
     # Daphne makes its WebSocket factory inside run(); this is where it is handed
     # over, so the factory builds our protocol from the first connection on.
@@ -289,7 +327,21 @@ class ChatServer(Server):
         factory.setProtocolOptions(failByDrop=False)
         self._ws_factory = factory
 
+    # Likewise for the HTTP factory: its requests stop reading an over-long body (chat/httpbody.py).
+    @property
+    def http_factory(self):
+        return self.__dict__.get("_http_factory")
+
+    @http_factory.setter
+    def http_factory(self, factory):
+        from chat.httpbody import BoundedHTTPFactory
+
+        self._http_factory = factory if isinstance(factory, BoundedHTTPFactory) else BoundedHTTPFactory(self)
+
     def create_application(self, protocol, scope):
         if isinstance(protocol, ChatWebSocketProtocol):
             scope["extensions"] = {**scope.get("extensions", {}), FLOW_EXTENSION: protocol.flow}
+        elif scope.get("type") == "http":
+            peer = getattr(getattr(protocol, "client", None), "host", None)  # Twisted's address of the connection
+            scope["extensions"] = {**scope.get("extensions", {}), PEER_EXTENSION: peer}
         return super().create_application(protocol, scope)

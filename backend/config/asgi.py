@@ -1,4 +1,4 @@
-"""ASGI entry point: Django for HTTP, the chat consumer for /ws/."""
+"""ASGI entry point: Django for HTTP (but /metrics), the chat consumer for /ws/."""
 
 import os
 
@@ -15,6 +15,7 @@ from chat.deadlines import limit_statements  # noqa: E402
 from chat.origin import OriginCheck  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from chat.session import SessionAuthMiddleware  # noqa: E402
+from web.metrics import MetricsEndpoint  # noqa: E402
 
 # The serving process's statements are cut off after CHAT_DB_TIMEOUT; management
 # commands (migrate, seeding) do not load this module and are not limited.
@@ -22,7 +23,8 @@ connection_created.connect(limit_statements)
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # /metrics is answered before Django (web/metrics.py); everything else is Django's.
+        "http": MetricsEndpoint(django_asgi_app),
         "websocket": OriginCheck(SessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -6,6 +6,7 @@ channel layer, presence and rate limits to Redis; `DATABASE_URL` moves storage
 to PostgreSQL. The README lists every variable.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from config.logs import logging_config
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
@@ -82,6 +85,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise (a static file needs no request id): names the request in its log lines.
+    "config.logs.RequestContextMiddleware",
     # After whitenoise: the bundle's files need no policy, only documents and /api/ answers.
     "web.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -274,8 +279,49 @@ STATIC_URL = "/static/"
 # Only for `collectstatic`; without it whitenoise serves frontend/dist through the finders.
 STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
+# ---- attachments (chat/uploads/) ----
+# The largest file POST /api/uploads takes; the server stops reading a body
+# past it (plus a little for the multipart envelope, chat/httpbody.py).
+CHAT_UPLOAD_MAX_BYTES = env_positive_int("CHAT_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+# Images over this many pixels are stored as plain files (never decoded).
+CHAT_IMAGE_MAX_PIXELS = 50_000_000
+# Local storage: where the files live (shared by every process on the machine).
+CHAT_UPLOAD_DIR = Path(os.environ.get("CHAT_UPLOAD_DIR") or VAR_DIR / "uploads")
+# Behind nginx (the compose file): Django authorises a download and nginx sends
+# the bytes from its internal location (X-Accel-Redirect) instead of Daphne.
+CHAT_X_ACCEL = env_bool("CHAT_X_ACCEL", False)
+CHAT_X_ACCEL_LOCATION = os.environ.get("CHAT_X_ACCEL_LOCATION", "/_uploads/")
+# S3 or any S3-compatible store instead of the filesystem; the keys come from
+# the usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or boto3's other sources).
+CHAT_S3_BUCKET = os.environ.get("CHAT_S3_BUCKET", "")
+CHAT_S3_ENDPOINT_URL = os.environ.get("CHAT_S3_ENDPOINT_URL", "") or None
+CHAT_S3_REGION = os.environ.get("CHAT_S3_REGION", "") or None
+# A download is a redirect to a presigned URL that lives this many seconds.
+CHAT_S3_URL_SECONDS = env_positive_int("CHAT_S3_URL_SECONDS", 300)
+if CHAT_S3_BUCKET:
+    _UPLOAD_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": CHAT_S3_BUCKET, "endpoint_url": CHAT_S3_ENDPOINT_URL, "region_name": CHAT_S3_REGION,
+            # Private objects, reached only through presigned URLs.
+            "default_acl": None, "querystring_auth": True, "querystring_expire": CHAT_S3_URL_SECONDS,
+            # Keys are unguessable ids, never reused: no HEAD before each write.
+            "file_overwrite": True, "signature_version": "s3v4",
+            "addressing_style": "path" if CHAT_S3_ENDPOINT_URL else None,
+        },
+    }
+else:
+    _UPLOAD_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Readable by others: nginx (another user, in compose another container)
+        # sends them. The ids in the paths are what keeps them private.
+        "OPTIONS": {"location": str(CHAT_UPLOAD_DIR), "base_url": None, "file_permissions_mode": 0o644,
+                    "directory_permissions_mode": 0o755},
+    }
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "uploads": _UPLOAD_STORAGE,
     # Vite already hashes its file names; the manifest storage would hash them again.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -319,6 +365,17 @@ _VITE_DEV_SERVER = f"http://{VITE_DEV_SERVER_HOST}:{VITE_DEV_SERVER_PORT}"
 # those carry this response's nonce. Only in dev mode.
 _DEV_SERVER = [_VITE_DEV_SERVER] if VITE_DEV_MODE else []
 _DEV_INLINE = [NONCE] if VITE_DEV_MODE else []
+
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+_S3_ORIGINS = ([_origin(CHAT_S3_ENDPOINT_URL)] if CHAT_S3_ENDPOINT_URL else ["https://*.amazonaws.com"]) if CHAT_S3_BUCKET else []
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF, *_DEV_SERVER],
@@ -327,7 +384,8 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF, *_DEV_SERVER, *_DEV_INLINE],
         "style-src": [SELF, *_DEV_SERVER, *_DEV_INLINE],
         # The page's favicon is a data: URI.
-        "img-src": [SELF, "data:", *_DEV_SERVER],
+        # Attachments' images: this server's /api/uploads/, or S3's presigned URLs it redirects to.
+        "img-src": [SELF, "data:", *_DEV_SERVER, *_S3_ORIGINS],
         "connect-src": [
             SELF,
             *DEV_ORIGINS,
@@ -341,14 +399,31 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.channels.server": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
-    },
-}
+# ---- operations (README "Operations") ----
+# LOG_FORMAT=json: one JSON object a line, with request/socket id, user and room
+# (config/logs.py); plain lines otherwise, as `make run` prints them.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower() or "plain"
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+# Daphne's line per HTTP request and per socket event, through logging.
+ACCESS_LOG = env_bool("ACCESS_LOG", False)
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=os.environ.get("LOG_LEVEL", "INFO"))
+
+# /metrics (Prometheus' text format) answers a peer in CHAT_METRICS_ALLOW (the
+# connection's own address, never a forwarded one) or a request with
+# `Authorization: Bearer CHAT_METRICS_TOKEN`; anyone else gets 404.
+# CHAT_METRICS=0 turns the counting off altogether (to measure what it costs).
+CHAT_METRICS = env_bool("CHAT_METRICS", True)
+CHAT_METRICS_ALLOW = env_list(
+    "CHAT_METRICS_ALLOW", "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+)
+for _cidr in CHAT_METRICS_ALLOW:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"CHAT_METRICS_ALLOW: {_cidr!r} is not an address or a network") from None
+CHAT_METRICS_TOKEN = os.environ.get("CHAT_METRICS_TOKEN", "")
+
+# On SIGTERM the server closes its sockets with 1012 over this many seconds, in
+# random order, so their clients do not all come back to the others at once.
+CHAT_DRAIN_SECONDS = float(os.environ.get("CHAT_DRAIN_SECONDS", "5"))

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("api/", include("chat.uploads.urls")),
+    # Last under /api/: its catch-all answers every other path with a JSON 404.
     path("api/", include("accounts.urls")),
     # The one server-rendered page besides the SPA: staff only (Django's own login).
     path("admin/", admin.site.urls),

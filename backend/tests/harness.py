@@ -167,11 +167,12 @@ class Endpoint:
 class Server(Endpoint):
     """One Daphne process serving config.asgi:application."""
 
-    def __init__(self, *, name: str, var_dir: Path, env: dict[str, str]):
+    def __init__(self, *, name: str, var_dir: Path, env: dict[str, str], args: tuple[str, ...] = ()):
         self.name = name
         self.var_dir = var_dir
         self.port = free_port()
         self.env = env
+        self.args = args  # more of Daphne's options (e.g. --proxy-headers)
         self.log_path = var_dir / f"daphne-{name}-{self.port}.log"
         self.proc: subprocess.Popen | None = None
 
@@ -179,7 +180,7 @@ class Server(Endpoint):
         log = open(self.log_path, "ab")
         # The server's own entry point, as make run starts it.
         self.proc = subprocess.Popen(
-            [str(PYTHON), "-m", "chat.serve", "--bind", "127.0.0.1", "--port", str(self.port)],
+            [str(PYTHON), "-m", "chat.serve", "--bind", "127.0.0.1", "--port", str(self.port), *self.args],
             cwd=BACKEND_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         wait_until(self._healthy, STARTUP_DEADLINE, f"{self.name} /healthz (log: {self.log_path})", 0.2)

@@ -23,6 +23,7 @@ def assert_message_shape(message: dict, *, room: str, author, body: str | None =
     assert set(message) == {
         "id", "room", "seq", "author", "body", "created_at", "client_id",
         "rev", "reply_to", "mentions", "edited_at", "deleted", "reactions",  # version 2
+        "attachments",
     }, message
     assert isinstance(message["rev"], int) and message["rev"] >= 1
     assert isinstance(message["id"], int) and not isinstance(message["id"], bool)

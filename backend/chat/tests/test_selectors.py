@@ -110,7 +110,7 @@ def test_unknown_room_reads_empty(user):
     assert messages_before(room="nowhere", before=10) == ([], False)
 
 
-def test_pages_are_three_queries_each(user, lobby):
+def test_pages_are_four_queries_each(user, lobby):
     fill(room=lobby, count=60, author=user)
 
     for read in (
@@ -120,8 +120,8 @@ def test_pages_are_three_queries_each(user, lobby):
     ):
         with CaptureQueriesContext(connection) as queries:
             messages, _ = read()
-        # The page with authors and replies, then all its reactions, then all its mentions.
-        assert messages and len(queries) == 3
+        # The page with authors and replies, then all its reactions, its mentions, its attachments.
+        assert messages and len(queries) == 4
 
 
 def test_messages_are_wire_shaped(user, lobby):
@@ -133,6 +133,7 @@ def test_messages_are_wire_shaped(user, lobby):
     assert set(latest) == {
         "id", "room", "seq", "author", "body", "created_at", "client_id",
         "rev", "reply_to", "mentions", "edited_at", "deleted", "reactions",
+        "attachments",
     }
     assert latest["author"] == {"id": user.pk, "username": "alice"}
 

@@ -65,6 +65,7 @@ def test_message_create_returns_the_wire_message(user):
         "edited_at": None,
         "deleted": False,
         "reactions": [],
+            "attachments": [],
     }
     assert WIRE_TIME.match(message["created_at"])
 

@@ -35,7 +35,8 @@ export class SessionApi {
     await this.call('DELETE', '/api/session')
   }
 
-  private async csrfToken(): Promise<string | null> {
+  /** Django's CSRF token, fetched (GET /api/session sets the cookie) when the page has none yet. */
+  async csrfToken(): Promise<string | null> {
     const token = readCookie(this.env.cookies(), 'csrftoken')
     if (token) return token
     await this.call('GET', '/api/session')
@@ -86,7 +87,7 @@ function requireUser(body: unknown): User {
   return user
 }
 
-function errorOf(body: unknown, status: number): ApiError {
+export function errorOf(body: unknown, status: number): ApiError {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
   const message =
     typeof b.error === 'string' && b.error ? b.error

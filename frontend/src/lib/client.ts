@@ -13,6 +13,7 @@ import {
 import { NotifySettings } from './notifySettings'
 import { PushError } from './push'
 import { Room, type RoomHost } from './room'
+import { MessageSearch } from './search'
 import {
   isListed, roomFromServer, roomJoined, roomLeft, roomMembers, roomMessageSeen, roomOnline, roomRead, roomRemoved,
   roomsFromServer,
@@ -21,8 +22,10 @@ import { Socket } from './socket'
 import { createStore, type WritableStore } from './store'
 import { ROOMS_REFRESH_MS } from './timing'
 import { TypingIndicators, TypingStatus } from './typing'
+import { startUpload } from './uploadRequest'
+import { UploadQueue } from './uploads'
 import type {
-  ChatClient, ChatClientOptions, Message, MessageChange, Notice, PendingMessage, RoomSummary, SessionState, User,
+  Attachment, ChatClient, ChatClientOptions, Message, MessageChange, Notice, PendingMessage, RoomSummary, SessionState, User,
 } from './types'
 
 export function createChatClient(options: ChatClientOptions): ChatClient {
@@ -35,6 +38,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const roomByName = new Map<string, Room>()
   const presenceByName = new Map<string, WritableStore<User[]>>()
   const typingByName = new Map<string, { store: WritableStore<User[]>; indicators: TypingIndicators }>()
+  const uploadsByName = new Map<string, UploadQueue>()
   /** Rooms kept joined across reconnects. */
   const opened = new Set<string>()
   /** Rooms left for good here: a `rooms` answer asked before the leave must not join them again. */
@@ -64,6 +68,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     received(_room, messages) {
       const me = selfId()
       for (const m of messages) if (m.author.id === me && outbox.has(m.client_id)) outbox.acknowledge(m.client_id)
+      search.seen(messages)
     },
     refused(room, reason) {
       opened.delete(room.name)
@@ -73,6 +78,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       rooms.setState((list) => roomRemoved(list, room.name))
     },
   }
+
+  const search = new MessageSearch((frame) => socket.request(frame))
 
   function room(name: string): Room {
     let r = roomByName.get(name)
@@ -99,6 +106,20 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     return entry
   }
 
+  function uploads(name: string): UploadQueue {
+    let queue = uploadsByName.get(name)
+    if (!queue) {
+      queue = new UploadQueue((file, fileName, onProgress) =>
+        startUpload({
+          Xhr: env.XMLHttpRequest, url: `${options.httpBase}/api/uploads`, file, name: fileName, onProgress,
+          csrfToken: () => api.csrfToken(),
+        }),
+      )
+      uploadsByName.set(name, queue)
+    }
+    return queue
+  }
+
   // ---- the socket ---------------------------------------------------------------
 
   const socket = new Socket(options.socketUrl, env, {
@@ -123,11 +144,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     env.storage,
     {
       transmit: (m) =>
-        socket.request(
-          m.reply_to
-            ? { type: 'send', room: m.room, body: m.body, client_id: m.client_id, reply_to: m.reply_to.seq }
-            : { type: 'send', room: m.room, body: m.body, client_id: m.client_id },
-        ),
+        socket.request({
+          type: 'send', room: m.room, body: m.body, client_id: m.client_id,
+          ...(m.reply_to ? { reply_to: m.reply_to.seq } : {}),
+          ...(m.attachments?.length ? { attachments: m.attachments.map((a) => a.id) } : {}),
+        }),
       changed: (name) => room(name).setPending(outbox.forRoom(name)),
       ready: (name) => room(name).joinedOnSocket,
       rejoin(name) {
@@ -378,6 +399,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     forgotten.clear()
     announced.clear()
     notice.setState(null)
+    search.clear()
     roomsAgain = false
     readSent.clear()
     readWanted.clear()
@@ -385,6 +407,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     openingFromNextRooms = null
     outbox.clear()
     changes.clear()
+    for (const queue of uploadsByName.values()) queue.clear()
     for (const r of roomByName.values()) r.reset()
     for (const store of presenceByName.values()) store.setState([])
     for (const { indicators } of typingByName.values()) indicators.reset()
@@ -392,10 +415,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     notifySettings.reset()
   }
 
-  function send(name: string, body: string, replyTo?: Message): void {
+  function send(name: string, body: string, replyTo?: Message, attachments: readonly Attachment[] = []): void {
     const user = session.getState().user
     const text = trimBody(body)
-    if (!user || text === '') return
+    if (!user || (text === '' && attachments.length === 0)) return
     outboundTyping.stop(name)
     const tooLong = bodyLength(text) > MAX_BODY_LENGTH
     const message: PendingMessage = {
@@ -407,6 +430,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       status: tooLong ? 'failed' : 'sending',
       error: tooLong ? INVALID_BODY_ERROR : null,
       reply_to: replyTo ? { seq: replyTo.seq, author: replyTo.author, excerpt: Array.from(replyTo.body).slice(0, 100).join('') } : null,
+      ...(attachments.length > 0 ? { attachments: [...attachments] } : {}),
     }
     outbox.add(message)
     openRoom(name)
@@ -525,6 +549,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     setTopic,
     focus: focusRoom,
     send,
+    uploads,
+    fileUrl: (url) => (url.startsWith('/') && !url.startsWith('//') ? `${options.httpBase}${url}` : url),
     retry(name, clientId) {
       if (!outbox.retry(clientId)) return
       forgotten.delete(name)
@@ -540,6 +566,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     discardChange: (_name, id) => changes.discard(id),
     reveal: (name, seq) => room(name).reveal(seq),
     loadOlder: (name) => room(name).loadOlder(),
+    jumpTo(name, seq) {
+      forgotten.delete(name)
+      openRoom(name)
+      return room(name).jumpTo(seq)
+    },
+    loadNewer: (name) => room(name).loadNewer(),
+    jumpToLatest: (name) => room(name).jumpToLatest(),
+    search,
     markRead(name, seq) {
       if (name === focused || seq >= (rooms.getState().find((r) => r.name === name)?.last_seq ?? 0)) {
         rooms.setState((list) => roomRead(list, name))

@@ -13,6 +13,22 @@ export interface WebSocketLike {
 
 export type WebSocketFactory = new (url: string) => WebSocketLike
 
+/** The part of XMLHttpRequest an upload uses: fetch cannot report upload progress. */
+export interface XhrLike {
+  open(method: string, url: string): void
+  withCredentials: boolean
+  setRequestHeader(name: string, value: string): void
+  readonly upload: { onprogress: ((event: { loaded: number; total: number; lengthComputable: boolean }) => void) | null }
+  onload: ((event: unknown) => void) | null
+  onerror: ((event: unknown) => void) | null
+  readonly status: number
+  readonly responseText: string
+  send(body: FormData): void
+  abort(): void
+}
+
+export type XhrFactory = new () => XhrLike
+
 /** The part of localStorage the outbox uses. */
 export interface StorageLike {
   getItem(key: string): string | null
@@ -35,6 +51,8 @@ export interface Clock {
 export interface ChatEnv {
   WebSocket: WebSocketFactory
   fetch: typeof fetch
+  /** For uploads, which report their progress. */
+  XMLHttpRequest: XhrFactory
   storage: StorageLike | null
   clock: Clock
   /** Uniform in [0, 1), for backoff jitter. */
@@ -58,6 +76,7 @@ export const systemClock: Clock = {
 export function defaultEnv(overrides: Partial<ChatEnv> = {}): ChatEnv {
   const g = globalThis as unknown as {
     WebSocket?: WebSocketFactory
+    XMLHttpRequest?: XhrFactory
     localStorage?: StorageLike
     window?: EventTargetLike
     document?: EventTargetLike & { cookie?: string; visibilityState?: string }
@@ -71,6 +90,13 @@ export function defaultEnv(overrides: Partial<ChatEnv> = {}): ChatEnv {
         }
       } as unknown as WebSocketFactory),
     fetch: (...args) => globalThis.fetch(...args),
+    XMLHttpRequest:
+      g.XMLHttpRequest ??
+      (class {
+        constructor() {
+          throw new Error('No XMLHttpRequest in this environment')
+        }
+      } as unknown as XhrFactory),
     storage: safeStorage(g),
     clock: systemClock,
     random: Math.random,

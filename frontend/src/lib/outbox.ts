@@ -5,6 +5,7 @@
 // Persisted per user, one entry per message, so tabs do not overwrite each
 // other's entries and a reload loses nothing.
 import type { Clock, StorageLike } from './env'
+import { isAttachment } from './protocol'
 import { PushError } from './push'
 import { classifyRefusal, dueMessages, inWrittenOrder, retryDelay } from './sendQueue'
 import type { PendingMessage, User } from './types'
@@ -16,6 +17,7 @@ const HUMAN_ERRORS: Record<string, string> = {
   rate_limited: 'Too many messages, slow down',
   invalid_body: INVALID_BODY_ERROR,
   not_joined: 'Not in this room yet, try again',
+  invalid_attachment: 'A file is no longer on the server, attach it again',
   server_error: 'The server failed, try again',
   timeout: 'No answer from the server',
 }
@@ -225,6 +227,7 @@ function isPending(v: unknown): v is PendingMessage {
   return (
     typeof m.client_id === 'string' && typeof m.room === 'string' && typeof m.body === 'string' &&
     typeof m.created_at === 'string' && (m.status === 'sending' || m.status === 'failed') &&
-    typeof m.author === 'object' && m.author !== null
+    typeof m.author === 'object' && m.author !== null &&
+    (m.attachments === undefined || (Array.isArray(m.attachments) && m.attachments.every(isAttachment)))
   )
 }

@@ -6,6 +6,7 @@ const message = {
   created_at: '2026-11-21T10:00:00.000000Z', client_id: 'c1',
   rev: 5, reply_to: { seq: 1, author: { id: 2, username: 'bob' }, excerpt: 'first' }, mentions: [2],
   edited_at: '2026-11-21T10:01:00.000000Z', deleted: false, reactions: [{ emoji: '👍', users: [{ id: 2, username: 'bob' }] }],
+  attachments: [],
 }
 
 describe('parseServerFrame', () => {
@@ -35,6 +36,7 @@ describe('parseServerFrame', () => {
       { type: 'notify_settings', rooms: {} },
       { type: 'notify', ref: '11', room: 'general', level: 'all' },
       { type: 'notify', room: 'general', level: 'nothing' },
+      { type: 'search', ref: '12', messages: [message], has_more: true },
     ]
     for (const frame of frames) expect(parseServerFrame(JSON.stringify(frame))).toEqual(frame)
   })
@@ -44,7 +46,7 @@ describe('parseServerFrame', () => {
       id: 7, room: 'general', seq: 3, author: { id: 1, username: 'alice' }, body: 'hi',
       created_at: '2026-11-21T10:00:00.000000Z', client_id: 'c1',
     }
-    const defaults = { rev: 0, reply_to: null, mentions: [], edited_at: null, deleted: false, reactions: [] }
+    const defaults = { rev: 0, reply_to: null, mentions: [], edited_at: null, deleted: false, reactions: [], attachments: [] }
     expect(parseServerFrame(JSON.stringify({ type: 'message', room: 'general', message: v1 }))).toEqual({
       type: 'message', room: 'general', message: { ...v1, ...defaults },
     })

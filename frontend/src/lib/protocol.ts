@@ -1,7 +1,7 @@
 // The wire frames (shared/protocol.md, version 1 and the parts of 2 this app uses) declared once for the browser,
 // and a validator for every frame the server may send. A frame that does not
 // match is logged and dropped: a bad frame must never crash the app.
-import type { Message, Reaction, ReplyTo, RoomKind, User } from './types'
+import type { Attachment, Message, Reaction, ReplyTo, RoomKind, User } from './types'
 
 /** ROOMINFO: v1's fields, and v2's (optional here, so a v1 server's answer still parses). */
 export interface RoomInfo {
@@ -26,8 +26,10 @@ export type ClientFrame =
   | { type: 'rooms'; ref?: string }
   | { type: 'join'; room: string; since?: number; since_rev?: number; ref?: string }
   | { type: 'leave'; room: string; forget?: boolean; ref?: string }
-  | { type: 'send'; room: string; body: string; client_id: string; reply_to?: number; ref?: string }
+  | { type: 'send'; room: string; body: string; client_id: string; reply_to?: number; attachments?: string[]; ref?: string }
   | { type: 'history'; room: string; before: number; limit?: number; ref?: string }
+  | { type: 'history'; room: string; after: number; limit?: number; ref?: string }
+  | { type: 'search'; query: string; room?: string; before?: number; limit?: number; ref?: string }
   | { type: 'edit'; room: string; seq: number; body: string; ref?: string }
   | { type: 'delete'; room: string; seq: number; ref?: string }
   | { type: 'react'; room: string; seq: number; emoji: string; active: boolean; ref?: string }
@@ -82,13 +84,15 @@ export interface PushSubscribedFrame { type: 'push_subscribed' | 'push_unsubscri
 export interface NotifySettingsFrame { type: 'notify_settings'; ref?: string; rooms: Record<string, NotifyLevel> }
 /** One room's level, set here (with `ref`) or, unasked, on another socket of this user. */
 export interface NotifyFrame { type: 'notify'; ref?: string; room: string; level: NotifyLevel }
+/** Answer to `search` (v2): matches newest first, from every room this user may read. */
+export interface SearchFrame { type: 'search'; ref?: string; messages: Message[]; has_more: boolean }
 export interface ErrorFrame { type: 'error'; ref?: string; code: string; detail: string }
 
 export type ServerFrame =
   | PongFrame | RoomsFrame | JoinedFrame | LeftFrame | SentFrame | HistoryFrame
   | MessageFrame | TypingFrame | PresenceFrame | RoomFrame | ErrorFrame
   | RoomRemovedFrame | InvitedFrame | RemovedFrame | UpdateFrame | ChangedFrame | ChangesFrame
-  | PushSubscribedFrame | NotifySettingsFrame | NotifyFrame
+  | PushSubscribedFrame | NotifySettingsFrame | NotifyFrame | SearchFrame
 
 /** When a room's new messages notify this user: every one by someone else, those that mention them, none. */
 export type NotifyLevel = 'all' | 'mentions' | 'nothing'
@@ -112,6 +116,9 @@ export function isValidEmoji(text: string): boolean {
   const length = Array.from(text).length
   return length >= 1 && length <= 32 && !/\s/u.test(text)
 }
+
+/** Uploads one message may carry. */
+export const MAX_ATTACHMENTS = 10
 
 /** The server's limit on a body after trimming, counted in code points as the server counts. */
 export const MAX_BODY_LENGTH = 4000
@@ -151,6 +158,15 @@ export function isUser(v: unknown): v is User {
 
 const isReplyTo = (v: unknown): v is ReplyTo => isObj(v) && isInt(v.seq) && isUser(v.author) && isStr(v.excerpt)
 const isReaction = (v: unknown): v is Reaction => isObj(v) && isStr(v.emoji) && listOf(v.users, isUser)
+const isImage = (v: unknown) =>
+  v === null || (isObj(v) && isInt(v.width) && isInt(v.height) && isStr(v.thumbnail_url))
+
+export function isAttachment(v: unknown): v is Attachment {
+  return (
+    isObj(v) && isStr(v.id) && isStr(v.name) && isInt(v.size) && isStr(v.content_type) && isStr(v.url) &&
+    isImage(v.image)
+  )
+}
 
 /** v1's fields, and v2's where present (a frame validated here is given v2's defaults by withDefaults). */
 export function isMessage(v: unknown): v is Message {
@@ -159,17 +175,20 @@ export function isMessage(v: unknown): v is Message {
     isStr(v.body) && isStr(v.created_at) && isStr(v.client_id) &&
     optional(v.rev, isInt) && optional(v.reply_to, (r) => r === null || isReplyTo(r)) &&
     optional(v.mentions, (m) => listOf(m, isInt)) && optional(v.edited_at, (e) => e === null || isStr(e)) &&
-    optional(v.deleted, isBool) && optional(v.reactions, (r) => listOf(r, isReaction))
+    optional(v.deleted, isBool) && optional(v.reactions, (r) => listOf(r, isReaction)) &&
+    optional(v.attachments, (a) => listOf(a, isAttachment))
   )
 }
 
 /** A message as the app holds it: what a v1 server leaves out gets v2's defaults. */
 function withDefaults(m: Message): Message {
   if (m.rev !== undefined && m.reply_to !== undefined && m.mentions !== undefined &&
-      m.edited_at !== undefined && m.deleted !== undefined && m.reactions !== undefined) return m
+      m.edited_at !== undefined && m.deleted !== undefined && m.reactions !== undefined &&
+      m.attachments !== undefined) return m
   return {
     ...m, rev: m.rev ?? 0, reply_to: m.reply_to ?? null, mentions: m.mentions ?? [],
     edited_at: m.edited_at ?? null, deleted: m.deleted ?? false, reactions: m.reactions ?? [],
+    attachments: m.attachments ?? [],
   }
 }
 
@@ -209,6 +228,7 @@ const validators: Record<ServerFrame['type'], (o: Obj) => boolean> = {
   room_removed: (o) => isStr(o.room),
   invited: (o) => optRef(o) && isStr(o.room) && isUser(o.user),
   removed: (o) => optRef(o) && isStr(o.room) && isUser(o.user),
+  search: (o) => optRef(o) && listOf(o.messages, isMessage) && isBool(o.has_more),
   error: (o) => optRef(o) && isStr(o.code) && isStr(o.detail),
   push_subscribed: (o) => optRef(o),
   push_unsubscribed: (o) => optRef(o),

@@ -5,11 +5,12 @@
 // holes in seq with `history` from a v1 server), and loads older pages on demand. Outbox and unread bookkeeping live with the client,
 // which hears of every join and every message through the RoomHost.
 import { findGaps, highestSeq, lowestSeq, mergeMessages, type Gap } from './messages'
+import { newestKnown, pageForward, routeIncoming, sliceAround, sliceAtEnd } from './slice'
 import type { ChangesFrame, HistoryFrame, JoinedFrame, RequestFrame, ServerFrame } from './protocol'
 import { PushError } from './push'
 import { NO_REVISIONS, caughtUpTo, liveRevision, missedChange, type Revisions } from './revs'
 import { createStore, type WritableStore } from './store'
-import { HISTORY_MAX_LIMIT, HISTORY_PAGE_SIZE } from './timing'
+import { HISTORY_MAX_LIMIT, HISTORY_PAGE_SIZE, JUMP_CONTEXT } from './timing'
 import type { Message, PendingChange, PendingMessage, RoomOpening, RoomView } from './types'
 
 export interface RoomHost {
@@ -27,7 +28,11 @@ export const ROOM_REFUSED = 'This room does not exist or you may not read it.'
 
 export const emptyRoomView = (name: string): RoomView => ({
   name, status: 'joining', messages: [], pending: [], changes: [], hasMore: false, loadingOlder: false, error: null, opening: null,
+  hasNewer: false, loadingNewer: false, target: null,
 })
+
+/** Each jump's target gets its own id, so asking for the same message again shows it again. */
+let jumpCount = 0
 
 export class Room {
   readonly store: WritableStore<RoomView>
@@ -41,6 +46,14 @@ export class Room {
   /** The room revisions applied here. */
   private revisions: Revisions = NO_REVISIONS
   private fetchingChanges = false
+  /** A `join` is on its way (or its catch-up pages are). */
+  private joinAsked = false
+  /** Jumps waiting for the join (settled). */
+  private waiting: (() => void)[] = []
+  /** Newer messages kept aside while the log is a slice short of the end (see slice.ts). */
+  private aside: Message[] = []
+  /** The jump on its way, by its target: asking for the same one again waits for it. */
+  private jumping: { seq: number; done: Promise<boolean> } | null = null
 
   constructor(readonly name: string, private readonly host: RoomHost) {
     this.store = createStore(emptyRoomView(name))
@@ -65,6 +78,7 @@ export class Room {
     const sinceRev = this.revisions.held
     let since = sinceRev === null ? highestSeq(this.store.getState().messages) : null
     this.catchingUp = sinceRev !== null || since !== null
+    this.joinAsked = true
     try {
       if (sinceRev !== null) {
         const frame = (await this.host.request({ type: 'join', room: this.name, since_rev: sinceRev })) as JoinedFrame
@@ -84,13 +98,19 @@ export class Room {
           if (since === null || !frame.has_more || !last) break
           since = last.seq
         }
+        // A v1 catch-up pages up to the newest: a slice has reached the end.
+        if (since !== null) this.attach()
       }
     } catch (error) {
       if (generation !== this.generation) return
       this.failed(error)
       return
     } finally {
-      if (generation === this.generation) this.catchingUp = false
+      if (generation === this.generation) {
+        this.catchingUp = false
+        this.joinAsked = false
+        this.wake()
+      }
     }
     if (missedChange(this.revisions)) await this.fetchChanges()
     else if (this.revisions.held === null) await this.fillGaps()
@@ -101,8 +121,15 @@ export class Room {
    * are left out: that page brings them as they are when it is loaded, and a
    * lone old message in the log would hide the hole above it.
    */
-  private held(messages: readonly Message[]): readonly Message[] {
+  private held(incoming: readonly Message[]): readonly Message[] {
     const view = this.store.getState()
+    let messages = incoming
+    if (view.hasNewer) {
+      // Newer than the slice: kept aside until paging forward reaches them.
+      const routed = routeIncoming({ messages: view.messages, aside: this.aside }, incoming)
+      this.aside = routed.aside
+      messages = routed.within
+    }
     const oldest = lowestSeq(view.messages)
     if (oldest === null || !view.hasMore || messages.every((m) => m.seq >= oldest)) return messages
     return messages.filter((m) => m.seq >= oldest)
@@ -116,6 +143,7 @@ export class Room {
       error: null,
     })
     this.isJoined = true
+    this.wake()
     this.host.received(this, frame.messages)
     this.host.joined(this, frame)
   }
@@ -181,13 +209,15 @@ export class Room {
     this.catchingUp = false
     this.fillingGaps = false
     this.fetchingChanges = false
-    this.update({ status: 'joining', loadingOlder: false })
+    this.joinAsked = false
+    this.update({ status: 'joining', loadingOlder: false, loadingNewer: false })
   }
 
   /** Left for good: out of the room until it is opened again (which joins it anew). */
   left(reason = 'You left this room.'): void {
     this.disconnected()
     this.update({ status: 'error', error: reason })
+    this.wake()
   }
 
   // ---- messages -----------------------------------------------------------------------
@@ -200,7 +230,10 @@ export class Room {
     const view = this.store.getState()
     // An empty log with nothing older held every message there was: the next one is seq 1.
     const top = highestSeq(view.messages) ?? (this.isJoined && !view.hasMore ? 0 : null)
-    const messages = mergeMessages(view.messages, this.held([message]))
+    const within = this.held([message])
+    // Set aside (a slice short of the end): still stored, so the outbox hears of it.
+    if (within.length === 0 && view.hasNewer) this.host.received(this, [message])
+    const messages = mergeMessages(view.messages, within)
     if (messages !== view.messages) {
       this.update({ messages })
       this.host.received(this, [message])
@@ -211,7 +244,7 @@ export class Room {
       return
     }
     if (messages === view.messages) return
-    if (top !== null && message.seq > top + 1 && !this.catchingUp) void this.fillGaps()
+    if (top !== null && message.seq > top + 1 && !this.catchingUp && !view.hasNewer) void this.fillGaps()
   }
 
   /** Fetches every hole in the log with `history`, newest part of each hole first. */
@@ -265,7 +298,9 @@ export class Room {
     const lowest = lowestSeq(messages)
     const highest = highestSeq(messages) ?? (hasMore ? null : 0)
     const leading = !hasMore && lowest !== null && lowest > 1 ? [{ from: 1, to: lowest - 1 }] : []
-    const trailing = highest !== null && this.serverLast > highest ? [{ from: highest + 1, to: this.serverLast }] : []
+    // A slice short of the end has no hole above it: the newer messages come by paging forward.
+    const trailing =
+      highest !== null && this.serverLast > highest && !this.store.getState().hasNewer ? [{ from: highest + 1, to: this.serverLast }] : []
     return [...leading, ...findGaps(messages), ...trailing]
   }
 
@@ -317,6 +352,119 @@ export class Room {
     return page
   }
 
+  // ---- a slice of the log: jumping to a message, paging forward, back to the end --------
+
+  /** Shows the message `seq`: held, it becomes the target; else the log becomes the slice around it. */
+  jumpTo(seq: number): Promise<boolean> {
+    if (this.jumping?.seq === seq) return this.jumping.done
+    const done = this.jump(seq).finally(() => {
+      if (this.jumping?.done === done) this.jumping = null
+    })
+    this.jumping = { seq, done }
+    return done
+  }
+
+  private async jump(seq: number): Promise<boolean> {
+    await this.settled()
+    if (!this.isJoined) return false
+    const generation = this.generation
+    const holds = () => this.store.getState().messages.some((m) => m.seq === seq)
+    if (!holds()) {
+      try {
+        const [older, newer] = await Promise.all([
+          this.host.request({ type: 'history', room: this.name, before: seq + 1, limit: JUMP_CONTEXT }) as Promise<HistoryFrame>,
+          this.host.request({ type: 'history', room: this.name, after: seq, limit: JUMP_CONTEXT }) as Promise<HistoryFrame>,
+        ])
+        if (generation !== this.generation) return false
+        const view = this.store.getState()
+        const slice = sliceAround(view.messages, older.messages, newer.messages, !newer.has_more)
+        this.aside = mergeMessages(this.aside, slice.aside)
+        this.update({ messages: slice.messages, hasMore: older.has_more, hasNewer: newer.has_more, error: null })
+        this.host.received(this, [...older.messages, ...newer.messages])
+        if (!newer.has_more) this.attach()
+      } catch (error) {
+        if (generation !== this.generation) return false
+        const text = error instanceof Error ? error.message : String(error)
+        this.update({ error: `Could not open that message: ${text}` })
+        return false
+      }
+    }
+    this.update({ target: { seq, id: ++jumpCount } })
+    return holds()
+  }
+
+  /** Resolves once the room is joined on the socket, or its join has failed. */
+  private settled(): Promise<void> {
+    // A room left earlier shows `error` until the join on its way is answered.
+    if (this.isJoined || (this.store.getState().status === 'error' && !this.joinAsked)) return Promise.resolve()
+    return new Promise((resolve) => this.waiting.push(resolve))
+  }
+
+  private wake(): void {
+    const waiting = this.waiting
+    this.waiting = []
+    for (const resolve of waiting) resolve()
+  }
+
+  /** Fetches the page after the newest message of a slice; the last page makes the log live. */
+  async loadNewer(): Promise<void> {
+    const view = this.store.getState()
+    const newest = highestSeq(view.messages)
+    if (!this.isJoined || !view.hasNewer || view.loadingNewer || newest === null) return
+    const generation = this.generation
+    this.update({ loadingNewer: true })
+    try {
+      const page = (await this.host.request({ type: 'history', room: this.name, after: newest, limit: HISTORY_PAGE_SIZE })) as HistoryFrame
+      if (generation !== this.generation) return
+      const next = pageForward({ messages: this.store.getState().messages, aside: this.aside }, page.messages, page.has_more)
+      this.aside = next.aside
+      this.update({ messages: next.messages, hasNewer: !next.attached, loadingNewer: false, error: null })
+      this.host.received(this, page.messages)
+      if (next.attached) this.attached()
+    } catch (error) {
+      if (generation !== this.generation) return
+      const text = error instanceof Error ? error.message : String(error)
+      this.update({ loadingNewer: false, error: `Could not load newer messages: ${text}` })
+    }
+  }
+
+  /** Back to the live end: the newest page and what was set aside meanwhile. */
+  async jumpToLatest(): Promise<void> {
+    const view = this.store.getState()
+    if (!this.isJoined || !view.hasNewer) return
+    const generation = this.generation
+    const newest = newestKnown({ messages: view.messages, aside: this.aside }, this.serverLast)
+    this.update({ loadingNewer: true })
+    try {
+      const page = (await this.host.request({ type: 'history', room: this.name, before: newest + 1, limit: HISTORY_PAGE_SIZE })) as HistoryFrame
+      if (generation !== this.generation || !this.store.getState().hasNewer) return
+      const messages = sliceAtEnd(this.aside, page.messages)
+      this.aside = []
+      this.update({ messages, hasMore: page.has_more, hasNewer: false, loadingNewer: false, error: null })
+      this.host.received(this, page.messages)
+      this.attached()
+    } catch (error) {
+      if (generation !== this.generation) return
+      const text = error instanceof Error ? error.message : String(error)
+      this.update({ loadingNewer: false, error: `Could not load the latest messages: ${text}` })
+    }
+  }
+
+  /** The slice reached the end some other way (a v1 catch-up, a jump near the end): join up what was aside. */
+  private attach(): void {
+    const view = this.store.getState()
+    if (!view.hasNewer && this.aside.length === 0) return
+    const next = pageForward({ messages: view.messages, aside: this.aside }, [], false)
+    this.aside = []
+    this.update({ messages: next.messages, hasNewer: false, loadingNewer: false })
+    this.attached()
+  }
+
+  /** Live again: a hole between the slice and what came live is filled as any other. */
+  private attached(): void {
+    if (this.revisions.held === null) void this.fillGaps()
+  }
+
   setPending(pending: PendingMessage[]): void {
     this.update({ pending })
   }
@@ -331,6 +479,8 @@ export class Room {
 
   reset(): void {
     this.disconnected()
+    this.aside = []
+    this.jumping = null
     this.revisions = NO_REVISIONS
     this.store.setState(emptyRoomView(this.name))
   }

@@ -134,6 +134,25 @@ describe('Socket', () => {
     expect(socket.connection.getState()).toEqual({ status: 'reconnecting', retryAt: Date.now() + 499 })
   })
 
+  it('on 1012 (the server restarts) comes back within 250 ms, then backs off as usual', () => {
+    const { fakes, handlers, socket } = setup(() => 0.999)
+    socket.connect()
+    fakes.last().accept()
+    fakes.last().drop(1012)
+    expect(handlers.onClose).toHaveBeenCalledTimes(1)
+    expect(socket.connection.getState()).toEqual({ status: 'reconnecting', retryAt: Date.now() + 249 })
+    vi.advanceTimersByTime(248)
+    expect(fakes.sockets).toHaveLength(1)
+    vi.advanceTimersByTime(1)
+    expect(fakes.sockets).toHaveLength(2)
+    // That try failed (no server took it yet): the usual backoff from its start.
+    fakes.last().drop(1006)
+    expect(socket.connection.getState().retryAt).toBe(Date.now() + 499)
+    vi.advanceTimersByTime(499)
+    fakes.last().accept()
+    expect(socket.connection.getState().status).toBe('connected')
+  })
+
   it('a request fails on timeout and hands replies to onFrame', async () => {
     const { fakes, handlers, socket } = setup()
     socket.connect()

@@ -7,13 +7,17 @@ import { parseServerFrame, type ClientFrame, type RequestFrame, type ServerFrame
 import { PushTable } from './push'
 import { createStore } from './store'
 import { Timer } from './timer'
-import { CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, TOO_MANY_SOCKETS_RETRY_MS } from './timing'
+import {
+  CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, RESTART_RECONNECT_JITTER_MS, TOO_MANY_SOCKETS_RETRY_MS,
+} from './timing'
 import type { ConnectionState } from './types'
 
 /** The server's close code for a socket without a logged-in user. */
 export const CLOSE_UNAUTHORIZED = 4401
 /** The server's close code for a socket over the person's limit of open sockets. */
 export const CLOSE_TOO_MANY_SOCKETS = 4429
+/** The server's close code when its process stops (a restart, a deploy): come back at once. */
+export const CLOSE_SERVICE_RESTART = 1012
 
 const OPEN = 1
 
@@ -150,7 +154,15 @@ export class Socket {
     }
     // Any other close (1013 for a socket that fell behind, a restart, the network)
     // is retried; the rejoin with `since` catches up on what was missed.
-    this.scheduleReconnect(code === CLOSE_TOO_MANY_SOCKETS ? TOO_MANY_SOCKETS_RETRY_MS : 0)
+    if (code === CLOSE_SERVICE_RESTART) this.reconnectSoon()
+    else this.scheduleReconnect(code === CLOSE_TOO_MANY_SOCKETS ? TOO_MANY_SOCKETS_RETRY_MS : 0)
+  }
+
+  /** The server is restarting and asked us back at once (another server takes us). */
+  private reconnectSoon(): void {
+    if (!this.wanted) return
+    const retryAt = this.reconnectTimer.scheduleSoon(RESTART_RECONNECT_JITTER_MS)
+    this.connection.setState({ status: 'reconnecting', retryAt })
   }
 
   /** The socket is unusable though no close event came: drop it and retry. */

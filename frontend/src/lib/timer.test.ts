@@ -53,4 +53,17 @@ describe('Timer', () => {
     expect(callback).toHaveBeenCalledTimes(1)
     expect(timer.scheduleTimeout() - Date.now()).toBe(499)
   })
+
+  it('scheduleSoon waits a random pause under its bound and leaves the backoff where it was', () => {
+    const callback = vi.fn()
+    let draw = 0.5
+    const timer = new Timer(callback, systemClock, () => draw)
+    expect(timer.scheduleSoon(250) - Date.now()).toBe(125)
+    vi.advanceTimersByTime(125)
+    expect(callback).toHaveBeenCalledTimes(1)
+    draw = 0.999
+    expect(timer.scheduleSoon(250) - Date.now()).toBe(249)
+    expect(timer.scheduleTimeout() - Date.now()).toBe(499) // the first backoff step still
+    expect(timer.pending).toBe(true)
+  })
 })

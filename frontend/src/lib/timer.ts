@@ -43,6 +43,19 @@ export class Timer {
     return this.clock.now() + delay
   }
 
+  /** Schedules the callback within a random pause of up to `maxMs`, outside the backoff
+   *  (a server restarting asked us back at once); if that try fails, the backoff starts
+   *  where it was. Returns when it will run (epoch ms). */
+  scheduleSoon(maxMs: number): number {
+    this.cancel()
+    const delay = Math.floor(this.random() * maxMs)
+    this.handle = this.clock.setTimeout(() => {
+      this.handle = null
+      this.callback()
+    }, delay)
+    return this.clock.now() + delay
+  }
+
   get pending(): boolean {
     return this.handle !== null
   }

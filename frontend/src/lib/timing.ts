@@ -6,6 +6,9 @@ export const RECONNECT_BASE_MS = 500
 export const RECONNECT_CAP_MS = 20_000
 /** Backoff floor: full jitter may draw ~0; never retry faster than this, so no hot loop. */
 export const RECONNECT_FLOOR_MS = 250
+/** Closed with 1012 (the server restarts): back at once, to another server, within a random
+ *  pause of up to this, so the tabs it closed (spread over a few seconds already) do not land together. */
+export const RESTART_RECONNECT_JITTER_MS = 250
 /** Closed with 4429 (this person has too many sockets open): the next try waits at least
  *  this long, so twenty tabs do not hammer the server; closing a tab makes room. */
 export const TOO_MANY_SOCKETS_RETRY_MS = 15_000
@@ -45,3 +48,5 @@ export const PUSH_UNSUBSCRIBE_WAIT_MS = 3_000
 export const HISTORY_PAGE_SIZE = 50
 /** The server's largest `history` limit, used when filling a gap. */
 export const HISTORY_MAX_LIMIT = 100
+/** Messages asked on each side of a search result opened in its room: a screenful or two around it. */
+export const JUMP_CONTEXT = 25

@@ -5,6 +5,8 @@
 import type { ChatEnv } from './env'
 import type { NotifyLevels } from './notify'
 import type { NotifyLevel } from './protocol'
+import type { MessageSearch } from './search'
+import type { UploadQueue } from './uploads'
 
 export interface User {
   id: number
@@ -29,6 +31,18 @@ export interface Reaction {
   users: User[]
 }
 
+/** A file uploaded with POST /api/uploads; a message refers to it by id. */
+export interface Attachment {
+  id: string
+  name: string
+  /** Bytes. */
+  size: number
+  content_type: string
+  url: string
+  /** Set for images the server could read: their size and a thumbnail at most 400 px on its longer side. */
+  image: { width: number; height: number; thumbnail_url: string } | null
+}
+
 /** A stored message, exactly as the server sends it (a v1 server's gets v2's defaults). */
 export interface Message {
   id: number
@@ -48,6 +62,9 @@ export interface Message {
   deleted: boolean
   /** In the order each emoji was first added. */
   reactions: Reaction[]
+  /** Files it carries, in the order sent; [] when none or deleted. Optional only so messages
+   * made before uploads existed (tests, a stored outbox) still type; parsed frames always have it. */
+  attachments?: Attachment[]
 }
 
 /** A change to a stored message made here: an edit, a delete, a reaction on or off. */
@@ -80,6 +97,8 @@ export interface PendingMessage {
   error: string | null
   /** The message it answers, when it is a reply. */
   reply_to?: ReplyTo | null
+  /** Files already on the server (uploaded before sending), sent by id. */
+  attachments?: Attachment[]
 }
 
 /** A zustand-like external store: React reads it with useSyncExternalStore. */
@@ -134,6 +153,11 @@ export interface RoomOpening {
   lastSeq: number
 }
 
+export interface JumpTarget {
+  seq: number
+  id: number
+}
+
 export interface RoomView {
   name: string
   /** 'joining' until the first `joined` after a (re)connect. */
@@ -146,6 +170,11 @@ export interface RoomView {
   changes: PendingChange[]
   hasMore: boolean
   loadingOlder: boolean
+  /** The log is a slice that does not reach the newest message (opened at a search result). */
+  hasNewer: boolean
+  loadingNewer: boolean
+  /** The message the log was last asked to show (`jumpTo`); a new `id` for every ask. */
+  target: JumpTarget | null
   /** A failure to show (e.g. invalid room name), else null. */
   error: string | null
   /** Set while the room is the one being read, once its unread count is known; null otherwise. */
@@ -199,8 +228,13 @@ export interface ChatClient {
   setTopic(room: string, topic: string): Promise<void>
   /** Marks the room as the one being read: its unread count stays 0, the count before is its view's `opening`. */
   focus(room: string | null): void
-  /** Sends a message; `replyTo` makes it a reply to that stored message. */
-  send(room: string, body: string, replyTo?: Message): void
+  /** Sends a message; `replyTo` makes it a reply to that stored message. With
+   * attachments (already uploaded) the body may be empty. */
+  send(room: string, body: string, replyTo?: Message, attachments?: readonly Attachment[]): void
+  /** The files waiting to go with the room's next message (the same queue for the same name). */
+  uploads(room: string): UploadQueue
+  /** An attachment's url as the page may load it: the server's paths are on its own origin. */
+  fileUrl(url: string): string
   retry(room: string, clientId: string): void
   /** Edits, deletes or reacts to a stored message: sent now, or once the room is joined again. */
   change(room: string, seq: number, change: MessageChange): void
@@ -212,6 +246,18 @@ export interface ChatClient {
   reveal(room: string, seq: number): Promise<boolean>
   /** Fetches the page of messages before the oldest one held. */
   loadOlder(room: string): Promise<void>
+  /**
+   * Shows the message `seq` of the room (joining it first): held, it becomes the
+   * view's `target`; otherwise the log becomes the slice around it, detached
+   * from the live end (`hasNewer`). Resolves whether the message is held.
+   */
+  jumpTo(room: string, seq: number): Promise<boolean>
+  /** Fetches the page after the newest message of a detached log; the last one makes it live again. */
+  loadNewer(room: string): Promise<void>
+  /** Makes a detached log live again: the newest page, and what came meanwhile. */
+  jumpToLatest(room: string): Promise<void>
+  /** Message search over every room this user may read (the `search` frame), paged. */
+  readonly search: MessageSearch
   /** Moves the read marker forward to seq. */
   markRead(room: string, seq: number): void
   /** The composer's text changed (drives the typing throttle). */

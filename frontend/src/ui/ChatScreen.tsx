@@ -7,6 +7,7 @@ import { ConnectionStatus } from './ConnectionStatus'
 import { RoomList } from './RoomList'
 import { JoinRoomForm } from './JoinRoomForm'
 import { RoomView } from './RoomView'
+import { SearchBox } from './SearchBox'
 import { roomTitle } from './directory'
 import { NewRoomDialog } from './NewRoomDialog'
 import { NewDirectMessageDialog } from './NewDirectMessageDialog'
@@ -114,8 +115,9 @@ export function ChatScreen({ user }: { user: User }) {
       <header className="topbar">
         <h1 className="brand">
           <span className="brand-mark" aria-hidden="true" />
-          Chat
+          <span className="brand-name">Chat</span>
         </h1>
+        <SearchBox user={user} />
         <span className="spacer" />
         <NotificationsButton />
         <span className="whoami" title={`Signed in as ${user.username}`}>

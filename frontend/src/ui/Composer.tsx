@@ -1,7 +1,10 @@
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
+import { useEffect, useId, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from 'react'
 import { useServices } from './context'
 import { MAX_BODY_LENGTH, bodyLength, trimBody, type Message, type User } from '../lib'
 import { insertMention, mentionCandidates, mentionQuery } from './mentions'
+import { AttachmentTray } from './AttachmentTray'
+import { useStore } from './store'
+import { chooseFiles } from './fileChoice'
 
 /** Unsent text per person and room, so switching rooms keeps what was being written
  * and the next person to log in on this tab never sees it. */
@@ -37,6 +40,10 @@ export function Composer({ room, me, placeholder, replyTo, onCancelReply, mentio
   const suggestions = query && dismissed !== text ? mentionCandidates(query.query, me, mentionSources) : []
   const open = suggestions.length > 0
   const chosen = Math.min(active, suggestions.length - 1)
+  const uploads = client.uploads(room)
+  const files = useStore(uploads)
+  const uploading = files.some((f) => f.status === 'queued' || f.status === 'uploading')
+  const uploaded = files.some((f) => f.status === 'done')
 
   // Replying: the field is where the answer goes.
   useEffect(() => {
@@ -65,13 +72,15 @@ export function Composer({ room, me, placeholder, replyTo, onCancelReply, mentio
 
   function send() {
     const body = trimBody(text)
-    if (!body) return
+    // A message waits for its files: Send is off (the hint says why) until every
+    // upload has finished or been removed.
+    if (uploading || (!body && !uploaded)) return
     const length = bodyLength(body)
     if (length > MAX_BODY_LENGTH) {
       setProblem(`Messages are at most ${MAX_BODY_LENGTH} characters; this one has ${length}.`)
       return
     }
-    client.send(room, body, replyTo ?? undefined)
+    client.send(room, body, replyTo ?? undefined, uploads.take())
     if (replyTo) onCancelReply()
     drafts.delete(draftKey)
     setText('')
@@ -82,6 +91,18 @@ export function Composer({ room, me, placeholder, replyTo, onCancelReply, mentio
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault()
     send()
+  }
+
+  function attach(chosenFiles: readonly File[]) {
+    setProblem(chooseFiles(uploads, chosenFiles))
+  }
+
+  function paste(event: ClipboardEvent<HTMLTextAreaElement>) {
+    const pasted = Array.from(event.clipboardData.files)
+    if (pasted.length === 0) return
+    // Files (a copied screenshot): attached, not pasted as their name.
+    event.preventDefault()
+    attach(pasted)
   }
 
   function pick(username: string) {
@@ -151,6 +172,22 @@ export function Composer({ room, me, placeholder, replyTo, onCancelReply, mentio
           ))}
         </ul>
       )}
+      <AttachmentTray items={files} onRemove={(key) => uploads.remove(key)} onRetry={(key) => uploads.retry(key)} />
+      <input
+        id={`${fieldId}-attach`}
+        type="file"
+        multiple
+        className="visually-hidden attach-input"
+        onChange={(event) => {
+          attach(Array.from(event.target.files ?? []))
+          // The same file may be chosen again after it was removed.
+          event.target.value = ''
+        }}
+      />
+      <label htmlFor={`${fieldId}-attach`} className="attach-button" title="Attach file">
+        <span aria-hidden="true">+</span>
+        <span className="visually-hidden">Attach file</span>
+      </label>
       <label htmlFor={fieldId} className="visually-hidden">
         Message
       </label>
@@ -169,6 +206,7 @@ export function Composer({ room, me, placeholder, replyTo, onCancelReply, mentio
         onChange={(event) => change(event.target.value, event.target.selectionStart)}
         onSelect={(event) => setCaret(event.currentTarget.selectionStart)}
         onKeyDown={keyDown}
+        onPaste={paste}
         onCompositionStart={() => {
           composing.current = true
         }}
@@ -177,7 +215,7 @@ export function Composer({ room, me, placeholder, replyTo, onCancelReply, mentio
         }}
         onBlur={() => client.composerIdle(room)}
       />
-      <button type="submit" className="primary" disabled={trimBody(text) === ''}>
+      <button type="submit" className="primary" disabled={uploading || (trimBody(text) === '' && !uploaded)}>
         Send
       </button>
       <p id={`${fieldId}-hint`} className={problem || over > 0 ? 'composer-hint field-error' : 'composer-hint'}>
@@ -186,7 +224,9 @@ export function Composer({ room, me, placeholder, replyTo, onCancelReply, mentio
             ? `${over} characters over the limit`
             : nearLimit
               ? `${MAX_BODY_LENGTH - length} characters left`
-              : 'Enter to send · Shift+Enter for a new line')}
+              : uploading
+                ? 'Uploading… Send waits for the files'
+                : 'Enter to send · Shift+Enter for a new line')}
       </p>
     </form>
   )

@@ -5,6 +5,7 @@ import type { LogEntry } from './view'
 import { formatClock, formatFullDate } from './view'
 import { Avatar } from './Avatar'
 import { renderBody, useMarkdownReady } from './markdown'
+import { MessageAttachments } from './MessageAttachments'
 
 /** What a person can do to a stored message; one stable object per log. */
 export interface MessageActions {
@@ -43,6 +44,8 @@ interface Props {
   unreadLine: boolean
   /** Shown for a moment after a reply's quote was followed to it. */
   highlighted: boolean
+  /** The message the room was opened at: focusable (from script), so focus can be put on it. */
+  focusable?: boolean
 }
 
 /**
@@ -52,7 +55,7 @@ interface Props {
  * items only.
  */
 export const MessageItem = memo(function MessageItem(props: Props) {
-  const { entry, me, canModerate, changes, actions, index, setSize, offset, measure, dayText, unreadLine, highlighted } = props
+  const { entry, me, canModerate, changes, actions, index, setSize, offset, measure, dayText, unreadLine, highlighted, focusable } = props
   const { continues } = entry
   const pending = entry.kind === 'pending' ? entry.message : null
   const stored = entry.kind === 'stored' ? entry.message : null
@@ -76,6 +79,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
   const rendered = useMemo(() => renderBody(body), [body, markdownReady])
   const replyTo = message ? message.reply_to : (pending?.reply_to ?? null)
   const mentionsMe = message?.mentions.includes(me.id) ?? false
+  const attachments = deleted ? [] : ((message ? message.attachments : pending?.attachments) ?? [])
 
   const classes = ['message']
   if (own) classes.push('own')
@@ -114,7 +118,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
           <span>New messages</span>
         </div>
       )}
-      <div className={classes.join(' ')}>
+      <div className={classes.join(' ')} tabIndex={focusable ? -1 : undefined}>
         <div className="message-gutter">{continues ? time : <Avatar user={entry.message.author} />}</div>
         <div className="message-main">
           {continues ? (
@@ -144,11 +148,15 @@ export const MessageItem = memo(function MessageItem(props: Props) {
               onCancel={() => setEditing(false)}
             />
           ) : (
-            <div className="message-body">
-              <span className="message-text">{rendered}</span>
-              {message?.edited_at && <span className="edited muted"> (edited)</span>}
-            </div>
+            // A message of files alone has no body line.
+            (body !== '' || attachments.length === 0 || message?.edited_at) && (
+              <div className="message-body">
+                <span className="message-text">{rendered}</span>
+                {message?.edited_at && <span className="edited muted"> (edited)</span>}
+              </div>
+            )
           )}
+          {!editing && <MessageAttachments attachments={attachments} />}
           {message && !deleted && message.reactions.length > 0 && (
             <div className="reactions" role="group" aria-label="Reactions">
               {message.reactions.map((reaction) => {

@@ -6,6 +6,7 @@ import { calendarDay, dayLabel, msUntilNextDay, type CalendarDay } from './days'
 import { Dialog } from './Dialog'
 import { EmojiPicker } from './EmojiPicker'
 import { MessageItem, type MessageActions } from './MessageItem'
+import { attachmentsHeight } from './attachments'
 import { firstUnreadSeq } from './unread'
 import { storedLog, withPending, type LogEntry } from './view'
 
@@ -40,7 +41,10 @@ function useToday(): CalendarDay {
 /** A first guess at a row's height until it is measured: a header, a day separator, the unread line. */
 function estimateRow(entry: LogEntry | undefined, unreadKey: string | null): number {
   if (!entry) return 48
-  return (entry.continues ? 26 : 56) + (entry.startsDay ? 44 : 0) + (entry.key === unreadKey ? 36 : 0)
+  return (
+    (entry.continues ? 26 : 56) + (entry.startsDay ? 44 : 0) + (entry.key === unreadKey ? 36 : 0) +
+    attachmentsHeight(entry.message.attachments)
+  )
 }
 
 /** How many stored messages are newer than `seq` (messages ascend by seq). */
@@ -69,7 +73,7 @@ interface Props {
  * older pages go in above it.
  */
 export function MessageLog({ room, label, user, view, canModerate, onReply }: Props) {
-  const { client } = useServices()
+  const { client, route } = useServices()
   const fromStart = !view.hasMore
   // Rebuilt only when stored messages change: one's own message on its way adds a row, no more.
   const stored = useMemo(() => storedLog(view.messages, { fromStart }), [view.messages, fromStart])
@@ -88,7 +92,7 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
   const [far, setFar] = useState(false)
   const visible = useSyncExternalStore(subscribeVisibility, pageVisible, () => true)
   const lastSeq = view.messages.at(-1)?.seq ?? 0
-  const { hasMore, loadingOlder } = view
+  const { hasMore, loadingOlder, hasNewer, loadingNewer } = view
 
   // The newest seq the reader has seen at the bottom; anything newer arrived meanwhile.
   const [seenSeq, setSeenSeq] = useState(lastSeq)
@@ -126,7 +130,9 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
     // A chat log: rows prepended above keep the reader's row in place, and
     // rows appended while at the end are followed.
     anchorTo: 'end',
-    followOnAppend: true,
+    // A slice short of the live end (opened at a search result) grows by pages
+    // below the reader: they stay where they are, and scroll on to fetch more.
+    followOnAppend: !hasNewer,
     scrollEndThreshold: EDGE_PX,
   })
 
@@ -166,17 +172,17 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
   // below their own message) keep them at the newest.
   const rowCount = useRef(entries.length)
   useLayoutEffect(() => {
-    if (entries.length > rowCount.current && atBottomRef.current && opened.current) virtualizer.scrollToEnd()
+    if (entries.length > rowCount.current && atBottomRef.current && opened.current && !hasNewer) virtualizer.scrollToEnd()
     rowCount.current = entries.length
-  }, [entries.length, virtualizer])
+  }, [entries.length, virtualizer, hasNewer])
 
   // One's own new message is shown wherever the reader was.
   const lastKey = useRef(entries.at(-1)?.key)
   useLayoutEffect(() => {
     const last = entries.at(-1)
-    if (last?.kind === 'pending' && last.key !== lastKey.current && !atBottomRef.current) scrollToBottom()
+    if (last?.kind === 'pending' && last.key !== lastKey.current && (!atBottomRef.current || hasNewer)) jumpToLatest()
     lastKey.current = last?.key
-  }, [entries, scrollToBottom])
+  })
 
   // The composer growing or the window resizing must not unstick the bottom.
   useEffect(() => {
@@ -189,6 +195,23 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
     observer.observe(element)
     return () => observer.disconnect()
   }, [measureListTop])
+
+  const loadNewer = useCallback(() => {
+    if (!hasNewer || loadingNewer) return
+    client.loadNewer(room).catch(() => {
+      // The room view carries the error for people.
+    })
+  }, [client, room, hasNewer, loadingNewer])
+
+  /** Back to the newest message: a slice short of the end is replaced by the live end first. */
+  function jumpToLatest() {
+    if (!hasNewer) return scrollToBottom()
+    route.clearTarget()
+    client.jumpToLatest(room).then(
+      () => window.requestAnimationFrame(scrollToBottom),
+      () => {},
+    )
+  }
 
   const loadOlder = useCallback(() => {
     if (!hasMore || loadingOlder) return
@@ -206,6 +229,7 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
     setAtBottom(bottom)
     setFar(fromBottom > element.clientHeight)
     if (element.scrollTop < EDGE_PX && element.scrollHeight > element.clientHeight) loadOlder()
+    if (bottom && hasNewer) loadNewer()
   }
 
   // The newest message is on screen: move the read marker to it.
@@ -234,6 +258,29 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
     return () => window.clearTimeout(timer)
   }, [highlight])
 
+  // The message the room was opened at (a search result): scrolled to, highlighted
+  // for a moment and focused, so a screen reader reads it. A target set before
+  // this log was shown is an old one.
+  const shownTarget = useRef(view.target?.id ?? null)
+  const [focusSeq, setFocusSeq] = useState<number | null>(null)
+  useLayoutEffect(() => {
+    const target = view.target
+    if (!target || shownTarget.current === target.id) return
+    const index = entries.findIndex((e) => e.kind === 'stored' && e.message.seq === target.seq)
+    if (index < 0) return
+    shownTarget.current = target.id
+    opened.current = true
+    atBottomRef.current = false
+    setAtBottom(false)
+    virtualizer.scrollToIndex(index, { align: 'center' })
+    setHighlight(target.seq)
+    setFocusSeq(target.seq)
+    // Focused once the row is rendered where it belongs.
+    window.requestAnimationFrame(() => {
+      scroller.current?.querySelector<HTMLElement>(`[data-seq="${target.seq}"] .message`)?.focus({ preventScroll: true })
+    })
+  }, [view.target, entries, virtualizer])
+
   const actions = useMemo<MessageActions>(() => ({
     reply: (message) => onReplyRef.current(message),
     pickReaction: setPicking,
@@ -261,7 +308,7 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
   const totalSize = virtualizer.getTotalSize()
   const empty = entries.length === 0
   useLayoutEffect(measureListTop, [measureListTop, totalSize, hasMore, view.status, empty])
-  const showJump = far || arrived > 0
+  const showJump = far || arrived > 0 || hasNewer
 
   return (
     <div className="log-wrap">
@@ -312,6 +359,7 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
                 changes={(entry.kind === 'stored' && changesBySeq.get(entry.message.seq)) || NO_CHANGES}
                 actions={actions}
                 highlighted={entry.kind === 'stored' && entry.message.seq === highlight}
+                focusable={entry.kind === 'stored' && entry.message.seq === focusSeq}
                 index={row.index}
                 setSize={entries.length}
                 offset={row.start - listTop}
@@ -322,6 +370,13 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
             )
           })}
         </ul>
+        {hasNewer && (
+          <div className="log-bottom">
+            <button type="button" className="small-button" onClick={loadNewer} disabled={loadingNewer} aria-busy={loadingNewer || undefined}>
+              Load newer messages
+            </button>
+          </div>
+        )}
       </div>
       {picking !== null && (
         <EmojiPicker
@@ -356,7 +411,7 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
         </Dialog>
       )}
       {showJump && (
-        <button type="button" className="jump" onClick={scrollToBottom}>
+        <button type="button" className="jump" onClick={jumpToLatest}>
           {arrived > 0 ? `Jump to latest, ${arrived} new` : 'Jump to latest'}
         </button>
       )}

@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react'
 import { ROOM_REFUSED, type Message, type RoomSummary, type User } from '../lib'
 import { useServices } from './context'
 import { useStore } from './store'
@@ -9,6 +9,8 @@ import { RoomSettingsDialog } from './RoomSettingsDialog'
 import { roomTitle } from './directory'
 import { requestProblem } from './problems'
 import { typingText } from './view'
+import { useFileDrop } from './fileDrop'
+import { chooseFiles } from './fileChoice'
 
 interface Props {
   room: string
@@ -22,8 +24,18 @@ interface Props {
 }
 
 export function RoomView({ room, summary, user, onLeft, onMessage }: Props) {
-  const { client } = useServices()
+  const { client, route } = useServices()
   const view = useStore(client.room(room))
+  // Opened at one message (/r/<room>?m=<seq>: a search result, or a reload of one).
+  const target = useSyncExternalStore(route.subscribe, route.target, route.target)
+  const mounted = useRef(false)
+  useEffect(() => {
+    const first = !mounted.current
+    mounted.current = true
+    if (target) void client.jumpTo(room, target.seq)
+    // Come back to without a message named: read at its live end, not at a slice left earlier.
+    else if (first && client.room(room).getState().hasNewer) void client.jumpToLatest(room)
+  }, [client, room, target])
   const people = useStore(client.presence(room))
   const typists = useStore(client.typing(room))
   const [leaving, setLeaving] = useState(false)
@@ -37,6 +49,10 @@ export function RoomView({ room, summary, user, onLeft, onMessage }: Props) {
   const stale = wasJoined && view.status === 'joining'
   const title = roomTitle(summary, user)
   const isDm = summary.kind === 'dm'
+  const drop = useFileDrop((files) => {
+    const leftOut = chooseFiles(client.uploads(room), files)
+    if (leftOut) setProblem(leftOut)
+  })
 
   async function leave() {
     setLeaving(true)
@@ -74,7 +90,12 @@ export function RoomView({ room, summary, user, onLeft, onMessage }: Props) {
 
   return (
     <div className="room-view">
-      <section className="conversation" aria-labelledby="room-title">
+      <section className="conversation" aria-labelledby="room-title" {...drop.handlers}>
+        {drop.dragging && (
+          <div className="drop-zone" aria-hidden="true">
+            Drop files to attach them
+          </div>
+        )}
         <header className="room-header">
           <div className="room-heading">
             <h2 id="room-title" aria-describedby={summary.topic ? 'room-topic' : undefined}>

@@ -94,7 +94,7 @@ export class FakeEvents implements EventTargetLike {
 
 /** What version 2 adds to a message, as a new one has it: spread into messages built by hand. */
 export const V2_FIELDS = {
-  rev: 0, reply_to: null, mentions: [] as number[], edited_at: null, deleted: false, reactions: [],
+  rev: 0, reply_to: null, mentions: [] as number[], edited_at: null, deleted: false, reactions: [], attachments: [],
 } satisfies Partial<Message>
 
 export const alice: User = { id: 1, username: 'alice' }
@@ -260,11 +260,25 @@ export class FakeServer {
         return ws.push({ type: 'reacted', ...ref, message })
       }
       case 'history': {
-        const older = (this.log.get(frame.room) ?? []).filter((m) => m.seq < frame.before)
         const limit = frame.limit ?? 50
+        if ('after' in frame) {
+          const newer = (this.log.get(frame.room) ?? []).filter((m) => m.seq > frame.after)
+          return ws.push({ type: 'history', ...ref, room: frame.room, messages: newer.slice(0, limit), has_more: newer.length > limit })
+        }
+        const older = (this.log.get(frame.room) ?? []).filter((m) => m.seq < frame.before)
         return ws.push({
           type: 'history', ...ref, room: frame.room, messages: older.slice(-limit), has_more: older.length > limit,
         })
+      }
+      case 'search': {
+        // Every word of the query in the body, newest first by id: enough of the server for the client's tests.
+        const words = frame.query.toLowerCase().split(/\s+/)
+        const found = [...this.log.values()].flat()
+          .filter((m) => !m.deleted && words.every((w) => m.body.toLowerCase().includes(w)))
+          .filter((m) => frame.before === undefined || m.id < frame.before)
+          .sort((a, b) => b.id - a.id)
+        const limit = frame.limit ?? 20
+        return ws.push({ type: 'search', ...ref, messages: found.slice(0, limit), has_more: found.length > limit })
       }
       case 'leave':
         rooms.delete(frame.room)

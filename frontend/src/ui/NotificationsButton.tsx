@@ -34,11 +34,23 @@ export function NotificationsButton() {
       {note}
       <button
         type="button"
-        className="small-button"
+        className="small-button notifications-button"
+        title={label}
         disabled={busy}
         onClick={() => void run(() => (state.enabled ? notifier.disable() : notifier.enable()))}
       >
-        {label}
+        <svg aria-hidden="true" viewBox="0 0 20 20" width="14" height="14">
+          <path
+            d="M10 3a4.5 4.5 0 0 0-4.5 4.5V11L4 13.5h12L14.5 11V7.5A4.5 4.5 0 0 0 10 3zM8 15.5a2 2 0 0 0 4 0"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="1.6"
+            strokeLinejoin="round"
+          />
+          {state.enabled && <path d="M3 17L17 3" stroke="currentColor" strokeWidth="1.6" />}
+        </svg>
+        {/* On a phone only the bell shows; the name stays for everyone. */}
+        <span className="notifications-label">{label}</span>
       </button>
     </>
   )

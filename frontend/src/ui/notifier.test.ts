@@ -46,6 +46,7 @@ function fakeBrowser({ meta = true, subscribeFails = false } = {}) {
     ready: Promise.resolve(registration),
     addEventListener: vi.fn(),
     removeEventListener: vi.fn(),
+    startMessages: vi.fn(),
   }
   const storage = new Map<string, string>()
   const document = {

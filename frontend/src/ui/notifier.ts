@@ -23,7 +23,7 @@ export interface NotifierState {
 const OFF_KEY = 'chat:notifications'
 
 export const DENIED_NOTE = 'Notifications are blocked in this browser’s settings.'
-export const NO_PUSH_NOTE = 'Notifications come only while a tab of Chat is open: this browser could not subscribe to push messages.'
+export const NO_PUSH_NOTE = 'No push messages in this browser: notifications come only while Chat is open.'
 
 function readPermission(): Permission {
   return typeof Notification === 'undefined' ? 'unsupported' : Notification.permission
@@ -81,6 +81,8 @@ export class Notifier {
       () => undefined,
     )
     navigator.serviceWorker?.addEventListener('message', this.onWorkerMessage)
+    // A listener added this way does not start the queue by itself (setting onmessage would).
+    navigator.serviceWorker?.startMessages()
   }
 
   get state(): Store<NotifierState> {

@@ -258,7 +258,7 @@ describe('the service worker', () => {
     // The server sends Web Push (its key is on the page), but headless Chromium reaches no push
     // service: subscribing fails, and the person is told in a few words; nothing breaks.
     expect(await gia.page.locator('meta[name="vapid-public-key"]').getAttribute('content')).toMatch(/^B[\w-]{86}$/)
-    await gia.page.getByRole('status').filter({ hasText: 'Notifications come only while a tab of Chat is open' }).waitFor()
+    await gia.page.getByRole('status').filter({ hasText: 'No push messages in this browser' }).waitFor()
     expect(await gia.page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.pushManager.getSubscription())).toBeNull()
     await gia.page.getByRole('button', { name: 'Turn off notifications' }).waitFor()
 

@@ -31,8 +31,9 @@ COPY --from=python /venv /venv
 WORKDIR /app
 COPY backend ./backend
 COPY --from=frontend /app/frontend/dist ./frontend/dist
-# var/ holds local uploads and anything else the app writes; a volume in compose.
-RUN mkdir -p /app/var && chown chat:chat /app/var
+# var/ holds local uploads and anything else the app writes. var/uploads is a
+# volume in compose: made here, owned by chat, so a new volume starts as chat's.
+RUN mkdir -p /app/var/uploads && chown -R chat:chat /app/var
 USER chat
 WORKDIR /app/backend
 EXPOSE 8000

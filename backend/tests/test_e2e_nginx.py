@@ -6,6 +6,7 @@ here, so the compose file's own proxy config is rendered for loopback ports.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -37,8 +38,11 @@ def render_config(*, upstreams: list[int], port: int, workdir: Path) -> str:
         site, count = re.subn(pattern, replacement, site, flags=re.M)
         assert count == 1, f"docker-compose.yml's nginx config no longer has {pattern!r}"
     temp = "\n".join(f"  {kind}_temp_path {workdir / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    # Started as root, nginx's workers would be `nobody`, who cannot write a
+    # spooled request body under the test's private temporary folder.
+    user = "user root;\n" if os.geteuid() == 0 else ""
     return (
-        f"daemon off;\nworker_processes 1;\npid {workdir / 'nginx.pid'};\nerror_log {workdir / 'error.log'} warn;\n"
+        f"{user}daemon off;\nworker_processes 1;\npid {workdir / 'nginx.pid'};\nerror_log {workdir / 'error.log'} warn;\n"
         f"events {{ worker_connections 1024; }}\nhttp {{\n  access_log off;\n{temp}\n{site}\n}}\n"
     )
 
@@ -131,3 +135,15 @@ async def test_oversized_frame_closes_1009_through_the_proxy(proxy, scaleout_top
     sock = await socket(proxy, alice)
     await sock.send_raw("x" * (64 * 1024 + 1))
     assert await sock.closed() == 1009
+
+
+async def test_bodies_over_a_mebibyte_pass_only_to_the_upload_endpoint(proxy, scaleout_topo):
+    """nginx refuses a 2 MiB body (413) except on POST /api/uploads, whose limit
+    is the largest upload's: there the app itself answers (whatever it says)."""
+    body = b"x" * (2 * 1024 * 1024)
+    headers = {"Content-Type": "application/octet-stream"}
+    async with httpx.AsyncClient(base_url=proxy.url, timeout=30) as http:
+        refused = await http.post("/api/session", content=body, headers=headers)
+        assert refused.status_code == 413 and "nginx" in refused.text
+        passed = await http.post("/api/uploads", content=body, headers=headers)
+        assert passed.status_code != 413 and "nginx" not in passed.text, passed.text[:300]

@@ -282,7 +282,7 @@ class Run:
             "rooms": self.rooms, "rate": self.rate, "duration": self.duration, "seed_s": round(seeded, 1),
             "joined": result["joined"], "connect_errors": result["connect_errors"], "lost": result["lost"],
             "duplicated": result["duplicated"], "closed_during_run": result["closed_during_run"],
-            "connect_s": round(result["connect"]["all_joined_s"], 1), "errors": result["errors"][:5],
+            "connect_s": round(result["connect"]["all_joined_s"], 1), "errors": result["errors"],
             "connect_window": window(marks["begin"], marks["connected"]),
             "idle": window(marks["idle_start"], marks["idle_end"]) if "idle_end" in marks else None,
             "run": run,
@@ -321,7 +321,7 @@ def summary(r: dict) -> str:
     lines = [f"## {r['label']}: {r['processes']} processes, {r['redis_shards']} Redis, {r['joined']}/{r['sockets']} "
              f"sockets in {r['rooms']} rooms, {r['rate']} msg/s",
              f"connect {r['connect_s']} s; lost {r['lost']}, duplicated {r['duplicated']}, "
-             f"closed {r['closed_during_run']}, connect errors {r['connect_errors']}",
+             f"closed {r['closed_during_run']}, connect errors {r['connect_errors']}; first errors {r['errors'][:3]}",
              f"deliveries/s {r['deliveries_per_s']}; latency p50 {r['latency_ms']['p50']} ms, p99 "
              f"{r['latency_ms']['p99']} ms; server µs/delivery {r['server_us_per_delivery']}",
              f"server CPU (run) {run['server_util']}; idle {idle.get('server_util')}; RSS MB {r['rss_mb']}; "

@@ -147,3 +147,25 @@ async def test_bodies_over_a_mebibyte_pass_only_to_the_upload_endpoint(proxy, sc
         assert refused.status_code == 413 and "nginx" in refused.text
         passed = await http.post("/api/uploads", content=body, headers=headers)
         assert passed.status_code != 413 and "nginx" not in passed.text, passed.text[:300]
+
+
+def test_the_main_config_with_the_site_passes_nginx_own_check(tmp_path):
+    """The compose file's nginx.conf (connection limits) around its site, as the
+    proxy container loads them, checked by `nginx -t` (paths moved to tmp)."""
+    compose = yaml.safe_load(COMPOSE.read_text())
+    site = tmp_path / "site.conf"
+    site.write_text(render_config(upstreams=[free_port()], port=free_port(), workdir=tmp_path).split("http {", 1)[1]
+                    .rsplit("}", 1)[0])
+    main = compose["configs"]["nginx_main"]["content"]
+    for pattern, replacement in [
+        (r"^user nginx;\n", ""),
+        (r"/var/log/nginx/", f"{tmp_path}/"),
+        (r"/var/run/nginx.pid", f"{tmp_path}/nginx.pid"),
+        (r"include /etc/nginx/conf.d/\*.conf;", f"include {site};"),
+    ]:
+        main, count = re.subn(pattern, replacement, main, flags=re.M)
+        assert count >= 1, pattern
+    config = tmp_path / "nginx.conf"
+    config.write_text(main)
+    check = subprocess.run([NGINX, "-t", "-q", "-p", str(tmp_path), "-c", str(config)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr

@@ -141,6 +141,20 @@ def test_redis_urls_shard_the_channel_layer_and_keep_redis_url_for_the_rest():
     assert out == ["['redis://c:6379/1']", "redis://c:6379/1"]
 
 
+def test_nginx_and_the_replicas_have_descriptors_for_many_sockets():
+    compose = yaml.safe_load(COMPOSE.read_text())
+    main = compose["configs"]["nginx_main"]["content"]
+    workers = int(re.search(r"worker_connections (\d+);", main).group(1))
+    files = int(re.search(r"worker_rlimit_nofile (\d+);", main).group(1))
+    # 10,000 sockets a worker, at two connections each, within its descriptors.
+    assert workers >= 20_000 and files >= workers
+    assert "include /etc/nginx/conf.d/*.conf;" in main
+    targets = {c["source"]: c["target"] for c in compose["services"]["proxy"]["configs"]}
+    assert targets == {"nginx_main": "/etc/nginx/nginx.conf", "nginx": "/etc/nginx/conf.d/default.conf"}
+    for name in ("proxy", "app"):
+        assert compose["services"][name]["ulimits"]["nofile"] >= files, name
+
+
 # ---- the Dockerfile --------------------------------------------------------------
 
 

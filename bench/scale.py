@@ -116,6 +116,17 @@ def pg(sql: str) -> None:
         conn.execute(sql)
 
 
+def pg_figures(database: str) -> dict:
+    """The WAL position (bytes written since the cluster began) and the message table's size."""
+    import psycopg
+
+    with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={database}", autocommit=True) as conn:
+        wal = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')").fetchone()[0]
+        rows, size = conn.execute(
+            "SELECT count(*), pg_total_relation_size('chat_message') FROM chat_message").fetchone()
+    return {"wal": int(wal), "messages": rows, "message_bytes": size}
+
+
 def healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
@@ -185,7 +196,7 @@ class Run:
                 "servers": [harness.tree_cpu(p.pid) for p, _ in self.servers],
                 "rss": [harness.tree_rss(p.pid)[0] for p, _ in self.servers],
                 "redis": [redis_snapshot(port) for _, port in self.redis],
-                "pg": sum(harness.pg_backends_cpu(self.database).values())}
+                "pg": sum(harness.pg_backends_cpu(self.database).values()), "db": pg_figures(self.database)}
 
     def go(self) -> dict:
         try:
@@ -259,6 +270,9 @@ class Run:
             out = {"wall_s": round(wall, 2), "machine_util": round((b["machine"] - a["machine"]) / wall, 3),
                    "loadgen_util": round((b["loadgen"] - a["loadgen"]) / wall, 3),
                    "postgres_util": round((b["pg"] - a["pg"]) / wall, 3),
+            # WAL of the whole cluster: other databases' writes count too (a shared machine).
+            "wal_kb_per_s": round((b["db"]["wal"] - a["db"]["wal"]) / wall / 1024, 1),
+            "messages_stored": b["db"]["messages"] - a["db"]["messages"],
                    "server_util": [round((y - x) / wall, 3) for x, y in zip(a["servers"], b["servers"])],
                    "redis": []}
             for ra, rb in zip(a["redis"], b["redis"]):
@@ -294,6 +308,7 @@ class Run:
             "kib_per_socket": [round((b - a) / per_process / 1024, 1) for a, b in zip(rss0, idle_rss)],
             "redis_keys": keys, "slowlog_idle": idle_slow, "slowlog_run": run_slow,
             "presence_frames": (result.get("adapter_stats") or {}).get("presence"),
+            "message_table": marks["measure_end"]["db"],
         }
 
     def stop(self) -> None:
@@ -326,7 +341,9 @@ def summary(r: dict) -> str:
              f"{r['latency_ms']['p99']} ms; server µs/delivery {r['server_us_per_delivery']}",
              f"server CPU (run) {run['server_util']}; idle {idle.get('server_util')}; RSS MB {r['rss_mb']}; "
              f"KiB/socket {r['kib_per_socket']}",
-             f"PostgreSQL CPU (run) {run['postgres_util']}; machine {run['machine_util']}; loadgen {run['loadgen_util']}"]
+             f"PostgreSQL CPU (run) {run['postgres_util']}, WAL {run['wal_kb_per_s']} KiB/s, "
+             f"{run['messages_stored']} messages stored; machine {run['machine_util']}; loadgen {run['loadgen_util']}",
+             f"message table {r['message_table']}"]
     for i, redis in enumerate(run["redis"]):
         idle_redis = idle.get("redis", [{}] * (i + 1))[i]
         lines.append(f"redis {i}: run cpu {redis['cpu_util']}, {redis['ops_per_s']} ops/s, out {redis['net_out_kb_per_s']}"

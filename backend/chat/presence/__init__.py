@@ -7,12 +7,19 @@ the rooms over them (sharded.py).
 
 from django.conf import settings
 
+from chat import timing
 from chat.redis import per_loop_cache, shard_urls
 
 from .base import PresenceEntry, PresenceStore, User
 from .memory import MemoryPresenceStore
 
 __all__ = ["PresenceEntry", "PresenceStore", "User", "get_presence_store"]
+
+
+# Every process sweeps every PRESENCE_SWEEP_INTERVAL; a Redis is swept by the
+# first of them once this much has passed since its last sweep (a little under
+# the interval, so a lone process's timer never finds it not yet due).
+SWEEP_GAP = timing.PRESENCE_SWEEP_INTERVAL * 0.8
 
 
 def get_presence_store() -> PresenceStore:
@@ -25,11 +32,11 @@ def get_presence_store() -> PresenceStore:
             from .redis import RedisPresenceStore
             from .sharded import ShardedPresenceStore
 
-            store = ShardedPresenceStore([RedisPresenceStore(url=url, ttl=ttl) for url in urls])
+            store = ShardedPresenceStore([RedisPresenceStore(url=url, ttl=ttl, sweep_gap=SWEEP_GAP) for url in urls])
         elif urls:
             from .redis import RedisPresenceStore
 
-            store = RedisPresenceStore(url=urls[0], ttl=ttl)
+            store = RedisPresenceStore(url=urls[0], ttl=ttl, sweep_gap=SWEEP_GAP)
         else:
             store = MemoryPresenceStore(ttl=ttl)
         stores[(urls, ttl)] = store

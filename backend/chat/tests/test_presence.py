@@ -444,3 +444,33 @@ async def test_get_presence_store_shards_when_redis_urls_names_several(settings,
     assert [shard._run.__self__.url for shard in store.shards] == two_redis_urls
     settings.REDIS_URLS = [two_redis_urls[0]]
     assert isinstance(get_presence_store(), RedisPresenceStore)
+
+
+async def test_one_sweep_per_gap_whichever_process_asks(redis_url):
+    """Every process sweeps every few seconds; with a gap, a Redis is swept by
+    the first that asks once the gap has passed, the others' sweeps do nothing."""
+    clock = FakeClock()
+    stores = [RedisPresenceStore(ttl=TTL, url=redis_url, clock=clock, sweep_gap=4.0) for _ in range(3)]
+    # Entries written by a clock 100 s behind are past their TTL at once.
+    stale = RedisPresenceStore(ttl=TTL, url=redis_url, clock=lambda: clock.now - 100)
+    assert await stores[0].expire() == []  # the first sweep
+    await stale.add(room="lobby", conn="a1", user=ALICE)
+    assert await stores[1].expire() == []  # due to go, but within the gap: not swept
+    clock.advance(3.9)
+    assert await stores[2].expire() == []
+    clock.advance(0.2)
+    assert await stores[2].expire() == [("lobby", ALICE)]  # once the gap is over, whichever asks
+    assert await stores[0].expire() == [] and await stores[1].expire() == []
+    # A clock that went back (before the last sweep) sweeps at once rather than stall.
+    clock.advance(-50)
+    await stale.add(room="lobby", conn="b1", user=BOB)
+    assert await stores[1].expire() == [("lobby", BOB)]
+
+
+async def test_the_servers_stores_sweep_with_a_gap(settings, redis_url):
+    from chat.presence import SWEEP_GAP, get_presence_store
+    from chat.timing import PRESENCE_SWEEP_INTERVAL
+
+    settings.REDIS_URL = redis_url
+    assert get_presence_store().sweep_gap == SWEEP_GAP
+    assert 0 < SWEEP_GAP < PRESENCE_SWEEP_INTERVAL

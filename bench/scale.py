@@ -231,6 +231,11 @@ class Run:
         sessions.write_text(json.dumps(given))
         time.sleep(1)
         rss0 = [harness.tree_rss(p.pid)[0] for p, _ in self.servers]
+        # The processes' own background (timers, the hub's loops) with no socket, to
+        # tell apart from what each socket adds while idle.
+        bare0 = [harness.tree_cpu(p.pid) for p, _ in self.servers]
+        time.sleep(10)
+        bare_util = [round((harness.tree_cpu(p.pid) - a) / 10, 4) for (p, _), a in zip(self.servers, bare0)]
         cmd = ["node", str(LOADGEN), "--url", given["servers"][0], "--adapter", f"chat:sessions={sessions}",
                "--connections", str(self.sockets), "--rooms", str(self.rooms), "--rate", str(self.rate),
                "--duration", str(self.duration), "--warmup", "3", "--idle", str(self.idle), "--drain", "15",
@@ -262,7 +267,9 @@ class Run:
         if result is None:
             raise RuntimeError(f"no result from the load generator: {loadgen.stderr.read()[-3000:]}")
         run_slow = [slowlog(port) for _, port in self.redis]
-        return self.figures(marks, result, keys, rss0, seeded, idle_slow, run_slow)
+        out = self.figures(marks, result, keys, rss0, seeded, idle_slow, run_slow)
+        out["bare_server_util"] = bare_util
+        return out
 
     def figures(self, marks, result, keys, rss0, seeded, idle_slow, run_slow) -> dict:
         def window(a: dict, b: dict) -> dict:
@@ -339,7 +346,8 @@ def summary(r: dict) -> str:
              f"closed {r['closed_during_run']}, connect errors {r['connect_errors']}; first errors {r['errors'][:3]}",
              f"deliveries/s {r['deliveries_per_s']}; latency p50 {r['latency_ms']['p50']} ms, p99 "
              f"{r['latency_ms']['p99']} ms; server µs/delivery {r['server_us_per_delivery']}",
-             f"server CPU (run) {run['server_util']}; idle {idle.get('server_util')}; RSS MB {r['rss_mb']}; "
+             f"server CPU (run) {run['server_util']}; idle {idle.get('server_util')}; no sockets "
+             f"{r.get('bare_server_util')}; RSS MB {r['rss_mb']}; "
              f"KiB/socket {r['kib_per_socket']}",
              f"PostgreSQL CPU (run) {run['postgres_util']}, WAL {run['wal_kb_per_s']} KiB/s, "
              f"{run['messages_stored']} messages stored; machine {run['machine_util']}; loadgen {run['loadgen_util']}",
@@ -355,9 +363,74 @@ def summary(r: dict) -> str:
     return "\n".join(lines)
 
 
+# ---- the plan (docs/deploy.md): 100,000 sockets, 5,000 rooms of 20, 2,000 msg/s ---------
+
+PLAN = {"sockets": 100_000, "rooms": 5_000, "members": 20, "messages": 2_000}
+
+
+def span(nodes: int, members: int) -> float:
+    """Expected number of nodes a room of `members` sockets, placed at random, touches."""
+    return nodes * (1 - (1 - 1 / nodes) ** members)
+
+
+def per_window(r: dict, name: str) -> dict:
+    """Per-message and per-socket costs from one configuration's windows."""
+    run, idle = r["run"], r["idle"]
+    messages = r["rate"] * r["duration"]  # the window's sends (the drain adds none)
+    busy = sum(run["server_util"]) * run["wall_s"]
+    background = sum(idle["server_util"]) * run["wall_s"]
+    redis_run = sum(x["cpu_util"] for x in run["redis"]) * run["wall_s"]
+    redis_idle = sum(x["cpu_util"] for x in idle["redis"]) * run["wall_s"]
+    return {
+        f"{name}_server_ms_per_message": (busy - background) / messages * 1000,
+        f"{name}_server_idle_us_per_socket_s": (sum(idle["server_util"]) - sum(r.get("bare_server_util", [0])))
+        / r["sockets"] * 1e6,
+        f"{name}_redis_us_per_message": (redis_run - redis_idle) / messages * 1e6,
+        f"{name}_redis_idle_us_per_socket_s": sum(x["cpu_util"] for x in idle["redis"]) / r["sockets"] * 1e6,
+        f"{name}_postgres_ms_per_message": run["postgres_util"] * run["wall_s"] / messages * 1000,
+        f"{name}_connect_ms_per_socket": sum(r["connect_window"]["server_util"]) * r["connect_window"]["wall_s"]
+        / r["sockets"] * 1000,
+        f"{name}_kib_per_socket": sum(r["kib_per_socket"]) / len(r["kib_per_socket"]),
+    }
+
+
+def plan(runs: list[dict], utilisation: float = 0.5) -> dict:
+    """Nodes, Redis and PostgreSQL for PLAN, from the measured costs: a message
+    costs its sender's node c1 (the one-node run: every member local) and each
+    further node its room touches r, from the sharded run where every room
+    touches all its processes: r = (c_sharded - c1) / (processes - 1)."""
+    sharded, one = runs[0], runs[1]
+    m = {**per_window(sharded, "sharded"), **per_window(one, "one")}
+    c1 = m["one_server_ms_per_message"]
+    r = max(0.0, (m["sharded_server_ms_per_message"] - c1) / (sharded["processes"] - 1))
+    idle = m["sharded_server_idle_us_per_socket_s"] / 1e6  # cores per socket
+    nodes = 4
+    for _ in range(50):  # span grows with the nodes; settle the fixed point
+        cores = PLAN["messages"] * (c1 + r * (span(nodes, PLAN["members"]) - 1)) / 1000 + PLAN["sockets"] * idle
+        nodes = max(4, int(-(-cores // utilisation)))
+    sockets_per_node = PLAN["sockets"] / nodes
+    redis_cores = (PLAN["messages"] * m["sharded_redis_us_per_message"] / 1e6 * span(nodes, PLAN["members"])
+                   / sharded["processes"] + PLAN["sockets"] * m["sharded_redis_idle_us_per_socket_s"] / 1e6)
+    keys = sharded["redis_keys"]
+    presence_bytes = sum(k["presence_bytes"] for k in keys) / sharded["sockets"]
+    registry_bytes = sum(k["sockets_bytes"] for k in keys) / sharded["sockets"]
+    table = sharded["message_table"]
+    return {**{k: round(v, 3) for k, v in m.items()},
+            "receive_ms_per_extra_node": round(r, 3), "nodes": nodes, "span": round(span(nodes, PLAN["members"]), 1),
+            "server_cores": round(cores, 2), "sockets_per_node": round(sockets_per_node),
+            "node_rss_mib": round(104 + sockets_per_node * m["sharded_kib_per_socket"] / 1024),
+            "redis_cores": round(redis_cores, 2),
+            "presence_mib": round(PLAN["sockets"] * presence_bytes / 2**20, 1),
+            "registry_mib": round(PLAN["sockets"] * registry_bytes / 2**20, 1),
+            "postgres_cores": round(PLAN["messages"] * m["sharded_postgres_ms_per_message"] / 1000, 2),
+            "message_bytes": round(table["message_bytes"] / max(1, table["messages"])),
+            "reconnect_cpu_s_per_node_lost": round(sockets_per_node * m["sharded_connect_ms_per_socket"] / 1000, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "seed"])
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "seed", "plan"])
+    parser.add_argument("results", nargs="?", help="plan: a results/scale-*.json to derive the plan from")
     parser.add_argument("--users", type=int)
     parser.add_argument("--out")
     parser.add_argument("--processes", type=int, default=4)
@@ -367,11 +440,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200, help="messages a second (the plan's per-socket rate)")
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--idle", type=float, default=20)
-    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=100, help="connects in flight (S4's)")
     parser.add_argument("--compare-sockets", type=int, default=2_500, help="the 1-process, 1-Redis run; 0: none")
     args = parser.parse_args()
     if args.command == "seed":
         seed(args.users, args.out)
+        return
+    if args.command == "plan":
+        print(json.dumps(plan(json.loads(Path(args.results).read_text())["runs"]), indent=1))
         return
     ratio = args.compare_sockets / args.sockets
     configs = [dict(label="sharded", processes=args.processes, shards=args.shards, sockets=args.sockets,
@@ -386,6 +462,9 @@ def main() -> None:
         results["runs"].append(run)
         print(summary(run), flush=True)
     results["load_after"] = os.getloadavg()
+    if len(results["runs"]) == 2:
+        results["plan"] = plan(results["runs"])
+        print(json.dumps(results["plan"], indent=1), flush=True)
     out = HERE / "results" / f"scale-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(results, indent=1))
     print(f"\nwritten to {out}", flush=True)

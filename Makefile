@@ -16,7 +16,7 @@ VAPID_ENV := if [ -z "$${VAPID_PRIVATE_KEY:-}" ]; then export VAPID_PRIVATE_KEY=
 	  VAPID_PUBLIC_KEY="$$(cat ../$(VAR)/vapid-public-key)"; fi
 FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html -type f 2>/dev/null) vite.config.js tsconfig.json
 
-.PHONY: run test install install-test build migrate test-backend test-frontend test-browser chromium test-packages dev clean bench screenshots
+.PHONY: run test install install-test build migrate test-backend test-frontend test-browser chromium test-packages dev clean bench bench-scale screenshots
 
 # ---- install ---------------------------------------------------------------
 
@@ -117,6 +117,13 @@ BENCH_ARGS ?= --targets tutorial,socketio,project --scenarios s1,s2,s4,s3,s5 --r
 bench: install-test build
 	bash bench/setup.sh
 	cd bench && BENCH_PROJECT=$(CURDIR) bash run.sh $(BENCH_ARGS)
+
+# docs/deploy.md's simulation: 4 Daphne processes over 2 Redis servers, 10,000
+# sockets, then 1 process on 1 Redis at 2,500 (about 6 minutes; SCALE_ARGS to
+# change, e.g. SCALE_ARGS="--sockets 400 --rooms 20 --rate 8 --compare-sockets 100").
+bench-scale: install-test build test-packages
+	cd bench/loadgen && npm ci --no-audit --no-fund
+	$(VENV)/bin/python bench/scale.py $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules frontend/dist $(VAR)/staticfiles

@@ -1,4 +1,4 @@
-"""One redis.asyncio client per event loop, from settings.REDIS_URL.
+"""One redis.asyncio client per event loop and URL (settings.REDIS_URL by default).
 
 A redis.asyncio connection belongs to the loop that opened it, so a client is
 never shared between loops (Daphne has one; each async test has its own).
@@ -39,6 +39,16 @@ def get_redis(url: str | None = None) -> aioredis.Redis:
         )
         per_loop[url] = client
     return client
+
+
+def shard_urls() -> list[str]:
+    """The Redis servers rooms are spread over (presence; the channel layer takes
+    the same list in settings): REDIS_URLS when it names several, else REDIS_URL
+    alone, else none. Rate limits and the socket registry stay on REDIS_URL."""
+    urls = list(getattr(settings, "REDIS_URLS", None) or [])
+    if len(urls) > 1:
+        return urls
+    return [settings.REDIS_URL] if settings.REDIS_URL else []
 
 
 def per_loop_cache(name: str) -> dict:

@@ -93,15 +93,22 @@ def room_join(*, user: Any, name: str, create: bool = True) -> None:
     """
     room_id = rooms_readable_by(user).filter(name=name).values_list("pk", flat=True).first()
     if room_id is None:
-        if Room.objects.filter(name=name).exists():
-            raise RoomForbidden(name)
-        if not create:
+        existing = Room.objects.filter(name=name).values_list("pk", flat=True).first()
+        if existing is not None:
+            # Made since the read above (another socket joined the new name at
+            # the same moment: bench/scale.py's 10,000 sockets met it), or not
+            # readable: asked again, by id.
+            if not rooms_readable_by(user).filter(pk=existing).exists():
+                raise RoomForbidden(name)
+            room_id = existing
+        elif not create:
             raise RoomNotFound(name)
-        if name.startswith(DM_PREFIX):
+        elif name.startswith(DM_PREFIX):
             raise RoomForbidden(name, "dm rooms are made by `dm`")
-        room_id = Room.objects.get_or_create(name=name)[0].pk
-        if not rooms_readable_by(user).filter(pk=room_id).exists():
-            raise RoomForbidden(name)
+        else:
+            room_id = Room.objects.get_or_create(name=name)[0].pk
+            if not rooms_readable_by(user).filter(pk=room_id).exists():
+                raise RoomForbidden(name)
     Membership.objects.bulk_create([Membership(user_id=user.pk, room_id=room_id)], ignore_conflicts=True)
 
 

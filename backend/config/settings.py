@@ -150,7 +150,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = max(2, round(CHAT_DB_TIMEOUT))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+# REDIS_URLS (comma-separated) spreads the channel layer (channels-redis' own
+# sharding of channels and groups over its `hosts`) and presence (rooms by a
+# consistent hash, chat/presence/sharded.py) over several Redis servers; rate
+# limits and the socket registry stay on REDIS_URL, the first of them when unset.
+# Every process needs the same list in the same order (docs/deploy.md).
+REDIS_URLS = env_list("REDIS_URLS")
+REDIS_URL = os.environ.get("REDIS_URL", "") or (REDIS_URLS[0] if REDIS_URLS else "")
+if not REDIS_URLS and REDIS_URL:
+    REDIS_URLS = [REDIS_URL]
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -164,7 +172,7 @@ if REDIS_URL:
             "BACKEND": "chat.layers.PubSubChannelLayer",
             "CONFIG": {
                 # socket_timeout None: an idle read must never time out (see stack notes).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "hosts": [{"address": url, "socket_timeout": None} for url in REDIS_URLS],
             },
         }
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -47,8 +48,11 @@ def render_config(*, upstreams: list[int], port: int, workdir: Path, uploads: Pa
         site, count = re.subn(pattern, replacement, site, flags=re.M)
         assert count == 1, f"docker-compose.yml's nginx config no longer has {pattern!r}"
     temp = "\n".join(f"  {kind}_temp_path {workdir / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    # Started as root, nginx's workers would be `nobody`, who cannot write a
+    # spooled request body under the test's private temporary folder.
+    user = "user root;\n" if os.geteuid() == 0 else ""
     return (
-        f"daemon off;\nworker_processes 1;\npid {workdir / 'nginx.pid'};\nerror_log {workdir / 'error.log'} warn;\n"
+        f"{user}daemon off;\nworker_processes 1;\npid {workdir / 'nginx.pid'};\nerror_log {workdir / 'error.log'} warn;\n"
         f"events {{ worker_connections 1024; }}\nhttp {{\n  access_log off;\n{temp}\n{site}\n}}\n"
     )
 
@@ -225,3 +229,35 @@ def png_bytes() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (10, 200, 10)).save(out, "PNG")
     return out.getvalue()
+async def test_bodies_over_a_mebibyte_pass_only_to_the_upload_endpoint(proxy, scaleout_topo):
+    """nginx refuses a 2 MiB body (413) except on POST /api/uploads, whose limit
+    is the largest upload's: there the app itself answers (whatever it says)."""
+    body = b"x" * (2 * 1024 * 1024)
+    headers = {"Content-Type": "application/octet-stream"}
+    async with httpx.AsyncClient(base_url=proxy.url, timeout=30) as http:
+        refused = await http.post("/api/session", content=body, headers=headers)
+        assert refused.status_code == 413 and "nginx" in refused.text
+        passed = await http.post("/api/uploads", content=body, headers=headers)
+        assert passed.status_code != 413 and "nginx" not in passed.text, passed.text[:300]
+
+
+def test_the_main_config_with_the_site_passes_nginx_own_check(tmp_path):
+    """The compose file's nginx.conf (connection limits) around its site, as the
+    proxy container loads them, checked by `nginx -t` (paths moved to tmp)."""
+    compose = yaml.safe_load(COMPOSE.read_text())
+    site = tmp_path / "site.conf"
+    site.write_text(render_config(upstreams=[free_port()], port=free_port(), workdir=tmp_path).split("http {", 1)[1]
+                    .rsplit("}", 1)[0])
+    main = compose["configs"]["nginx_main"]["content"]
+    for pattern, replacement in [
+        (r"^user nginx;\n", ""),
+        (r"/var/log/nginx/", f"{tmp_path}/"),
+        (r"/var/run/nginx.pid", f"{tmp_path}/nginx.pid"),
+        (r"include /etc/nginx/conf.d/\*.conf;", f"include {site};"),
+    ]:
+        main, count = re.subn(pattern, replacement, main, flags=re.M)
+        assert count >= 1, pattern
+    config = tmp_path / "nginx.conf"
+    config.write_text(main)
+    check = subprocess.run([NGINX, "-t", "-q", "-p", str(tmp_path), "-c", str(config)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr

@@ -7,6 +7,10 @@ JSON and `n:<id>` -> how many of that user's conns the room holds. A SET
 Lua script, so "first conn" and "last conn" are decided atomically however many
 processes share the Redis, and a leave is returned by exactly one of them.
 
+The servers' stores sweep at most once every `sweep_gap` seconds whichever
+process asks (a `swept` key holds the time of the last sweep), so the sweep's
+cost does not grow with the number of processes.
+
 Times come from the Redis server's clock (TIME), so processes whose clocks
 disagree still agree on expiry; tests may pass their own clock instead. The
 scripts build per-room key names themselves, which a single Redis allows (not
@@ -128,10 +132,20 @@ return out
 """
 )
 
-# ARGV: prefix, now. Returns room, user_json, room, user_json, ...
+# ARGV: prefix, now, gap. Returns room, user_json, room, user_json, ...
+# With gap > 0 a sweep less than gap seconds after the last one (by any process)
+# does nothing: every process sweeps every few seconds, and without this the
+# work grew with processes x rooms (docs/deploy.md, "Measured here"). A clock
+# that went back (before the last sweep) sweeps at once.
 _EXPIRE = (
     _NOW
     + """
+local gap = tonumber(ARGV[3])
+if gap > 0 then
+  local last = tonumber(redis.call('GET', prefix .. 'swept'))
+  if last and now >= last and now < last + gap then return {} end
+  redis.call('SET', prefix .. 'swept', tostring(now))
+end
 local out = {}
 for _, room in ipairs(redis.call('SMEMBERS', prefix .. 'rooms')) do
   local expired = redis.call('ZRANGEBYSCORE', zkey(room), '-inf', now)
@@ -159,8 +173,10 @@ class RedisPresenceStore:
         url: str | None = None,
         prefix: str = "chat:presence:",
         clock: Callable[[], float] | None = None,
+        sweep_gap: float = 0.0,
     ):
         self.ttl = ttl
+        self.sweep_gap = sweep_gap
         self._run = PrefixedScripts(url=url, prefix=prefix, clock=clock, what="presence").run
 
     async def add(self, *, room: str, conn: str, user: User) -> bool:
@@ -193,7 +209,7 @@ class RedisPresenceStore:
         return [entries[int(number) - 1] for number in numbers]
 
     async def expire(self) -> list[tuple[str, User]]:
-        flat = await self._run(_EXPIRE)
+        flat = await self._run(_EXPIRE, repr(self.sweep_gap))
         return [(flat[i], json.loads(flat[i + 1])) for i in range(0, len(flat), 2)]
 
 

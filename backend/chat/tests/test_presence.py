@@ -12,6 +12,7 @@ import redis
 
 from chat.presence.memory import MemoryPresenceStore
 from chat.presence.redis import RedisPresenceStore
+from chat.presence.sharded import ShardedPresenceStore, jump_hash
 from chat.redis import get_redis
 
 ALICE = {"id": 1, "username": "alice"}
@@ -26,9 +27,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def redis_server():
-    """A throwaway redis-server of our own; its URL. Stopped by its PID."""
+def start_redis_server():
+    """A throwaway redis-server of our own on a free port: (process, url)."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
@@ -39,29 +39,55 @@ def redis_server():
         stderr=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
-    probe = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            probe.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise
-            time.sleep(0.05)
+    with redis.Redis.from_url(url) as probe:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                probe.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    process.kill()
+                    raise
+                time.sleep(0.05)
+    return process, url
+
+
+def stop_redis_server(process) -> None:
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    """A redis-server of this module's; its URL. Stopped by its PID."""
+    process, url = start_redis_server()
     try:
         yield url
     finally:
-        probe.close()
-        process.terminate()
-        process.wait(timeout=10)
+        stop_redis_server(process)
+
+
+@pytest.fixture(scope="module")
+def second_redis_server():
+    """Another one, for presence sharded over two servers."""
+    process, url = start_redis_server()
+    try:
+        yield url
+    finally:
+        stop_redis_server(process)
 
 
 @pytest.fixture
 def redis_url(redis_server):
     redis.Redis.from_url(redis_server).flushdb()
     return redis_server
+
+
+@pytest.fixture
+def two_redis_urls(redis_url, second_redis_server):
+    redis.Redis.from_url(second_redis_server).flushdb()
+    return [redis_url, second_redis_server]
 
 
 class FakeClock:
@@ -78,9 +104,10 @@ class FakeClock:
 class Backend:
     """How a test makes stores and makes their data vanish, per backend."""
 
-    def __init__(self, kind: str, redis_url: str | None):
+    def __init__(self, kind: str, redis_urls: list[str]):
         self.kind = kind
-        self.redis_url = redis_url
+        self.redis_urls = redis_urls
+        self.redis_url = redis_urls[0] if redis_urls else None
         self.clock = FakeClock()
         self._memory: list[MemoryPresenceStore] = []
 
@@ -89,6 +116,8 @@ class Backend:
             store = MemoryPresenceStore(ttl=ttl, clock=self.clock)
             self._memory.append(store)
             return store
+        if self.kind == "sharded":
+            return ShardedPresenceStore([RedisPresenceStore(ttl=ttl, url=u, clock=self.clock) for u in self.redis_urls])
         return RedisPresenceStore(ttl=ttl, url=url or self.redis_url, clock=self.clock)
 
     async def wipe(self) -> None:
@@ -96,13 +125,20 @@ class Backend:
             for store in self._memory:
                 store._rooms.clear()
         else:
-            await get_redis(self.redis_url).flushdb()
+            for url in self.redis_urls:
+                await get_redis(url).flushdb()
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "sharded"])
 def backend(request):
-    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
-    return Backend(request.param, url)
+    """The contract below runs against each: in memory, one Redis, and rooms
+    spread over two Redis servers."""
+    urls = {
+        "memory": lambda: [],
+        "redis": lambda: [request.getfixturevalue("redis_url")],
+        "sharded": lambda: request.getfixturevalue("two_redis_urls"),
+    }[request.param]()
+    return Backend(request.param, urls)
 
 
 @pytest.fixture
@@ -324,3 +360,117 @@ async def test_get_presence_store_follows_settings(settings, redis_url):
     assert isinstance(store, RedisPresenceStore)
     assert store.ttl == settings.CHAT_PRESENCE_TTL
     assert await store.add(room="lobby", conn="a1", user=ALICE) is True
+
+
+# ---- rooms spread over several Redis servers (REDIS_URLS) -----------------------
+
+
+def test_jump_hash_is_stable_spread_and_moves_little_when_a_server_is_added():
+    rooms = [f"room-{n}" for n in range(4000)]
+    two = [jump_hash(room, 2) for room in rooms]
+    three = [jump_hash(room, 3) for room in rooms]
+    # Fixed values (blake2b, not hash()): a release that changed them would
+    # move every room at a rolling deploy.
+    assert [jump_hash("general", n) for n in (1, 2, 3, 4, 8)] == [0, 1, 2, 3, 5]
+    assert [jump_hash(f"r{n}", 4) for n in range(8)] == [3, 2, 0, 2, 2, 3, 2, 0]
+    assert all(bucket == 0 for bucket in (jump_hash(room, 1) for room in rooms[:50]))
+    assert 1800 < two.count(0) < 2200
+    moved = [(a, b) for a, b in zip(two, three) if a != b]
+    # Only to the new server, and about a third of the rooms.
+    assert all(b == 2 for _a, b in moved)
+    assert 1100 < len(moved) < 1550
+
+
+def test_jump_hash_agrees_across_interpreters():
+    # A room must map to the same server in every process: no per-process salt.
+    code = "from chat.presence.sharded import jump_hash; print([jump_hash(f'r{n}', 2) for n in range(64)])"
+    import os
+    import sys
+
+    env = {**os.environ, "PYTHONHASHSEED": "123"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == str([jump_hash(f"r{n}", 2) for n in range(64)])
+
+
+async def test_each_room_lives_on_one_server_and_both_servers_hold_rooms(two_redis_urls):
+    clock = FakeClock()
+    store = ShardedPresenceStore([RedisPresenceStore(ttl=TTL, url=u, clock=clock) for u in two_redis_urls])
+    rooms = [f"room{n}" for n in range(40)]
+    for n, room in enumerate(rooms):
+        assert await store.add(room=room, conn=f"c{n}", user=ALICE) is True
+    held = []
+    for url in two_redis_urls:
+        keys = await get_redis(url).keys("chat:presence:room:*:expiry")
+        held.append({key.split(":")[3] for key in keys})
+    assert held[0] and held[1], "rooms on both servers"
+    assert held[0].isdisjoint(held[1]) and held[0] | held[1] == set(rooms)
+    assert held[1] == {room for room in rooms if jump_hash(room, 2) == 1}
+    # Another process with the same list sees the same rooms.
+    other = ShardedPresenceStore([RedisPresenceStore(ttl=TTL, url=u, clock=clock) for u in two_redis_urls])
+    assert await other.counts(rooms=rooms) == {room: 1 for room in rooms}
+    assert await other.add(room="room7", conn="c7b", user=ALICE) is False
+
+
+async def test_a_sweep_keeps_the_leaves_of_the_server_that_answered(two_redis_urls):
+    clock = FakeClock()
+    stores = [RedisPresenceStore(ttl=TTL, url=u, clock=clock) for u in two_redis_urls]
+    store = ShardedPresenceStore(stores)
+    rooms = {jump_hash(f"r{n}", 2): f"r{n}" for n in range(20)}  # one room on each server
+    for room in rooms.values():
+        await store.add(room=room, conn=f"c-{room}", user=BOB)
+    clock.advance(TTL + 1)
+
+    class Away:
+        ttl = TTL
+
+        async def expire(self):
+            raise ConnectionError("shard 0 is away")
+
+    # Server 0 away: server 1's leave is still returned (it was taken out of Redis).
+    assert await ShardedPresenceStore([Away(), stores[1]]).expire() == [(rooms[1], BOB)]
+    with pytest.raises(ConnectionError):
+        await ShardedPresenceStore([Away(), Away()]).expire()
+    assert await store.expire() == [(rooms[0], BOB)]
+
+
+async def test_get_presence_store_shards_when_redis_urls_names_several(settings, two_redis_urls):
+    from chat.presence import get_presence_store
+    from chat.redis import shard_urls
+
+    settings.REDIS_URL, settings.REDIS_URLS = two_redis_urls[0], list(two_redis_urls)
+    assert shard_urls() == two_redis_urls
+    store = get_presence_store()
+    assert isinstance(store, ShardedPresenceStore)
+    assert [shard._run.__self__.url for shard in store.shards] == two_redis_urls
+    settings.REDIS_URLS = [two_redis_urls[0]]
+    assert isinstance(get_presence_store(), RedisPresenceStore)
+
+
+async def test_one_sweep_per_gap_whichever_process_asks(redis_url):
+    """Every process sweeps every few seconds; with a gap, a Redis is swept by
+    the first that asks once the gap has passed, the others' sweeps do nothing."""
+    clock = FakeClock()
+    stores = [RedisPresenceStore(ttl=TTL, url=redis_url, clock=clock, sweep_gap=4.0) for _ in range(3)]
+    # Entries written by a clock 100 s behind are past their TTL at once.
+    stale = RedisPresenceStore(ttl=TTL, url=redis_url, clock=lambda: clock.now - 100)
+    assert await stores[0].expire() == []  # the first sweep
+    await stale.add(room="lobby", conn="a1", user=ALICE)
+    assert await stores[1].expire() == []  # due to go, but within the gap: not swept
+    clock.advance(3.9)
+    assert await stores[2].expire() == []
+    clock.advance(0.2)
+    assert await stores[2].expire() == [("lobby", ALICE)]  # once the gap is over, whichever asks
+    assert await stores[0].expire() == [] and await stores[1].expire() == []
+    # A clock that went back (before the last sweep) sweeps at once rather than stall.
+    clock.advance(-50)
+    await stale.add(room="lobby", conn="b1", user=BOB)
+    assert await stores[1].expire() == [("lobby", BOB)]
+
+
+async def test_the_servers_stores_sweep_with_a_gap(settings, redis_url):
+    from chat.presence import SWEEP_GAP, get_presence_store
+    from chat.timing import PRESENCE_SWEEP_INTERVAL
+
+    settings.REDIS_URL = redis_url
+    assert get_presence_store().sweep_gap == SWEEP_GAP
+    assert 0 < SWEEP_GAP < PRESENCE_SWEEP_INTERVAL

@@ -11,7 +11,8 @@ from django.utils import timezone
 from chat.models import Membership, Message, Room
 from chat.selectors import room_list
 from chat.services import (
-    RoomNotFound, SendLimited, SendRate, message_create, read_marker_move, room_forget, room_join,
+    RoomForbidden, RoomNotFound, SendLimited, SendRate, message_create, read_marker_move, room_create, room_forget,
+    room_join,
 )
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,37 @@ def test_room_join_creates_room_and_membership_once(user):
     assert room.last_seq == 0
     assert Membership.objects.filter(user=user, room=room).count() == 1
     assert marker(user, "lobby") == 0
+
+
+def test_a_join_that_races_the_rooms_creation_joins_it(user, other_user, monkeypatch):
+    """Two sockets join a new name at once: the second's first read finds no
+    room, the first creates it meanwhile; the second then joins it too, not
+    `forbidden` (bench/scale.py met this at 10,000 sockets)."""
+    from chat import services
+
+    real = services.rooms_readable_by
+    raced = []
+
+    def first_read_before_the_other_create(who):
+        if not raced:
+            raced.append(who)
+            before = real(who).none()  # what the first read saw: no such room yet
+            room_join(user=other_user, name="racy")  # the other socket creates it now
+            return before
+        return real(who)
+
+    monkeypatch.setattr(services, "rooms_readable_by", first_read_before_the_other_create)
+    room_join(user=user, name="racy")
+
+    assert raced == [user]
+    assert Membership.objects.filter(room__name="racy").count() == 2
+
+
+def test_a_join_of_someone_elses_private_room_is_forbidden(user, other_user):
+    room_create(user=other_user, name="secret", kind=Room.Kind.PRIVATE)
+    with pytest.raises(RoomForbidden):
+        room_join(user=user, name="secret")
+    assert not Membership.objects.filter(user=user, room__name="secret").exists()
 
 
 def test_room_join_keeps_an_existing_marker(user, other_user):

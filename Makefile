@@ -102,7 +102,13 @@ test-frontend: install-test
 test-browser: install-test build chromium
 	npm run test:browser
 
-test: test-backend test-frontend test-browser
+# The three suites at once, once everything is installed and built: they share
+# no port and no database (each test starts its servers on free ports, with
+# databases of its own), and much of their time is spent waiting on servers and
+# browsers, so on two cores this takes about the longest suite's time, not the
+# sum. Each suite's output is printed whole when it ends.
+test: install-test build test-packages chromium
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-backend test-frontend test-browser
 
 # The README's pictures (docs/screenshots/): two people chat in Chromium, light, dark and phone.
 screenshots: install-test build chromium

@@ -402,12 +402,12 @@ class _Fields:
         plain = "".join(value.split()) == value and value.isprintable()
         if not plain or not host or url.username is not None or url.password is not None:
             raise self.fail("'endpoint' must be an https URL")
-        if url.scheme == "https" or (url.scheme == "http" and _plain_http_allowed() and _is_loopback(host)):
+        if url.scheme == "https" or (url.scheme == "http" and plain_http_allowed() and _is_loopback(host)):
             return value
         raise self.fail("'endpoint' must be an https URL")
 
 
-def _plain_http_allowed() -> bool:
+def plain_http_allowed() -> bool:
     return bool(settings.DEBUG or getattr(settings, "CHAT_PUSH_ALLOW_HTTP", False))
 
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import json
 import logging
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
@@ -27,7 +29,7 @@ import requests
 from django.conf import settings
 from pywebpush import WebPushException, webpush
 
-from chat import events, timing
+from chat import events, frames, timing
 from chat.deadlines import db
 from chat.hub import get_hub
 from chat.models import DM_PREFIX
@@ -125,6 +127,9 @@ def _send(target: selectors.PushTarget, payload: str, urgency: str) -> int | Non
     """One push, in a sending thread: the push service's status, None when it
     could not be reached. Failures are logged here, one line each."""
     host = _host(target.endpoint)
+    if not _public(target.endpoint):
+        log.warning("push to %s refused: the host is not on the public internet", host)
+        return UNUSABLE
     try:
         response = webpush(
             subscription_info={"endpoint": target.endpoint, "keys": {"p256dh": target.p256dh, "auth": target.auth}},
@@ -171,6 +176,26 @@ def _session() -> requests.Session:
     if session is None:
         session = _sessions.session = requests.Session()
     return session
+
+
+def _public(endpoint: str) -> bool:
+    """Whether every address of the endpoint's host is a public one. A user
+    names the endpoint, and the server posts to it: without this, anyone could
+    make the server post to its own network (a database's HTTP port, a cloud's
+    metadata address). Push services are on the public internet. Where plain
+    http to loopback is allowed (DEBUG, CHAT_PUSH_ALLOW_HTTP: a push service of
+    one's own, as the tests run), any address is. A name that does not
+    resolve is left to the request, which fails and is logged. (A name that
+    resolves elsewhere a moment later slips through; the payload is
+    encrypted and the answer is only ever read for its status.)"""
+    if frames.plain_http_allowed():
+        return True
+    url = urlsplit(endpoint)
+    try:
+        found = socket.getaddrinfo(url.hostname, url.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return True  # unresolvable: the request fails on its own, and is logged as such
+    return all(ipaddress.ip_address(address[4][0].split("%")[0]).is_global for address in found)
 
 
 def _host(endpoint: str) -> str:

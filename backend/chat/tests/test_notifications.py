@@ -201,6 +201,33 @@ async def test_a_push_that_fails_is_logged_and_keys_that_are_no_keys_are_forgott
     assert "ConnectionError" in caplog.text and "forgotten (its keys encrypt nothing)" in caplog.text
 
 
+async def test_endpoints_on_this_servers_own_network_are_never_posted_to(
+    user, other_user, vapid_keys, caplog, monkeypatch
+):
+    """A user names the endpoint: the server must not be made to post to a
+    private, loopback or link-local address (its own network, a cloud's
+    metadata service). Such subscriptions are forgotten without a request."""
+    vapid_keys.CHAT_PUSH_ALLOW_HTTP = False
+    vapid_keys.DEBUG = False
+    posted = []
+    monkeypatch.setattr(push, "webpush", lambda **kwargs: posted.append(kwargs))
+    await database_sync_to_async(room_join)(user=user, name="lobby")
+    inside = ["https://10.1.2.3/push", "https://127.0.0.1:8443/push", "https://169.254.169.254/latest",
+              "https://[::1]/push", "https://localhost/push"]
+    for endpoint in inside:
+        await database_sync_to_async(subscribe)(other_user, endpoint)
+    stored, _, hint = await database_sync_to_async(message_store)(
+        user=user, room="lobby", body="hi @bob", client_id="c1"
+    )
+    with caplog.at_level(logging.INFO, logger="chat.notifications.push"):
+        push.message_stored(stored, anyone_wants_all=hint)
+        await push.settled()
+    await close_hub()
+    assert posted == []
+    assert await database_sync_to_async(PushSubscription.objects.count)() == 0
+    assert caplog.text.count("not on the public internet") == len(inside)
+
+
 async def test_mismatched_vapid_keys_push_nothing_and_say_so_once(user, other_user, vapid_keys, caplog, monkeypatch):
     vapid_keys.VAPID_PUBLIC_KEY = vapid.generate()[1]
     sent = []

@@ -14,8 +14,11 @@ half done. chat.transport.ChatServer's trigger runs `drain` first:
    the same instant. Each socket first stops taking frames and lets the
    requests it took finish: a `send` read before the close is stored,
    answered `sent` and fanned out, then the close frame follows it.
-3. Their clean-up (presence leaves, the socket registry) gets a moment to
-   finish; Daphne's own trigger then cancels whatever is left.
+3. Their clean-up (the socket registry) gets a moment to finish; Daphne's
+   own trigger then cancels whatever is left. Their presence entries are not
+   removed: the users are not leaving. Back on another process within the
+   presence TTL, nobody sees them go; if they do not come back, the entries
+   expire and a sweep announces the leave.
 
 A client misses nothing meanwhile: it rejoins elsewhere with `since` and
 resends what was not acknowledged, with the same client_id.
@@ -50,6 +53,8 @@ async def drain(*, seconds: float, applications: list[asyncio.Future]) -> None:
     global _draining
     _draining = True
     hub = existing_hub()
+    if hub is not None:
+        hub.stopping = True  # presence entries outlive the closes (Hub.exit)
     sockets = hub.local_sockets() if hub is not None else []
     random.shuffle(sockets)
     log.info("stopping: closing %d sockets with 1012 over %g s", len(sockets), seconds)

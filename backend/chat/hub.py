@@ -96,6 +96,9 @@ class Hub:
         self.sweep_interval = sweep_interval
         self.channel: str | None = None
         self.closed = False
+        # The process is stopping (chat/drain.py): its sockets are closed for a
+        # restart, not by people leaving.
+        self.stopping = False
         self._members: dict[str, set[Subscriber]] = {}  # group -> local sockets
         self._present: dict[str, set[Subscriber]] = {}  # room -> sockets counted in presence
         self._added: set[str] = set()  # groups our channel is in, as far as we know
@@ -249,6 +252,14 @@ class Hub:
         present.discard(sub)
         if not present:
             del self._present[room]
+        if self.stopping:
+            # A restart is no departure: the entry stays, unrefreshed, until the
+            # presence TTL. A client back on another process within it is never
+            # seen to leave (its new entry keeps the user present, so the old
+            # one expires unannounced); one that does not come back leaves when
+            # a sweep finds the entry expired. In process memory the store goes
+            # with the process, and every socket with it.
+            return
         user = await self.presence.remove(room=room, conn=sub.conn)
         if user is not None:
             await self.announcer.announce(room=room, leaves=[user], exclude_conn=sub.conn)

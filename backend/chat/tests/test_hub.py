@@ -303,6 +303,38 @@ async def test_presence_of_a_dead_process_expires_and_is_announced(hubs, door):
     assert await store.users(room="general") == [watcher.user]
 
 
+async def test_sockets_closed_for_a_restart_leave_nobody_until_their_entries_expire(hubs, door):
+    """A stopping process closes its sockets (1012) for a restart: the users are
+    not leaving. Back on another process within the TTL, nobody sees them go;
+    gone for good, the sweep announces them once their entries expire."""
+    layer = InMemoryChannelLayer()
+    door(layer)
+    now = [1000.0]
+    store = MemoryPresenceStore(ttl=30, clock=lambda: now[0])
+    stopping, other = hubs(layer, presence=store), hubs(layer, presence=store)
+    watcher, back, gone = Sink(1), Sink(2), Sink(3)
+    await other.subscribe("general", watcher)
+    await other.enter("general", watcher)
+    for sink in (back, gone):
+        await stopping.subscribe("general", sink)
+        await stopping.enter("general", sink)
+    assert [(await watcher.next())[1]["joins"] for _ in range(2)] == [[back.user], [gone.user]]
+    stopping.stopping = True
+    await stopping.exit("general", back)
+    await stopping.exit("general", gone)
+    assert await watcher.nothing()
+    returned = Sink(2)  # the same user on a new socket, on the other process
+    await other.subscribe("general", returned)
+    await other.enter("general", returned)
+    assert await watcher.nothing()  # already present: no join either
+    now[0] += 31
+    assert await other.heartbeat()
+    await other.sweep()
+    assert (await watcher.next())[1] == {"type": "presence", "room": "general", "joins": [], "leaves": [gone.user]}
+    assert await watcher.nothing()
+    assert sorted(u["id"] for u in await store.users(room="general")) == [watcher.user["id"], back.user["id"]]
+
+
 async def test_enter_and_exit_announce_first_and_last_socket_only(hubs, door):
     layer = InMemoryChannelLayer()
     door(layer)

@@ -291,6 +291,9 @@ STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
 # The largest file POST /api/uploads takes; the server stops reading a body
 # past it (plus a little for the multipart envelope, chat/httpbody.py).
 CHAT_UPLOAD_MAX_BYTES = env_positive_int("CHAT_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+# What one user's uploads that no message holds yet may add up to: uploads are
+# kept a day before the clean-up, so without it one user could fill the disk.
+CHAT_UPLOAD_PENDING_MAX_BYTES = env_positive_int("CHAT_UPLOAD_PENDING_MAX_BYTES", 1024 * 1024 * 1024)
 # Images over this many pixels are stored as plain files (never decoded).
 CHAT_IMAGE_MAX_PIXELS = 50_000_000
 # Local storage: where the files live (shared by every process on the machine).

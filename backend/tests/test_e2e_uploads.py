@@ -22,11 +22,13 @@ from .harness import BACKEND_DIR, GENEROUS_LIMITS, PYTHON, Topology, running, un
 pytestmark = pytest.mark.e2e
 
 LIMIT = 1024 * 1024
+# A user's uploads no message holds may add up to this (four files of the limit).
+PENDING = 4 * LIMIT
 
 
 @pytest.fixture(scope="module")
 def uploads():
-    env = {**GENEROUS_LIMITS, "CHAT_UPLOAD_MAX_BYTES": str(LIMIT)}
+    env = {**GENEROUS_LIMITS, "CHAT_UPLOAD_MAX_BYTES": str(LIMIT), "CHAT_UPLOAD_PENDING_MAX_BYTES": str(PENDING)}
     with running(Topology(kind="uploads", extra_env=env)) as topology:
         yield topology
 
@@ -173,6 +175,21 @@ async def test_a_file_of_the_limit_is_taken_and_one_byte_more_is_413(topo):
     assert r.status_code == 201 and r.json()["upload"]["size"] == LIMIT
     r = await upload(alice, "over.bin", b"\0" * (LIMIT + 1))
     assert r.status_code == 413 and "error" in r.json()
+
+
+async def test_uploads_waiting_to_be_sent_are_bounded_per_user(topo):
+    """Uploads wait a day for the clean-up: without a bound, one user could
+    fill the disk. Past CHAT_UPLOAD_PENDING_MAX_BYTES of files no message
+    holds, that user's uploads are refused (429) before the body is read;
+    others are not affected."""
+    # Users of their own: the pool's carry other tests' uploads.
+    alice, bob = await topo.new_user(), await topo.new_user()
+    for n in range(3):
+        assert (await upload(alice, f"f{n}.bin", b"\0" * LIMIT)).status_code == 201
+    refused = await upload(alice, "f3.bin", b"\0" * LIMIT)  # 3 MiB waiting + 1 MiB and its envelope
+    assert refused.status_code == 429 and "waiting to be sent" in refused.json()["error"]
+    assert (await upload(alice, "small.bin", b"\0" * 1000)).status_code == 201
+    assert (await upload(bob, "f0.bin", b"\0" * LIMIT)).status_code == 201
 
 
 def raw_request(topo, user, head: str) -> socket.socket:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 
 from chat.models import Upload
 from chat.selectors import rooms_readable_by
@@ -42,3 +42,9 @@ def upload_readable(*, user: Any, upload_id: str) -> StoredUpload | None:
     id, name, content_type, size, file, thumbnail, width = row
     return StoredUpload(id=id, name=name, content_type=content_type, size=size, file=file, thumbnail=thumbnail,
                         is_image=width is not None)
+
+
+def pending_bytes(*, user: Any) -> int:
+    """The size of this user's uploads that no message holds (yet)."""
+    total = Upload.objects.filter(uploader_id=user.pk, message__isnull=True).aggregate(total=Sum("size"))["total"]
+    return total or 0

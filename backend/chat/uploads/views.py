@@ -9,6 +9,7 @@ request.POST, and so would parse the body with the default handlers.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -22,8 +23,6 @@ from chat.uploads.wire import THUMBNAIL
 
 
 def _too_large() -> JsonResponse:
-    from django.conf import settings
-
     return error(f"The file is larger than {settings.CHAT_UPLOAD_MAX_BYTES} bytes.", 413)
 
 
@@ -37,6 +36,10 @@ def upload_post(request):
         declared = 0
     if declared > receive.body_limit():
         return _too_large()
+    if selectors.pending_bytes(user=request.user) + declared > settings.CHAT_UPLOAD_PENDING_MAX_BYTES:
+        return error(
+            "Too many files are waiting to be sent: send them in a message (or wait for them to expire) first.", 429
+        )
     request.upload_handlers = [receive.LimitedUploadHandler(request)]
     # The CSRF check is the first to read the body (request.POST), so it is
     # where a body that is too large or malformed shows.

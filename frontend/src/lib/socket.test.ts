@@ -134,7 +134,7 @@ describe('Socket', () => {
     expect(socket.connection.getState()).toEqual({ status: 'reconnecting', retryAt: Date.now() + 499 })
   })
 
-  it('on 1012 (the server restarts) comes back within 250 ms, then backs off as usual', () => {
+  it('on 1012 (the server restarts) comes back within 250 ms, then retries within a second while the server is away', () => {
     const { fakes, handlers, socket } = setup(() => 0.999)
     socket.connect()
     fakes.last().accept()
@@ -145,12 +145,48 @@ describe('Socket', () => {
     expect(fakes.sockets).toHaveLength(1)
     vi.advanceTimersByTime(1)
     expect(fakes.sockets).toHaveLength(2)
-    // That try failed (no server took it yet): the usual backoff from its start.
-    fakes.last().drop(1006)
-    expect(socket.connection.getState().retryAt).toBe(Date.now() + 499)
-    vi.advanceTimersByTime(499)
+    // No server took that try (a lone server is still restarting): again within a second,
+    // however often it fails, not on the growing backoff.
+    for (let n = 0; n < 10; n++) {
+      fakes.last().drop(1006)
+      expect(socket.connection.getState().retryAt).toBe(Date.now() + 999)
+      vi.advanceTimersByTime(999)
+    }
     fakes.last().accept()
     expect(socket.connection.getState().status).toBe('connected')
+    // Connected again: a later failure backs off as usual, from the first step.
+    fakes.last().drop(1006)
+    expect(socket.connection.getState().retryAt).toBe(Date.now() + 499)
+  })
+
+  it('after a 1012, a server away longer than 30 s is met with the usual backoff', () => {
+    const { fakes, socket } = setup(() => 0.999)
+    socket.connect()
+    fakes.last().accept()
+    fakes.last().drop(1012)
+    vi.advanceTimersByTime(249)
+    let waited = 249
+    while (waited < 30_000) {
+      fakes.last().drop(1006)
+      vi.advanceTimersByTime(999)
+      waited += 999
+    }
+    fakes.last().drop(1006)
+    // The retries of the window did not count toward the backoff: it starts at its first step.
+    expect(socket.connection.getState().retryAt).toBe(Date.now() + 499)
+    vi.advanceTimersByTime(499)
+    fakes.last().drop(1006)
+    expect(socket.connection.getState().retryAt).toBe(Date.now() + 999)
+  })
+
+  it('a try after a 1012 waits at least the backoff floor', () => {
+    const { fakes, socket } = setup(() => 0)
+    socket.connect()
+    fakes.last().accept()
+    fakes.last().drop(1012)
+    vi.advanceTimersByTime(0)
+    fakes.last().drop(1006)
+    expect(socket.connection.getState().retryAt).toBe(Date.now() + 250)
   })
 
   it('a request fails on timeout and hands replies to onFrame', async () => {

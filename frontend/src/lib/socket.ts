@@ -8,7 +8,8 @@ import { PushTable } from './push'
 import { createStore } from './store'
 import { Timer } from './timer'
 import {
-  CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, RESTART_RECONNECT_JITTER_MS, TOO_MANY_SOCKETS_RETRY_MS,
+  CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, RECONNECT_FLOOR_MS, RESTART_RECONNECT_JITTER_MS,
+  RESTART_RETRY_JITTER_MS, RESTART_RETRY_WINDOW_MS, TOO_MANY_SOCKETS_RETRY_MS,
 } from './timing'
 import type { ConnectionState } from './types'
 
@@ -41,6 +42,8 @@ export class Socket {
   /** Whether the socket should be up: between connect() and disconnect()/4401. */
   private wanted = false
   private readonly reconnectTimer: Timer
+  /** Until then (epoch ms) failed tries are retried soon: the server closed us with 1012. */
+  private restartRetryUntil = 0
   private connectTimer: unknown = null
   private heartbeatTimer: unknown = null
   private heartbeatDeadline: unknown = null
@@ -76,6 +79,7 @@ export class Socket {
   disconnect(): void {
     this.wanted = false
     this.reconnectTimer.reset()
+    this.restartRetryUntil = 0
     const ws = this.ws
     if (ws) {
       this.abandon(ws)
@@ -137,6 +141,7 @@ export class Socket {
     if (ws !== this.ws) return
     this.clearConnectTimer()
     this.reconnectTimer.reset()
+    this.restartRetryUntil = 0
     this.connection.setState({ status: 'connected', retryAt: null })
     this.scheduleHeartbeat()
     this.handlers.onOpen()
@@ -158,9 +163,11 @@ export class Socket {
     else this.scheduleReconnect(code === CLOSE_TOO_MANY_SOCKETS ? TOO_MANY_SOCKETS_RETRY_MS : 0)
   }
 
-  /** The server is restarting and asked us back at once (another server takes us). */
+  /** The server is restarting and asked us back at once (another server takes us, or
+   *  this one once it is back: till RESTART_RETRY_WINDOW_MS, failed tries are retried soon). */
   private reconnectSoon(): void {
     if (!this.wanted) return
+    this.restartRetryUntil = this.env.clock.now() + RESTART_RETRY_WINDOW_MS
     const retryAt = this.reconnectTimer.scheduleSoon(RESTART_RECONNECT_JITTER_MS)
     this.connection.setState({ status: 'reconnecting', retryAt })
   }
@@ -193,7 +200,10 @@ export class Socket {
       this.connection.setState({ status: 'idle', retryAt: null })
       return
     }
-    const retryAt = this.reconnectTimer.scheduleTimeout(atLeastMs)
+    const retryAt =
+      atLeastMs === 0 && this.env.clock.now() < this.restartRetryUntil
+        ? this.reconnectTimer.scheduleSoon(RESTART_RETRY_JITTER_MS, RECONNECT_FLOOR_MS)
+        : this.reconnectTimer.scheduleTimeout(atLeastMs)
     this.connection.setState({ status: 'reconnecting', retryAt })
   }
 

@@ -66,4 +66,14 @@ describe('Timer', () => {
     expect(timer.scheduleTimeout() - Date.now()).toBe(499) // the first backoff step still
     expect(timer.pending).toBe(true)
   })
+
+  it('scheduleSoon with a lower bound draws between the two', () => {
+    let draw = 0
+    const timer = new Timer(vi.fn(), systemClock, () => draw)
+    expect(timer.scheduleSoon(1000, 250) - Date.now()).toBe(250)
+    draw = 0.5
+    expect(timer.scheduleSoon(1000, 250) - Date.now()).toBe(625)
+    draw = 0.999
+    expect(timer.scheduleSoon(1000, 250) - Date.now()).toBe(999)
+  })
 })

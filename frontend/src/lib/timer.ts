@@ -43,12 +43,12 @@ export class Timer {
     return this.clock.now() + delay
   }
 
-  /** Schedules the callback within a random pause of up to `maxMs`, outside the backoff
-   *  (a server restarting asked us back at once); if that try fails, the backoff starts
-   *  where it was. Returns when it will run (epoch ms). */
-  scheduleSoon(maxMs: number): number {
+  /** Schedules the callback within a random pause of `minMs` up to `maxMs`, outside the
+   *  backoff (a server restarting asked us back at once); if that try fails, the backoff
+   *  starts where it was. Returns when it will run (epoch ms). */
+  scheduleSoon(maxMs: number, minMs = 0): number {
     this.cancel()
-    const delay = Math.floor(this.random() * maxMs)
+    const delay = minMs + Math.floor(this.random() * (maxMs - minMs))
     this.handle = this.clock.setTimeout(() => {
       this.handle = null
       this.callback()

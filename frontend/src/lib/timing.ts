@@ -9,6 +9,13 @@ export const RECONNECT_FLOOR_MS = 250
 /** Closed with 1012 (the server restarts): back at once, to another server, within a random
  *  pause of up to this, so the tabs it closed (spread over a few seconds already) do not land together. */
 export const RESTART_RECONNECT_JITTER_MS = 250
+/** A try after a 1012 that found no server (a lone server restarting) is retried within a random
+ *  pause of up to this, at least the backoff floor, instead of on the growing backoff: the server
+ *  said it is coming back, and a refused try costs it nothing, so the tab returns within a second
+ *  of it listening again rather than several seconds later… */
+export const RESTART_RETRY_JITTER_MS = 1_000
+/** …for this long after the 1012; a restart that takes longer is an outage, met with the usual backoff. */
+export const RESTART_RETRY_WINDOW_MS = 30_000
 /** Closed with 4429 (this person has too many sockets open): the next try waits at least
  *  this long, so twenty tabs do not hammer the server; closing a tab makes room. */
 export const TOO_MANY_SOCKETS_RETRY_MS = 15_000

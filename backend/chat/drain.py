@@ -59,10 +59,14 @@ async def drain(*, seconds: float, applications: list[asyncio.Future]) -> None:
     random.shuffle(sockets)
     log.info("stopping: closing %d sockets with 1012 over %g s", len(sockets), seconds)
     step = seconds / len(sockets) if sockets else 0.0
+    loop = asyncio.get_running_loop()
+    start = loop.time()
     closing = []
-    for sub in sockets:
+    for n, sub in enumerate(sockets):
         closing.append(asyncio.ensure_future(_restart(sub)))
-        await asyncio.sleep(step)
+        # Paced by the clock, not by sleeps of one step each: a busy loop wakes
+        # late from every sleep, which would stretch the drain well past `seconds`.
+        await asyncio.sleep(max(0.0, start + (n + 1) * step - loop.time()))
     # Sockets that connected while the first ones closed (they passed the check
     # just before it turned on): they go too.
     first = set(sockets)

@@ -93,7 +93,10 @@ async def redis(awaitable: Awaitable[T], what: str = "a Redis call") -> T:
         raise DependencyTimeout(f"{what}: Redis stalled a moment ago")
     start = time.perf_counter()
     try:
-        return await asyncio.wait_for(awaitable, settings.CHAT_REDIS_TIMEOUT)
+        # asyncio.timeout, not wait_for: the call runs in the caller's task, not in a
+        # task of its own with a future and a timer of wait_for's (3.11) besides.
+        async with asyncio.timeout(settings.CHAT_REDIS_TIMEOUT):
+            return await awaitable
     except TimeoutError:
         _stalled_until = time.monotonic() + REDIS_STALL_COOLDOWN
         raise DependencyTimeout(f"{what}: Redis did not answer in time") from None

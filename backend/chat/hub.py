@@ -119,6 +119,8 @@ class Hub:
             # hub's loops and the channel layer's receiving task would otherwise
             # log as that socket (config/logs.py) for good.
             self._opening = asyncio.get_running_loop().create_task(self._open(), context=contextvars.Context())
+        elif self._opening.done() and not self._opening.cancelled() and self._opening.exception() is None:
+            return  # started
         # Shielded: a caller cancelled mid-start must not cancel the start that
         # every other caller is waiting on too.
         await asyncio.shield(self._opening)
@@ -170,6 +172,8 @@ class Hub:
     async def _join(self, group: str, sub: Subscriber) -> None:
         await self.open()
         self._members.setdefault(group, set()).add(sub)
+        if self._in_step(group):
+            return  # already in the group, and no add or discard of it under way
         # Shielded so a cancelled caller cannot leave the add half done.
         await asyncio.shield(self._sync_group(group))
 
@@ -180,7 +184,14 @@ class Hub:
         members.discard(sub)
         if not members:
             del self._members[group]
+        elif self._in_step(group):
+            return  # others still want the group, which is added, and nothing is under way
         await asyncio.shield(self._sync_group(group))
+
+    def _in_step(self, group: str) -> bool:
+        """The group is wanted and added, and no sync of it holds or awaits its lock:
+        a sync would find nothing to do."""
+        return group in self._added and group not in self._locks and bool(self._members.get(group))
 
     async def _sync_group(self, group: str) -> None:
         # Decided under the group's lock from the state at that moment, so a

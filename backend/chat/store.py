@@ -126,18 +126,34 @@ async def _within_deadline(
     stalled connection to put it back, and so would the caller. `abandoned`
     is called with the statement's outcome once it has one.
     """
-    query = asyncio.ensure_future(_execute(sql, params, all_rows=all_rows))
+    # A task of its own with a plain future to wait on, where wait_for(shield())
+    # would add a task, two futures and their callbacks to every statement.
+    loop = asyncio.get_running_loop()
+    query = loop.create_task(_execute(sql, params, all_rows=all_rows))
+    answered = loop.create_future()
+    wake = functools.partial(_wake, answered)
+    query.add_done_callback(wake)
+    timer = loop.call_later(settings.CHAT_DB_TIMEOUT, wake, None)
     start = time.perf_counter()
     try:
-        return await asyncio.wait_for(asyncio.shield(query), settings.CHAT_DB_TIMEOUT)
-    except TimeoutError:
-        query.add_done_callback(abandoned)
-        raise DependencyTimeout(f"the database did not answer {what} in time") from None
+        await answered
     except asyncio.CancelledError:
+        query.remove_done_callback(wake)
         query.add_done_callback(abandoned)
         raise
     finally:
+        timer.cancel()
         metrics.DB_SECONDS.observe(time.perf_counter() - start)
+    if not query.done():
+        query.remove_done_callback(wake)
+        query.add_done_callback(abandoned)
+        raise DependencyTimeout(f"the database did not answer {what} in time")
+    return query.result()
+
+
+def _wake(answered: asyncio.Future, _query: asyncio.Future | None) -> None:
+    if not answered.done():
+        answered.set_result(None)
 
 
 def _forget(query: asyncio.Future) -> None:
@@ -147,7 +163,11 @@ def _forget(query: asyncio.Future) -> None:
 
 
 async def _execute(sql: str, params: dict | list, *, all_rows: bool = False):
-    async with (await _pool()).connection() as connection:
+    pool, turns = await _pool()
+    # Our own queue in front of the pool's: a semaphore's waiter is one future,
+    # the pool's is a condition and a task each, and with a hundred handshakes
+    # at once most statements wait for one of its few connections.
+    async with turns, pool.connection() as connection:
         cursor = await connection.execute(sql, params)
         return await (cursor.fetchall() if all_rows else cursor.fetchone())
 
@@ -169,22 +189,24 @@ def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> 
     log.info("a send stored after its deadline was announced (%s #%s)", message["room"], message["seq"])
 
 
-async def _pool() -> AsyncConnectionPool:
+async def _pool() -> tuple[AsyncConnectionPool, asyncio.Semaphore]:
     loop = asyncio.get_running_loop()
     opening = _pools.get(loop)
     if opening is None:
         opening = _pools[loop] = asyncio.ensure_future(_open_pool())
+    elif opening.done():
+        return opening.result()
     # Shielded: a caller cancelled meanwhile must not cancel every other caller's pool.
     return await asyncio.shield(opening)
 
 
-async def _open_pool() -> AsyncConnectionPool:
+async def _open_pool() -> tuple[AsyncConnectionPool, asyncio.Semaphore]:
     pool = AsyncConnectionPool(
         kwargs=_connection_params(), min_size=1, max_size=POOL_SIZE, open=False, configure=_configure,
         name="chat-store",
     )
     await pool.open()
-    return pool
+    return pool, asyncio.Semaphore(POOL_SIZE)
 
 
 def _connection_params() -> dict:
@@ -205,4 +227,5 @@ async def close_pool() -> None:
     """Closes the running loop's pool, if it has one (tests, shutdown)."""
     opening = _pools.pop(asyncio.get_running_loop(), None)
     if opening is not None:
-        await (await opening).close()
+        pool, _turns = await opening
+        await pool.close()

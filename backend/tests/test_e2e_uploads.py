@@ -401,3 +401,36 @@ async def test_cleanup_removes_old_unheld_uploads_and_deleted_messages_files_onc
 
     again = manage(topo, "manage.py", "chat_cleanup")
     assert "removed 0 upload(s) no message held, 0 of deleted messages" in again
+
+
+DELETE_USER = """
+import sys, django
+django.setup()
+from django.contrib.auth import get_user_model
+get_user_model().objects.filter(username=sys.argv[1]).delete()
+"""
+
+
+async def test_a_deleted_accounts_files_go_with_it(topo):
+    alice, bob = await topo.users(2)
+    room = unique_room("gone")
+    sock = await alice.ws()
+    await sock.join(room)
+    sent = (await upload(alice, "sent.png", png_bytes())).json()["upload"]
+    unsent = (await upload(alice, "unsent.txt", b"draft")).json()["upload"]
+    kept = (await upload(bob, "bob.txt", b"bob's")).json()["upload"]
+    await send_with(sock, room, [sent["id"]])
+    await sock.close()
+    files = topo.var_dir / "uploads"
+
+    def stored(upload: dict) -> list[str]:
+        folder = files / upload["id"]
+        return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
+
+    assert stored(sent) == ["file", "thumbnail.jpg"] and stored(unsent) == ["file"]
+
+    manage(topo, "-c", DELETE_USER, alice.username)
+
+    assert stored(sent) == [] and stored(unsent) == []
+    assert stored(kept) == ["file"]  # another user's stay
+    assert (await get(bob, kept["url"])).status_code == 200

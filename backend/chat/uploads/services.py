@@ -1,5 +1,6 @@
-"""Writes of attachments: storing an upload, and the clean-up that removes the
-files no message holds (after a day) and those of deleted messages."""
+"""Writes of attachments: storing an upload, the clean-up that removes the
+files no message holds (after a day) and those of deleted messages, and the
+files of a deleted account."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -102,3 +104,18 @@ def uploads_cleanup(*, now=None) -> Cleanup:
         result.files += _remove(storage, [file_name, thumbnail_name])
         (result.unheld if message_id is None else result.of_deleted).append(upload_id)
     return result
+
+
+def user_deleting(sender, instance, **kwargs) -> None:
+    """pre_delete of a user: their uploads' rows go with them (CASCADE), so their
+    files are noted now and removed once the deletion commits (a rolled-back
+    deletion removes nothing). Files the clean-up would never find otherwise."""
+    names = [name for pair in Upload.objects.filter(uploader=instance).values_list("file", "thumbnail")
+             for name in pair if name]
+    if names:
+        transaction.on_commit(lambda: _removed_with_account(instance.pk, names))
+
+
+def _removed_with_account(user_id: int, names: list[str]) -> None:
+    removed = _remove(upload_storage(), names)
+    log.info("removed %d upload file(s) of deleted user %s", removed, user_id)

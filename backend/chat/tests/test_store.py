@@ -225,3 +225,56 @@ def test_a_send_finds_mentioned_users_without_reading_the_user_table(django_env)
     for plan in done.stdout.split("====="):
         assert "auth_user" in plan, plan
         assert "Seq Scan on auth_user" not in plan, plan
+
+
+GENERIC_PLAN_SCRIPT = """
+import re
+import django
+django.setup()
+import psycopg
+from psycopg import sql
+from django.contrib.auth import get_user_model
+from chat import store
+from chat.services import EnterStatement, SendStatement
+
+alice = get_user_model().objects.get(username="alice")
+statements = {
+    "send": SendStatement(user=alice, room="race", body="no mention here", client_id="generic-1", rate=None),
+    "send with a mention": SendStatement(user=alice, room="race", body="hello @bob", client_id="generic-2", rate=None),
+    "send with a reply": SendStatement(user=alice, room="race", body="re", client_id="generic-3", rate=None, reply_to=1),
+    "join": EnterStatement(user=alice, name="race", since=None),
+    "join since": EnterStatement(user=alice, name="race", since=0),
+    "join since rev": EnterStatement(user=alice, name="race", since=None, since_rev=0),
+}
+with psycopg.connect(**store._connection_params()) as conn:
+    conn.execute("SELECT set_config('plan_cache_mode', %s, false)", [store.PLAN_CACHE_MODE])
+    # Only an index path may avoid reading a whole table, whatever its size.
+    conn.execute("SET enable_seqscan = off")
+    conn.commit()
+    # Each in a transaction that is rolled back: the sends store nothing.
+    for what, statement in statements.items():
+        conn.execute(statement.sql, statement.params, prepare=True).fetchall()
+        name = conn.execute("SELECT name FROM pg_prepared_statements ORDER BY prepare_time DESC LIMIT 1").fetchone()[0]
+        # psycopg numbers the parameters in the order their names first appear.
+        order = list(dict.fromkeys(re.findall(r"%\\((\\w+)\\)s", statement.sql)))
+        literals = sql.SQL(", ").join(sql.Literal(statement.params[key]) for key in order)
+        plan = conn.execute(sql.SQL("EXPLAIN EXECUTE {}({})").format(sql.Identifier(name), literals)).fetchall()
+        conn.rollback()
+        print("=====", what)
+        print("\\n".join(row[0] for row in plan))
+"""
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_pools_generic_plans_find_their_rows_by_index(django_env):  # noqa: F811
+    # The pool forces generic plans (store.PLAN_CACHE_MODE): planned once, without the
+    # parameters' values, so each must still reach its rows by index alone.
+    _, run = django_env
+    done = run("-c", GENERIC_PLAN_SCRIPT)
+    assert done.returncode == 0, done.stderr
+    plans = done.stdout.split("=====")[1:]
+    assert len(plans) == 6, done.stdout
+    for plan in plans:
+        # The generic plan: the values are bound at run time, so the room's name is not in it.
+        assert "race" not in plan and "Index" in plan, plan
+        assert "Seq Scan" not in plan, plan

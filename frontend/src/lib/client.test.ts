@@ -1,39 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createChatClient } from './client'
-import type { ChatEnv } from './env'
+import { describe, expect, it, vi } from 'vitest'
+import { reconnect, testClients } from './testing/clients'
 import { FakeEvents, FakeServer, MemoryStorage, alice, bob, carol, flush } from './testing/fakes'
 import type { ChatClient } from './types'
 
-let clients: ChatClient[] = []
-
-beforeEach(() => {
-  vi.useFakeTimers()
-  clients = []
-})
-afterEach(() => {
-  for (const c of clients) c.dispose()
-  vi.useRealTimers()
-  vi.restoreAllMocks()
-})
-
-async function started(server: FakeServer, env: Partial<ChatEnv> = {}) {
-  const client = createChatClient({ httpBase: 'http://api', socketUrl: 'ws://api/ws/', env: server.env(env) })
-  clients.push(client)
-  await client.start()
-  await flush()
-  return client
-}
+const { started } = testClients()
 
 const seqs = (client: ChatClient, room: string) => client.room(room).getState().messages.map((m) => m.seq)
-
-/** Kills the socket, waits out the backoff, lets the new one connect and catch up. */
-async function reconnect(server: FakeServer) {
-  const count = server.sockets.length
-  server.socket.drop(1006)
-  while (server.sockets.length === count) await vi.advanceTimersByTimeAsync(50)
-  server.acceptAll()
-  await flush()
-}
 
 describe('session and connection', () => {
   it('start() reads the session and connects when logged in', async () => {

@@ -1,29 +1,11 @@
 // A room's log opened at one message (a search result): the slice around it,
 // paging forward to the live end, and live messages kept aside meanwhile.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createChatClient } from './client'
+import { describe, expect, it, vi } from 'vitest'
+import { testClients } from './testing/clients'
 import { FakeServer, alice, bob, flush } from './testing/fakes'
 import type { ChatClient } from './types'
 
-let clients: ChatClient[] = []
-beforeEach(() => {
-  vi.useFakeTimers()
-  clients = []
-})
-afterEach(() => {
-  for (const c of clients) c.dispose()
-  vi.useRealTimers()
-})
-
-async function connected(server: FakeServer) {
-  const client = createChatClient({ httpBase: 'http://api', socketUrl: 'ws://api/ws/', env: server.env() })
-  clients.push(client)
-  await client.start()
-  await flush()
-  server.acceptAll()
-  await flush()
-  return client
-}
+const { connected } = testClients()
 
 function seeded(count: number, revisions = false) {
   const server = new FakeServer()

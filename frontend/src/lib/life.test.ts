@@ -1,26 +1,15 @@
 // The client against a fake server with revisions: every change reaches it,
 // live, through `changes` when a live frame skips a revision, or on rejoin.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createChatClient } from './client'
+import { describe, expect, it, vi } from 'vitest'
+import { testClients } from './testing/clients'
 import { FakeServer, MemoryStorage, alice, bob, flush } from './testing/fakes'
 import type { ChatClient } from './types'
 
-let clients: ChatClient[] = []
-beforeEach(() => {
-  vi.useFakeTimers()
-  clients = []
-})
-afterEach(() => {
-  for (const c of clients) c.dispose()
-  vi.useRealTimers()
-})
+const { started, connected } = testClients()
 
 async function joined(server: FakeServer, room = 'general') {
   server.revisions = true
-  const client = createChatClient({ httpBase: 'http://api', socketUrl: 'ws://api/ws/', env: server.env() })
-  clients.push(client)
-  await client.start()
-  await flush()
+  const client = await started(server)
   server.acceptAll()
   client.open(room)
   await flush()
@@ -122,19 +111,11 @@ describe('the life of a message', () => {
     server.store('general', bob, 'hello')
     const storage = new MemoryStorage()
     server.revisions = true
-    const first = createChatClient({ httpBase: 'http://api', socketUrl: 'ws://api/ws/', env: server.env({ storage }) })
-    clients.push(first)
-    await first.start()
-    await flush()
+    const first = await started(server, { storage })
     first.change('general', 1, { kind: 'react', emoji: '🎉', active: true })
     first.dispose()
     expect(server.sent('react')).toEqual([])
-    const second = createChatClient({ httpBase: 'http://api', socketUrl: 'ws://api/ws/', env: server.env({ storage }) })
-    clients.push(second)
-    await second.start()
-    await flush()
-    server.acceptAll()
-    await flush()
+    const second = await connected(server, { storage })
     expect(server.sent('react')).toEqual([expect.objectContaining({ room: 'general', seq: 1, emoji: '🎉', active: true })])
     expect(second.room('general').getState().messages[0]!.reactions).toEqual([{ emoji: '🎉', users: [alice] }])
     expect(storage.data.size).toBe(0)

@@ -1,30 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createChatClient } from './client'
+import { describe, expect, it, vi } from 'vitest'
 import { PushError } from './push'
+import { reconnect, testClients } from './testing/clients'
 import { FakeServer, bob, flush } from './testing/fakes'
-import type { ChatClient, Message } from './types'
+import type { Message } from './types'
 
-let clients: ChatClient[] = []
-
-beforeEach(() => {
-  vi.useFakeTimers()
-  clients = []
-})
-afterEach(() => {
-  for (const c of clients) c.dispose()
-  vi.useRealTimers()
-  vi.restoreAllMocks()
-})
-
-async function connected(server: FakeServer) {
-  const client = createChatClient({ httpBase: 'http://api', socketUrl: 'ws://api/ws/', env: server.env() })
-  clients.push(client)
-  await client.start()
-  await flush()
-  server.acceptAll()
-  await flush()
-  return client
-}
+const { connected } = testClients()
 
 describe('notification levels', () => {
   it("reads the server's levels after connecting, and again after a reconnect", async () => {
@@ -35,11 +15,7 @@ describe('notification levels', () => {
     expect(client.notifyLevels.getState()).toEqual({ general: 'all' })
 
     server.notifyLevels.set('random', 'nothing')
-    const count = server.sockets.length
-    server.socket.drop(1006)
-    while (server.sockets.length === count) await vi.advanceTimersByTimeAsync(50)
-    server.acceptAll()
-    await flush()
+    await reconnect(server)
     expect(server.sent('notify_settings')).toHaveLength(2)
     expect(client.notifyLevels.getState()).toEqual({ general: 'all', random: 'nothing' })
   })

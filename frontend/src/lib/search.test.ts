@@ -1,8 +1,8 @@
-import { describe, expect, it, vi } from 'vitest'
-import { createChatClient } from './client'
+import { describe, expect, it } from 'vitest'
 import type { RequestFrame, ServerFrame } from './protocol'
 import { PushError } from './push'
 import { IDLE_SEARCH, MessageSearch, nextBefore, resultsArrived, resultsUpdated, searchFailed, searchStarted } from './search'
+import { testClients } from './testing/clients'
 import { FakeServer, V2_FIELDS, bob, flush } from './testing/fakes'
 import type { Message } from './types'
 
@@ -94,33 +94,25 @@ describe('MessageSearch', () => {
 })
 
 describe('the client’s search', () => {
+  const { connected } = testClients()
+
   it('asks the server, pages with before, and follows a later delete of a result', async () => {
-    vi.useFakeTimers()
     const server = new FakeServer()
     server.revisions = true
     for (let i = 1; i <= 25; i++) server.store('general', bob, `cats ${i}`)
-    const client = createChatClient({ httpBase: 'http://api', socketUrl: 'ws://api/ws/', env: server.env() })
-    try {
-      await client.start()
-      await flush()
-      server.acceptAll()
-      await flush()
-      client.open('general')
-      await flush()
-      client.search.run('cats')
-      await flush()
-      expect(client.search.store.getState()).toMatchObject({ status: 'done', hasMore: true })
-      expect(client.search.store.getState().results).toHaveLength(20)
-      client.search.more()
-      await flush()
-      expect(server.sent('search').at(-1)).toMatchObject({ query: 'cats', before: client.search.store.getState().results[19]!.id })
-      expect(client.search.store.getState().results).toHaveLength(25)
-      server.change('general', 25, () => ({ body: '', deleted: true }))
-      await flush()
-      expect(client.search.store.getState().results[0]).toMatchObject({ seq: 25, deleted: true })
-    } finally {
-      client.dispose()
-      vi.useRealTimers()
-    }
+    const client = await connected(server)
+    client.open('general')
+    await flush()
+    client.search.run('cats')
+    await flush()
+    expect(client.search.store.getState()).toMatchObject({ status: 'done', hasMore: true })
+    expect(client.search.store.getState().results).toHaveLength(20)
+    client.search.more()
+    await flush()
+    expect(server.sent('search').at(-1)).toMatchObject({ query: 'cats', before: client.search.store.getState().results[19]!.id })
+    expect(client.search.store.getState().results).toHaveLength(25)
+    server.change('general', 25, () => ({ body: '', deleted: true }))
+    await flush()
+    expect(client.search.store.getState().results[0]).toMatchObject({ seq: 25, deleted: true })
   })
 })

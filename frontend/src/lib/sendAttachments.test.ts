@@ -1,31 +1,16 @@
 // Messages with files: the upload queue a room's composer uses, and the ids a
 // send carries through the outbox (reconnect, reload).
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createChatClient } from './client'
-import type { ChatEnv } from './env'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { parseServerFrame } from './protocol'
+import { testClients } from './testing/clients'
 import { FakeServer, MemoryStorage, V2_FIELDS, alice, flush } from './testing/fakes'
 import { FakeXhr } from './testing/fakeXhr'
-import type { Attachment, ChatClient } from './types'
+import type { Attachment } from './types'
 
-let clients: ChatClient[] = []
+const { started } = testClients({ XMLHttpRequest: FakeXhr })
 beforeEach(() => {
-  vi.useFakeTimers()
-  clients = []
   FakeXhr.made = []
 })
-afterEach(() => {
-  for (const c of clients) c.dispose()
-  vi.useRealTimers()
-})
-
-async function started(server: FakeServer, env: Partial<ChatEnv> = {}) {
-  const client = createChatClient({ httpBase: 'http://api', socketUrl: 'ws://api/ws/', env: server.env({ XMLHttpRequest: FakeXhr, ...env }) })
-  clients.push(client)
-  await client.start()
-  await flush()
-  return client
-}
 
 const photo: Attachment = {
   id: 'u1', name: 'cat.png', size: 2048, content_type: 'image/png', url: '/api/uploads/u1/cat.png',

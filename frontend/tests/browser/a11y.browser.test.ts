@@ -1,10 +1,10 @@
 // axe-core on the pages a person meets: the sign-in form and a room with
 // messages from two people, in the light and the dark theme (the app follows
 // prefers-color-scheme), on a desktop screen and on a phone (390×844).
-import type { Browser, BrowserContext } from 'playwright-core'
+import type { BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { axeViolations } from './axe'
-import { PageProblems, Person, eventually, launchChromium } from './browser'
+import { PageProblems, Person, TestBrowser, eventually } from './browser'
 
 const baseUrl = `http://127.0.0.1:${inject('serverPort')}`
 const SCREENS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } }
@@ -12,18 +12,14 @@ const THEMES = ['light', 'dark'] as const
 const suffix = Math.random().toString(36).slice(2, 7)
 const room = `a11y-${suffix}`
 
-let browser: Browser
-const contexts: BrowserContext[] = []
+const browser = new TestBrowser()
 let signedIn: Awaited<ReturnType<BrowserContext['storageState']>>
 
-async function context(theme: (typeof THEMES)[number], screen: keyof typeof SCREENS, storageState?: typeof signedIn) {
-  const created = await browser.newContext({ colorScheme: theme, viewport: SCREENS[screen], storageState })
-  contexts.push(created)
-  return created
-}
+const context = (theme: (typeof THEMES)[number], screen: keyof typeof SCREENS, storageState?: typeof signedIn) =>
+  browser.newContext({ colorScheme: theme, viewport: SCREENS[screen], storageState })
 
 beforeAll(async () => {
-  browser = await launchChromium()
+  await browser.launch()
   // Two people and a few messages, one of them long, one of them a reply in kind.
   const problems = new PageProblems()
   const ana = await Person.open(await context('light', 'desktop'), problems, baseUrl, `/r/${room}`, `ana${suffix}`)
@@ -42,10 +38,7 @@ beforeAll(async () => {
   // ben stays connected, so the Online list holds two people.
 })
 
-afterAll(async () => {
-  for (const open of contexts) await open.close().catch(() => undefined)
-  await browser?.close()
-})
+afterAll(() => browser.close())
 
 describe.each(THEMES)('accessibility, %s theme', (theme) => {
   it.each(Object.keys(SCREENS) as (keyof typeof SCREENS)[])('sign-in page on a %s: no axe violation', async (screen) => {

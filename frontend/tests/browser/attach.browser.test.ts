@@ -6,13 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { axeViolations } from './axe'
-import { PageProblems, Person, eventually, launchChromium } from './browser'
+import { PageProblems, TestBrowser, eventually } from './browser'
 import { freePort, migrate, startDaphne, stopRecorded } from './server'
 
-const SCREEN = { width: 1280, height: 800 }
 /** Bytes one upload may have on our server: the test's image and PDF fit, `huge.bin` does not. */
 const UPLOAD_LIMIT = 200_000
 const suffix = Math.random().toString(36).slice(2, 7)
@@ -20,14 +19,13 @@ const SERVER_ENV = { CHAT_UPLOAD_MAX_BYTES: String(UPLOAD_LIMIT) }
 /** What Chromium itself logs while the server is gone: refused connections. */
 const OUTAGE_NOISE = [/WebSocket connection to .* failed/, /ERR_CONNECTION_REFUSED/, /Failed to load resource/]
 
-let browser: Browser
-const contexts: BrowserContext[] = []
+const browser = new TestBrowser()
 let varDir: string
 let port: number
 let baseUrl: string
 
 beforeAll(async () => {
-  browser = await launchChromium()
+  await browser.launch()
   varDir = mkdtempSync(join(tmpdir(), 'chat-attach-'))
   port = await freePort()
   baseUrl = `http://127.0.0.1:${port}`
@@ -36,17 +34,12 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined)
-  await browser?.close()
+  await browser.close()
   await stopRecorded(varDir)
   rmSync(varDir, { recursive: true, force: true })
 })
 
-async function person(problems: PageProblems, path: string, username: string): Promise<Person> {
-  const context = await browser.newContext({ viewport: SCREEN })
-  contexts.push(context)
-  return Person.open(context, problems, baseUrl, path, username)
-}
+const person = (problems: PageProblems, path: string, username: string) => browser.person(problems, baseUrl, path, username)
 
 /** A small PDF-looking file: the server keeps any bytes as a plain file. */
 function pdfBytes(size: number): Buffer {

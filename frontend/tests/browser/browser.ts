@@ -1,6 +1,6 @@
 // Chromium from Debian, driven by playwright-core, found the way a screen reader
 // finds things: by role and accessible name.
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core'
 import { expect } from 'vitest'
 
 /** Without these Chromium hangs on this machine's closed network. */
@@ -78,8 +78,13 @@ export class Person {
     readonly password: string,
   ) {}
 
-  static async open(context: BrowserContext, problems: PageProblems, baseUrl: string, path: string, username: string) {
+  /** `beforeLoad` runs on the new page before the app loads (a route for its socket, say). */
+  static async open(
+    context: BrowserContext, problems: PageProblems, baseUrl: string, path: string, username: string,
+    beforeLoad?: (page: Page) => Promise<void>,
+  ) {
     const page = await problems.watch(await context.newPage())
+    await beforeLoad?.(page)
     await page.goto(`${baseUrl}${path}`)
     return new Person(page, username, `${username}-Passw0rd-long!`)
   }
@@ -139,6 +144,54 @@ export class Person {
 
   async onlineNames(): Promise<string[]> {
     return (await this.online.getByRole('listitem').allTextContents()).map((text) => text.trim())
+  }
+}
+
+/** A desktop screen: the viewport a context has unless a test asks for another. */
+export const SCREEN = { width: 1280, height: 800 }
+
+export interface PersonOptions {
+  viewport?: { width: number; height: number }
+  /** Signs up as soon as the page is open. */
+  signUp?: boolean
+  /** Runs on the new context before its page opens (permissions, init scripts). */
+  beforeOpen?: (context: BrowserContext) => Promise<void>
+  /** Runs on the new page before the app loads. */
+  beforeLoad?: (page: Page) => Promise<void>
+}
+
+/**
+ * One Chromium for a test file and every context its tests open: a test's
+ * people each have a context (cookies, storage) of their own, and all of them
+ * close with the browser, whatever a failed test left open.
+ */
+export class TestBrowser {
+  private browser: Browser | undefined
+  private readonly contexts: BrowserContext[] = []
+
+  async launch(): Promise<void> {
+    this.browser = await launchChromium()
+  }
+
+  async newContext(options: BrowserContextOptions = {}): Promise<BrowserContext> {
+    if (!this.browser) throw new Error('TestBrowser.newContext before launch()')
+    const context = await this.browser.newContext({ viewport: SCREEN, ...options })
+    this.contexts.push(context)
+    return context
+  }
+
+  /** Someone at `baseUrl` + `path`, in a context of their own. */
+  async person(problems: PageProblems, baseUrl: string, path: string, username: string, options: PersonOptions = {}): Promise<Person> {
+    const context = await this.newContext({ viewport: options.viewport ?? SCREEN })
+    await options.beforeOpen?.(context)
+    const who = await Person.open(context, problems, baseUrl, path, username, options.beforeLoad)
+    if (options.signUp) await who.signUp()
+    return who
+  }
+
+  async close(): Promise<void> {
+    for (const context of this.contexts) await context.close().catch(() => undefined)
+    await this.browser?.close()
   }
 }
 

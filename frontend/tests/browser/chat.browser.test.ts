@@ -1,40 +1,24 @@
 // Two (or more) people in real Chromium contexts against a real Daphne.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { PageProblems, Person, eventually, launchChromium } from './browser'
+import { PageProblems, Person, TestBrowser, eventually } from './browser'
 import { REPO_DIR, pidFile, startDaphne, stopPid } from './server'
 
 const port = inject('serverPort')
 const varDir = inject('varDir')
 const baseUrl = `http://127.0.0.1:${port}`
-const SCREEN = { width: 1280, height: 800 }
 
 /** What Chromium itself logs while the server is gone: refused connections. */
 const OUTAGE_NOISE = [/WebSocket connection to .* failed/, /ERR_CONNECTION_REFUSED/, /Failed to load resource/]
 
-let browser: Browser
-const contexts: BrowserContext[] = []
+const browser = new TestBrowser()
 
-async function newContext(): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: SCREEN })
-  contexts.push(context)
-  return context
-}
+const person = (problems: PageProblems, path: string, username: string) => browser.person(problems, baseUrl, path, username)
 
-async function person(problems: PageProblems, path: string, username: string): Promise<Person> {
-  return Person.open(await newContext(), problems, baseUrl, path, username)
-}
+beforeAll(() => browser.launch())
 
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined)
-  await browser?.close()
-})
+afterAll(() => browser.close())
 
 describe('chat in the browser', () => {
   it('shows the server’s own error text when logging in or signing up fails', async () => {
@@ -144,11 +128,8 @@ describe('chat in the browser', () => {
 
   it('keeps the Online list and the room list usable on narrow screens', async () => {
     const problems = new PageProblems()
-    const open = async (viewport: { width: number; height: number }, path: string, username: string) => {
-      const context = await browser.newContext({ viewport })
-      contexts.push(context)
-      return Person.open(context, problems, baseUrl, path, username)
-    }
+    const open = (viewport: { width: number; height: number }, path: string, username: string) =>
+      browser.person(problems, baseUrl, path, username, { viewport })
     const phone = await open({ width: 375, height: 700 }, '/r/pocket', 'pat')
     const tablet = await open({ width: 900, height: 700 }, '/r/pocket', 'quinn')
     await phone.signUp()
@@ -192,7 +173,7 @@ describe('chat in the browser', () => {
 
   it('returns every tab of a browser to the sign-in form on logout', async () => {
     const problems = new PageProblems()
-    const context = await newContext()
+    const context = await browser.newContext()
     const erin = await Person.open(context, problems, baseUrl, '/r/lobby', 'erin')
     await erin.signUp()
     const secondTab = await problems.watch(await context.newPage())

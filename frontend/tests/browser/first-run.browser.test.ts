@@ -1,21 +1,16 @@
 // What a new person meets first: an empty sign-in form says what is missing,
 // before any request; avatars of people who signed up one after the other
 // differ in colour, in both themes; the bundle arrives compressed.
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { PageProblems, Person, eventually, launchChromium } from './browser'
+import { PageProblems, Person, TestBrowser, eventually } from './browser'
 
 const baseUrl = `http://127.0.0.1:${inject('serverPort')}`
 const suffix = Math.random().toString(36).slice(2, 7)
 
-let browser: Browser
-const contexts: BrowserContext[] = []
+const browser = new TestBrowser()
 
-async function context(colorScheme: 'light' | 'dark' = 'light') {
-  const created = await browser.newContext({ colorScheme, viewport: { width: 1280, height: 800 } })
-  contexts.push(created)
-  return created
-}
+const context = (colorScheme: 'light' | 'dark' = 'light') => browser.newContext({ colorScheme })
 
 /** Every request the page makes to /api/ with a body (log in, sign up). */
 function apiPosts(page: Page): string[] {
@@ -26,14 +21,9 @@ function apiPosts(page: Page): string[] {
   return seen
 }
 
-beforeAll(async () => {
-  browser = await launchChromium()
-})
+beforeAll(() => browser.launch())
 
-afterAll(async () => {
-  for (const open of contexts) await open.close().catch(() => undefined)
-  await browser?.close()
-})
+afterAll(() => browser.close())
 
 describe('the sign-in form', () => {
   it.each(['Log in', 'Sign up'])('names the empty field on %s, before any request', async (button) => {
@@ -83,8 +73,7 @@ describe('avatars', () => {
     const storageState = await people[0]!.page.context().storageState()
 
     for (const theme of ['light', 'dark'] as const) {
-      const themed = await browser.newContext({ colorScheme: theme, storageState, viewport: { width: 1280, height: 800 } })
-      contexts.push(themed)
+      const themed = await browser.newContext({ colorScheme: theme, storageState })
       const viewer = new Person(await problems.watch(await themed.newPage()), names[0]!, '')
       await viewer.page.goto(`${baseUrl}/r/${room}`)
       await eventually(() => viewer.onlineNames()).toEqual(expected)

@@ -1,10 +1,10 @@
 // The life of a message in real Chromium against a real Daphne: two people
 // edit, delete, react, reply and mention each other, one of them offline for
 // part of it, and both end with the server's state.
-import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core'
+import type { Page, WebSocketRoute } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { axeViolations } from './axe'
-import { PageProblems, Person, eventually, launchChromium } from './browser'
+import { PageProblems, Person, TestBrowser, eventually } from './browser'
 import { seedRoom } from './seed'
 
 const port = inject('serverPort')
@@ -14,17 +14,11 @@ const baseUrl = `http://127.0.0.1:${port}`
 /** What Chromium logs while a tab's socket is cut. */
 const OUTAGE_NOISE = [/WebSocket/, /ERR_/, /Failed to load resource/]
 
-let browser: Browser
-const contexts: BrowserContext[] = []
+const browser = new TestBrowser()
 
-beforeAll(async () => {
-  browser = await launchChromium()
-})
+beforeAll(() => browser.launch())
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined)
-  await browser?.close()
-})
+afterAll(() => browser.close())
 
 /** A tab whose socket the test can cut: while unplugged every socket it opens is closed at once. */
 class Plug {
@@ -52,16 +46,8 @@ class Plug {
   }
 }
 
-async function person(problems: PageProblems, path: string, username: string, plug?: Plug): Promise<Person> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-  contexts.push(context)
-  const page = await problems.watch(await context.newPage())
-  if (plug) await plug.install(page)
-  await page.goto(`${baseUrl}${path}`)
-  const someone = new Person(page, username, `${username}-Passw0rd-long!`)
-  await someone.signUp()
-  return someone
-}
+const person = (problems: PageProblems, path: string, username: string, plug?: Plug) =>
+  browser.person(problems, baseUrl, path, username, { signUp: true, beforeLoad: plug ? (page) => plug.install(page) : undefined })
 
 const exactly = (text: string) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
 

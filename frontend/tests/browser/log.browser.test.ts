@@ -1,34 +1,23 @@
 // Reading a room: day separators, the New messages line, Jump to latest, and
 // the log as a virtual list (few rows in the DOM, the reading position kept
 // when older pages go in above).
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { axeViolations } from './axe'
-import { PageProblems, Person, eventually, launchChromium } from './browser'
+import { PageProblems, Person, TestBrowser, eventually } from './browser'
 import { seedRoom, type SeedMessage } from './seed'
 
 const port = inject('serverPort')
 const varDir = inject('varDir')
 const baseUrl = `http://127.0.0.1:${port}`
-const SCREEN = { width: 1280, height: 800 }
 
-let browser: Browser
-const contexts: BrowserContext[] = []
+const browser = new TestBrowser()
 
-beforeAll(async () => {
-  browser = await launchChromium()
-})
+beforeAll(() => browser.launch())
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined)
-  await browser?.close()
-})
+afterAll(() => browser.close())
 
-async function person(problems: PageProblems, path: string, username: string): Promise<Person> {
-  const context = await browser.newContext({ viewport: SCREEN })
-  contexts.push(context)
-  return Person.open(context, problems, baseUrl, path, username)
-}
+const person = (problems: PageProblems, path: string, username: string) => browser.person(problems, baseUrl, path, username)
 
 /** How many messages the log holds: its rows say so (aria-setsize), however few are rendered. */
 async function held(who: Person): Promise<number> {

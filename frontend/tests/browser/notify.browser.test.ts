@@ -5,24 +5,18 @@
 // every device of the person. The service worker registers at the root, shows a
 // push (delivered through the DevTools protocol: headless Chromium reaches no
 // push service) while no tab of ours is in view, and its click opens the room.
-import type { Browser, BrowserContext, Page, Worker } from 'playwright-core'
+import type { BrowserContext, Page, Worker } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { axeViolations } from './axe'
-import { PageProblems, Person, eventually, launchChromium } from './browser'
+import { PageProblems, Person, TestBrowser, eventually } from './browser'
 
 const baseUrl = `http://127.0.0.1:${inject('serverPort')}`
 
-let browser: Browser
-const contexts: BrowserContext[] = []
+const browser = new TestBrowser()
 
-beforeAll(async () => {
-  browser = await launchChromium()
-})
+beforeAll(() => browser.launch())
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined)
-  await browser?.close()
-})
+afterAll(() => browser.close())
 
 interface Shown {
   title: string
@@ -67,14 +61,14 @@ function spyOnNotifications(): void {
   }
 }
 
-async function person(problems: PageProblems, username: string, { granted = true } = {}): Promise<Person> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-  contexts.push(context)
-  if (granted) await context.grantPermissions(['notifications'], { origin: baseUrl })
-  await context.addInitScript(spyOnNotifications)
-  const who = await Person.open(context, problems, baseUrl, '/r/general', username)
-  await who.signUp()
-  return who
+function person(problems: PageProblems, username: string, { granted = true } = {}): Promise<Person> {
+  return browser.person(problems, baseUrl, '/r/general', username, {
+    signUp: true,
+    async beforeOpen(context) {
+      if (granted) await context.grantPermissions(['notifications'], { origin: baseUrl })
+      await context.addInitScript(spyOnNotifications)
+    },
+  })
 }
 
 /**

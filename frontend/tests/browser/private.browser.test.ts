@@ -3,32 +3,21 @@
 // unread count; a private room that a third person cannot find, is invited to
 // (it appears live) and is removed from (it disappears live, nothing more
 // arrives). axe runs with each dialog open.
-import type { Browser, BrowserContext, Locator } from 'playwright-core'
+import type { Locator } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { axeViolations } from './axe'
-import { PageProblems, Person, eventually, launchChromium } from './browser'
+import { PageProblems, Person, TestBrowser, eventually } from './browser'
 
 const baseUrl = `http://127.0.0.1:${inject('serverPort')}`
 
-let browser: Browser
-const contexts: BrowserContext[] = []
+const browser = new TestBrowser()
 
-beforeAll(async () => {
-  browser = await launchChromium()
-})
+beforeAll(() => browser.launch())
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined)
-  await browser?.close()
-})
+afterAll(() => browser.close())
 
-async function person(problems: PageProblems, path: string, username: string): Promise<Person> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-  contexts.push(context)
-  const who = await Person.open(context, problems, baseUrl, path, username)
-  await who.signUp()
-  return who
-}
+const person = (problems: PageProblems, path: string, username: string) =>
+  browser.person(problems, baseUrl, path, username, { signUp: true })
 
 function dialog(who: Person, name: string): Locator {
   return who.page.getByRole('dialog', { name })

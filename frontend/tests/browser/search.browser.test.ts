@@ -3,10 +3,9 @@
 // highlighted and focused, detached from the live end; scrolling down loads
 // newer pages until the log is live again, with what came meanwhile joined on
 // in order. Also `from:`, a dm's title in results, Escape, a phone and axe.
-import type { Browser, BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { axeViolations } from './axe'
-import { PageProblems, Person, eventually, launchChromium } from './browser'
+import { PageProblems, Person, TestBrowser, eventually } from './browser'
 import { seedRoom, type SeedMessage } from './seed'
 
 const port = inject('serverPort')
@@ -20,8 +19,7 @@ const OLD = 20
 const RECENT = 290
 const WORD = `zebracorn${suffix}`
 
-let browser: Browser
-const contexts: BrowserContext[] = []
+const browser = new TestBrowser()
 const problems = new PageProblems()
 let alice: Person
 let bob: Person
@@ -34,25 +32,16 @@ function seeded(now: number): SeedMessage[] {
   })
 }
 
-async function newContext(viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport })
-  contexts.push(context)
-  return context
-}
-
 beforeAll(async () => {
-  browser = await launchChromium()
-  alice = await Person.open(await newContext(), problems, baseUrl, '/r/general', `srchalice${suffix}`)
-  bob = await Person.open(await newContext(), problems, baseUrl, `/r/${ROOM}`, `srchbob${suffix}`)
+  await browser.launch()
+  alice = await browser.person(problems, baseUrl, '/r/general', `srchalice${suffix}`)
+  bob = await browser.person(problems, baseUrl, `/r/${ROOM}`, `srchbob${suffix}`)
   await alice.signUp()
   await bob.signUp()
   seedRoom(varDir, { room: ROOM, messages: seeded(Date.now()) })
 })
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined)
-  await browser?.close()
-})
+afterAll(() => browser.close())
 
 const searchField = (person: Person) => person.page.getByRole('search').getByRole('searchbox', { name: 'Search messages' })
 const results = (person: Person) => person.page.getByRole('list', { name: 'Search results' }).getByRole('listitem')
@@ -201,7 +190,6 @@ describe('search', () => {
 
   it('works on a phone, with no axe violation while results show', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await alice.page.context().storageState() })
-    contexts.push(context)
     const page = await problems.watch(await context.newPage())
     const phone = new Person(page, alice.username, '')
     await page.goto(`${baseUrl}/r/${ROOM}`)

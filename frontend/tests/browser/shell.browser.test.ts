@@ -5,27 +5,25 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { PageProblems, Person, eventually, launchChromium } from './browser'
+import { PageProblems, Person, SCREEN, TestBrowser, eventually } from './browser'
 import { freePort, migrate, pidFile, startDaphne, stopPid, stopRecorded } from './server'
 
 const sharedUrl = `http://127.0.0.1:${inject('serverPort')}`
-const SCREEN = { width: 1280, height: 800 }
 const PHONE = { width: 390, height: 844 }
 /** What Chromium itself logs while the server is gone: refused connections. */
 const OUTAGE_NOISE = [/WebSocket connection to .* failed/, /ERR_CONNECTION_REFUSED/, /Failed to load resource/]
 /** Our own server's send rate: small, so a burst meets it within a few messages. */
 const SEND_RATE = '3/4s'
 
-let browser: Browser
-const contexts: BrowserContext[] = []
+const browser = new TestBrowser()
 let ownPort: number
 let ownVarDir: string
 let ownUrl: string
 
 beforeAll(async () => {
-  browser = await launchChromium()
+  await browser.launch()
   ownVarDir = mkdtempSync(join(tmpdir(), 'chat-shell-'))
   ownPort = await freePort()
   ownUrl = `http://127.0.0.1:${ownPort}`
@@ -34,19 +32,13 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined)
-  await browser?.close()
+  await browser.close()
   await stopRecorded(ownVarDir)
   rmSync(ownVarDir, { recursive: true, force: true })
 })
 
-async function person(
-  problems: PageProblems, baseUrl: string, path: string, username: string, viewport = SCREEN,
-): Promise<Person> {
-  const context = await browser.newContext({ viewport })
-  contexts.push(context)
-  return Person.open(context, problems, baseUrl, path, username)
-}
+const person = (problems: PageProblems, baseUrl: string, path: string, username: string, viewport = SCREEN) =>
+  browser.person(problems, baseUrl, path, username, { viewport })
 
 /** The group of the Rooms navigation under the heading `name`. */
 function roomGroup(who: Person, name: 'Your rooms' | 'More rooms') {

@@ -62,7 +62,9 @@ async def test_a_socket_that_does_not_drain_in_time_is_closed_with_1013():
 
 async def test_a_paused_socket_that_keeps_taking_frames_is_closed_at_once():
     protocol, flow = make(limit=1000, slow_after=60)
-    flow.pauseProducing()
+    flow.pauseProducing()  # within the write of a frame...
+    flow.sent(5000)  # ...that this reports: it filled the buffer, and does not count as more
+    assert protocol.closed_with is None
     flow.sent(600)
     assert protocol.closed_with is None
     flow.sent(600)
@@ -105,3 +107,76 @@ def test_a_daphne_we_were_not_written_against_stops_the_server(monkeypatch):
     monkeypatch.setitem(transport.TESTED_VERSIONS, "daphne", "0.0.1")
     with pytest.raises(RuntimeError, match="daphne 0.0.1"):
         transport.check_versions()
+
+
+# ---- the write-through (ChatWebSocketProtocol._write_through) -------------------
+
+
+class WireTransport:
+    """The attributes of Twisted's TCP transport that the write-through reads, on a real socket."""
+
+    def __init__(self, sock):
+        self.socket = sock
+        self.dataBuffer = b""
+        self._tempDataBuffer = []
+        self.connected = True
+        self.disconnecting = False
+        self._writeDisconnected = False
+
+
+def wired(send_buffer=None):
+    import socket
+    from types import SimpleNamespace
+
+    ours, theirs = socket.socketpair()
+    if send_buffer:
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    ours.setblocking(False)
+    buffered = []
+    protocol = SimpleNamespace(transport=WireTransport(ours), _buffered_write=buffered.append)
+    return protocol, buffered, ours, theirs
+
+
+def drain(sock) -> bytes:
+    sock.setblocking(False)
+    out = b""
+    while True:
+        try:
+            chunk = sock.recv(1 << 20)
+        except BlockingIOError:
+            return out
+        if not chunk:
+            return out
+        out += chunk
+
+
+def write(protocol, data: bytes) -> None:
+    transport.ChatWebSocketProtocol._write_through(protocol, data)
+
+
+def test_a_frame_goes_straight_to_the_socket_when_nothing_waits_before_it():
+    protocol, buffered, ours, theirs = wired()
+    write(protocol, b"frame one")
+    write(protocol, b"frame two")
+    assert buffered == []  # Twisted's buffer was never involved
+    assert drain(theirs) == b"frame oneframe two"
+
+
+def test_a_frame_waits_behind_what_twisted_still_buffers_and_when_the_connection_is_going():
+    protocol, buffered, ours, theirs = wired()
+    protocol.transport._tempDataBuffer = [b"earlier"]
+    write(protocol, b"later")
+    assert buffered == [b"later"] and drain(theirs) == b""  # in order, after it
+    protocol.transport._tempDataBuffer = []
+    protocol.transport.disconnecting = True
+    write(protocol, b"late")
+    assert buffered == [b"later", b"late"] and drain(theirs) == b""
+
+
+def test_what_the_kernel_does_not_take_goes_to_twisteds_buffer_in_order():
+    protocol, buffered, ours, theirs = wired(send_buffer=4096)
+    data = bytes(range(256)) * 4096  # 1 MiB: far more than the socket takes at once
+    write(protocol, data)
+    assert len(buffered) == 1 and 0 < len(buffered[0]) < len(data)
+    received = drain(theirs)
+    assert received + buffered[0] == data

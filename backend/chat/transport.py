@@ -27,6 +27,8 @@ without what is here. What the subclasses add, all per socket:
   buffer (whose size flow control watches). Twisted's own write buffers every
   frame and sends it on the loop's next turn, registering and unregistering
   the socket for writing around it, which was half of a delivery's cost.
+- **No debug formatting.** autobahn formats the arguments of its debug lines
+  even when they are not logged; that is skipped unless it logs at debug.
 - **Bounded HTTP bodies** (chat/httpbody.py): a request body over the upload
   limit is answered 413 before it is read, not spooled to disk first.
 
@@ -80,6 +82,32 @@ FLOW_EXTENSION = "chat.flow"
 # An HTTP request's peer as the connection has it, whatever X-Forwarded-For says
 # (Daphne's `client` with --proxy-headers): web/metrics.py decides by it.
 PEER_EXTENSION = "chat.peer"
+
+
+def skip_autobahn_debug_formatting() -> None:
+    """autobahn builds the arguments of its debug lines whether or not debug is
+    logged: a pretty-printed dump of every protocol option at each connection,
+    and click-coloured names and values at each frame read and written (about
+    2 % of a fan-out's CPU). Unless autobahn logs at debug, those helpers give
+    back what they were given, and the dump is empty. (autobahn's `Timings`,
+    which we never turn on, would print empty too.)"""
+    import txaio
+    from autobahn.twisted import websocket as twisted_websocket
+    from autobahn.websocket import protocol as websocket_protocol
+
+    if txaio.get_global_log_level() in ("debug", "trace"):
+        return
+    for module in (websocket_protocol, twisted_websocket):
+        module.hltype = module.hlval = _as_given
+    websocket_protocol.pformat = _nothing
+
+
+def _as_given(value, *args, **kwargs):
+    return value
+
+
+def _nothing(value, *args, **kwargs) -> str:
+    return ""
 
 
 def check_versions() -> None:
@@ -321,6 +349,7 @@ class ChatServer(Server):
         from config.logs import AccessLog
 
         check_versions()
+        skip_autobahn_debug_formatting()
         super().__init__(*args, **kwargs)
         self.socket_buffer_bytes = socket_buffer_bytes or settings.CHAT_SOCKET_BUFFER_BYTES
         self.slow_client_seconds = slow_client_seconds or settings.CHAT_SLOW_CLIENT_SECONDS

@@ -180,3 +180,25 @@ def test_what_the_kernel_does_not_take_goes_to_twisteds_buffer_in_order():
     assert len(buffered) == 1 and 0 < len(buffered[0]) < len(data)
     received = drain(theirs)
     assert received + buffered[0] == data
+
+
+def test_autobahns_debug_arguments_are_not_formatted_unless_it_logs_at_debug(monkeypatch):
+    import txaio
+    from autobahn import util
+    from autobahn.twisted import websocket as twisted_websocket
+    from autobahn.websocket import protocol as websocket_protocol
+
+    for module in (websocket_protocol, twisted_websocket):
+        monkeypatch.setattr(module, "hltype", util.hltype)
+        monkeypatch.setattr(module, "hlval", util.hlval)
+    monkeypatch.setattr(websocket_protocol, "pformat", websocket_protocol.pformat)
+    monkeypatch.setattr(txaio, "get_global_log_level", lambda: "debug")
+    transport.skip_autobahn_debug_formatting()
+    assert twisted_websocket.hltype is util.hltype  # logging at debug: left alone
+
+    monkeypatch.setattr(txaio, "get_global_log_level", lambda: "info")
+    transport.skip_autobahn_debug_formatting()
+    value = object()
+    for module in (websocket_protocol, twisted_websocket):
+        assert module.hltype(value) is value and module.hlval(value, color="green") is value
+    assert websocket_protocol.pformat([("openHandshakeTimeout", 5, "Factory")]) == ""

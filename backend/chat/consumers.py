@@ -21,6 +21,7 @@ import logging
 import uuid
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.services import user_wire
@@ -79,6 +80,19 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
     accepted = False
     logged_out = False
     restarting = False  # the process is stopping: no new request (restart())
+
+    async def __call__(self, scope, receive, send):
+        # Channels' own loop (await_many_dispatch) makes a task for every message
+        # from the socket and waits on it with asyncio.wait, which is for several
+        # sources; with one (no channel per socket) a plain loop takes each in turn.
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     async def dispatch(self, message):
         # Channels' own dispatch first closes the thread's stale database

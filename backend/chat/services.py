@@ -112,6 +112,17 @@ def room_join(*, user: Any, name: str, create: bool = True) -> None:
     Membership.objects.bulk_create([Membership(user_id=user.pk, room_id=room_id)], ignore_conflicts=True)
 
 
+# A join's new public room as one statement (PostgreSQL; chat/store.py runs it
+# on the event loop before the join's own statement): made unless a room of
+# that name exists, whatever its kind, which the join's statement then checks
+# as for any room. The same row as room_join's get_or_create.
+ROOM_MAKE_SQL = f"""
+INSERT INTO {Room._meta.db_table} (name, kind, topic, owner_id, last_seq, last_rev, created_at)
+VALUES (%(name)s, '{Room.Kind.PUBLIC.value}', '', NULL, 0, 0, %(now)s)
+ON CONFLICT (name) DO NOTHING
+"""
+
+
 def room_create(*, user: Any, name: str, kind: str, topic: str = "") -> None:
     """A new public or private room owned by the user, who is its first member;
     RoomExists when the name is taken (by any room, readable or not), and

@@ -18,7 +18,7 @@ import django
 django.setup()
 from django.contrib.auth import get_user_model
 from chat import revisions, selectors, services, store
-from chat.models import Membership
+from chat.models import Membership, Room
 
 users = get_user_model().objects
 alice, bob = users.get(username="alice"), users.get(username="bob")
@@ -29,6 +29,7 @@ for k in range(120):
         reply_to=k if k % 7 == 0 and k else None,
     )
 services.room_join(user=bob, name="quiet")
+services.room_create(user=bob, name="secret", kind="private")
 # Changes: each takes a rev; the v2 fields must come out of the join's statement as the ORM shapes them.
 for seq in (3, 80, 110):
     revisions.message_react(user=bob, room="race", seq=seq, emoji="+1", active=True)
@@ -50,6 +51,15 @@ async def answers():
         await store.room_enter(user=dave, name="nowhere", since=None, create=False)
     except services.RoomNotFound:
         got["missing"] = "RoomNotFound"
+    # A join's new room: made once, by one statement; another's private room or a dm
+    # name is not made, whatever the join says.
+    got["made"] = await store.room_enter(user=dave, name="fresh", since=None, create=True)
+    got["made_again"] = await store.room_enter(user=dave, name="fresh", since=None, create=True)
+    for key, name in [("secret", "secret"), ("dm_name", "dm-made-by-join")]:
+        try:
+            await store.room_enter(user=dave, name=name, since=None, create=True)
+        except services.RoomForbidden:
+            got[key] = "RoomForbidden"
     rate = services.SendRate(limit=2, window=60)
     got["sent"] = await store.message_create(user=dave, room="race", body="hi", client_id="d1", rate=rate)
     got["resent"] = await store.message_create(user=dave, room="race", body="hi", client_id="d1", rate=rate)
@@ -82,6 +92,9 @@ got = asyncio.run(answers())
 orm |= {
     "stored": [selectors.message_by_client_id(user=dave, client_id=c) for c in ("d1", "d2", "d3", "d4")],
     "dave_in": sorted(Membership.objects.filter(user=dave).values_list("room__name", "last_read_seq")),
+    "fresh": list(Room.objects.filter(name="fresh").values("kind", "topic", "owner_id", "last_seq", "last_rev")),
+    "not_made": list(Room.objects.filter(name="dm-made-by-join").values_list("name", flat=True)),
+    "secret_members": sorted(Membership.objects.filter(room__name="secret").values_list("user__username", flat=True)),
 }
 print(json.dumps({"got": got, "orm": orm}))
 """
@@ -102,6 +115,10 @@ def test_the_store_answers_as_the_orm_does(django_env):  # noqa: F811
     assert [m["rev"] for m in changed] == sorted(m["rev"] for m in changed) and len(changed) == 120
     assert [m["seq"] for m in got["rev_some"][0]] == [116, 117, 119, 120, 3, 80, 110, 100, 99, 118]
     assert got["rev_end"] == [[], False, 132] and got["rev_quiet"] == [[], False, 0]
+    assert got["made"] == got["made_again"] == [[], False, 0]
+    assert orm["fresh"] == [{"kind": "public", "topic": "", "owner_id": None, "last_seq": 0, "last_rev": 0}]
+    assert got["secret"] == got["dm_name"] == "RoomForbidden"
+    assert orm["not_made"] == [] and orm["secret_members"] == ["bob"]
     by_seq = {m["seq"]: m for m in changed}
     alice, bob = by_seq[2]["author"], by_seq[1]["author"]
     assert by_seq[3]["reactions"] == [
@@ -124,7 +141,7 @@ def test_the_store_answers_as_the_orm_does(django_env):  # noqa: F811
     assert got["second"] == [stored_d2, True] and stored_d2["seq"] == 122
     assert got["limited"] == "SendLimited" and stored_d3 is None and stored_d4 is None
     # Entering made dave a member of both rooms; his sends moved his marker.
-    assert orm["dave_in"] == [["quiet", 0], ["race", 122]]
+    assert orm["dave_in"] == [["fresh", 0], ["quiet", 0], ["race", 122]]
 
 
 SESSIONS = """

@@ -12,6 +12,7 @@ database thread decides the rest.
 """
 
 import logging
+from collections import OrderedDict
 from importlib import import_module
 from types import SimpleNamespace
 
@@ -41,42 +42,81 @@ _DB_SESSIONS = "django.contrib.sessions.backends.db"
 
 
 async def _session_user_on_the_loop(session):
-    """`_session_user` in two reads on chat/store.py's pool, no thread hop,
-    where Django's answer is plain: the user when the session is stored,
-    unexpired, names ModelBackend and an active user, and carries that user's
-    current auth hash; anonymous when there is no such session, user or
-    backend. Every other case (a hash that does not match, which Django
-    answers by flushing the session or, for a rotated SECRET_KEY, re-keying
-    it; another backend) is Django's get_user itself, in a thread.
+    """`_session_user` on chat/store.py's pool, no thread hop, where Django's
+    answer is plain: the user when the session is stored, unexpired, names
+    ModelBackend and an active user, and carries that user's current auth
+    hash; anonymous when there is no such session, user or backend. Every
+    other case (a hash that does not match, which Django answers by flushing
+    the session or, for a rotated SECRET_KEY, re-keying it; another backend)
+    is Django's get_user itself, in a thread.
+
+    One read where this process has seen the session before: the session and
+    the user it named then, together (a session's user never changes: logging
+    in gives a new session key). Both rows are read fresh every time; the
+    remembered id is only which user row to read along, and it must be the
+    one the session names, or it is two reads after all.
     """
-    if session.session_key is None:
+    key = session.session_key
+    if key is None:
         return AnonymousUser()
-    row = await store.read(
-        f"SELECT session_data FROM {Session._meta.db_table} WHERE session_key = %s AND expire_date > %s",
-        [session.session_key, timezone.now()], what="a session",
-    )
+    model = auth.get_user_model()
+    fields = model._meta.concrete_fields
+    now = timezone.now()
+    hint = _session_users.get(key)
+    row = None
+    if hint is not None:
+        row = await store.read(
+            f"SELECT s.session_data, {', '.join('u.' + field.column for field in fields)} "
+            f"FROM {Session._meta.db_table} s LEFT JOIN {model._meta.db_table} u ON u.{model._meta.pk.column} = %s "
+            f"WHERE s.session_key = %s AND s.expire_date > %s",
+            [hint, key, now], what="a session and its user",
+        )
+        if row is None:
+            _session_users.pop(key, None)
+            return AnonymousUser()
+    else:
+        row = await store.read(
+            f"SELECT session_data FROM {Session._meta.db_table} WHERE session_key = %s AND expire_date > %s",
+            [key, now], what="a session",
+        )
     data = session.decode(row[0]) if row else {}
     user_id, backend_path = data.get(auth.SESSION_KEY), data.get(auth.BACKEND_SESSION_KEY)
     if user_id is None or backend_path not in settings.AUTHENTICATION_BACKENDS:
         return AnonymousUser()
     if backend_path != _MODEL_BACKEND:
         return await deadlines.db(_session_user)(session)
-    model = auth.get_user_model()
-    fields = model._meta.concrete_fields
-    columns = ", ".join(field.column for field in fields)
-    row = await store.read(
-        f"SELECT {columns} FROM {model._meta.db_table} WHERE {model._meta.pk.column} = %s",
-        [model._meta.pk.to_python(user_id)], what="a session's user",
-    )
-    if row is None:
-        return AnonymousUser()
-    user = model.from_db("default", [field.attname for field in fields], row)
+    user_id = model._meta.pk.to_python(user_id)
+    if hint is not None and hint == user_id and row[1] is not None:
+        user_row = row[1:]
+    else:
+        columns = ", ".join(field.column for field in fields)
+        user_row = await store.read(
+            f"SELECT {columns} FROM {model._meta.db_table} WHERE {model._meta.pk.column} = %s",
+            [user_id], what="a session's user",
+        )
+        if user_row is None:
+            return AnonymousUser()
+    user = model.from_db("default", [field.attname for field in fields], user_row)
     if not ModelBackend().user_can_authenticate(user):
         return AnonymousUser()
     session_hash = data.get(auth.HASH_SESSION_KEY)
     if session_hash and constant_time_compare(session_hash, user.get_session_auth_hash()):
+        _remember(key, user.pk)
         return user
     return await deadlines.db(_session_user)(session)
+
+
+# Session key -> the user it named, for the sessions this process saw last
+# (a reconnect, another tab): only which user row to read with the session.
+SESSION_USERS_REMEMBERED = 10_000
+_session_users: OrderedDict[str, object] = OrderedDict()
+
+
+def _remember(key: str, user_id) -> None:
+    _session_users[key] = user_id
+    _session_users.move_to_end(key)
+    while len(_session_users) > SESSION_USERS_REMEMBERED:
+        _session_users.popitem(last=False)
 
 
 class SessionAuthMiddleware:

@@ -115,11 +115,13 @@ def room_join(*, user: Any, name: str, create: bool = True) -> None:
 # A join's new public room as one statement (PostgreSQL; chat/store.py runs it
 # on the event loop before the join's own statement): made unless a room of
 # that name exists, whatever its kind, which the join's statement then checks
-# as for any room. The same row as room_join's get_or_create.
+# as for any room. The same row as room_join's get_or_create. Its row (the new
+# room's id) says it was made; none, that it was there already.
 ROOM_MAKE_SQL = f"""
 INSERT INTO {Room._meta.db_table} (name, kind, topic, owner_id, last_seq, last_rev, created_at)
 VALUES (%(name)s, '{Room.Kind.PUBLIC.value}', '', NULL, 0, 0, %(now)s)
 ON CONFLICT (name) DO NOTHING
+RETURNING id
 """
 
 

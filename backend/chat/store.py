@@ -109,8 +109,7 @@ async def room_enter(
         # Made if missing (one statement, not the ORM's get_or_create in a thread:
         # a connect storm's first joins make many rooms at once); the join's own
         # statement then checks it as any room (another's private room: forbidden).
-        await _within_deadline(services.ROOM_MAKE_SQL, {"name": name, "now": timezone.now()},
-                               what="a new room", abandoned=_forget, no_row=True)
+        await read(services.ROOM_MAKE_SQL, {"name": name, "now": timezone.now()}, what="a new room")
     statement = services.EnterStatement(user=user, name=name, since=since, since_rev=since_rev)
     return statement.result(await read(statement.sql, statement.params, all_rows=True, what="a join"))
 
@@ -127,8 +126,7 @@ async def read(sql: str, params: dict | list, *, all_rows: bool = False, what: s
 
 
 async def _within_deadline(
-    sql: str, params: dict | list, *, what: str, abandoned: Callable[[asyncio.Future], None], all_rows: bool = False,
-    no_row: bool = False,
+    sql: str, params: dict | list, *, what: str, abandoned: Callable[[asyncio.Future], None], all_rows: bool = False
 ):
     """The statement's row(s), or DependencyTimeout after CHAT_DB_TIMEOUT.
 
@@ -140,7 +138,7 @@ async def _within_deadline(
     # A task of its own with a plain future to wait on, where wait_for(shield())
     # would add a task, two futures and their callbacks to every statement.
     loop = asyncio.get_running_loop()
-    query = loop.create_task(_execute(sql, params, all_rows=all_rows, no_row=no_row))
+    query = loop.create_task(_execute(sql, params, all_rows=all_rows))
     answered = loop.create_future()
     wake = functools.partial(_wake, answered)
     query.add_done_callback(wake)
@@ -173,15 +171,13 @@ def _forget(query: asyncio.Future) -> None:
         query.exception()
 
 
-async def _execute(sql: str, params: dict | list, *, all_rows: bool = False, no_row: bool = False):
+async def _execute(sql: str, params: dict | list, *, all_rows: bool = False):
     pool, turns = await _pool()
     # Our own queue in front of the pool's: a semaphore's waiter is one future,
     # the pool's is a condition and a task each, and with a hundred handshakes
     # at once most statements wait for one of its few connections.
     async with turns, pool.connection() as connection:
         cursor = await connection.execute(sql, params)
-        if no_row:
-            return None
         return await (cursor.fetchall() if all_rows else cursor.fetchone())
 
 

@@ -11,6 +11,7 @@ plain cases, which are every socket's handshake; Django's get_user in a
 database thread decides the rest.
 """
 
+import functools
 import logging
 from collections import OrderedDict
 from importlib import import_module
@@ -59,26 +60,16 @@ async def _session_user_on_the_loop(session):
     key = session.session_key
     if key is None:
         return AnonymousUser()
-    model = auth.get_user_model()
-    fields = model._meta.concrete_fields
+    model, sql = auth.get_user_model(), _statements()
     now = timezone.now()
     hint = _session_users.get(key)
-    row = None
     if hint is not None:
-        row = await store.read(
-            f"SELECT s.session_data, {', '.join('u.' + field.column for field in fields)} "
-            f"FROM {Session._meta.db_table} s LEFT JOIN {model._meta.db_table} u ON u.{model._meta.pk.column} = %s "
-            f"WHERE s.session_key = %s AND s.expire_date > %s",
-            [hint, key, now], what="a session and its user",
-        )
+        row = await store.read(sql.session_and_user, [hint, key, now], what="a session and its user")
         if row is None:
             _session_users.pop(key, None)
             return AnonymousUser()
     else:
-        row = await store.read(
-            f"SELECT session_data FROM {Session._meta.db_table} WHERE session_key = %s AND expire_date > %s",
-            [key, now], what="a session",
-        )
+        row = await store.read(sql.session, [key, now], what="a session")
     data = session.decode(row[0]) if row else {}
     user_id, backend_path = data.get(auth.SESSION_KEY), data.get(auth.BACKEND_SESSION_KEY)
     if user_id is None or backend_path not in settings.AUTHENTICATION_BACKENDS:
@@ -89,14 +80,10 @@ async def _session_user_on_the_loop(session):
     if hint is not None and hint == user_id and row[1] is not None:
         user_row = row[1:]
     else:
-        columns = ", ".join(field.column for field in fields)
-        user_row = await store.read(
-            f"SELECT {columns} FROM {model._meta.db_table} WHERE {model._meta.pk.column} = %s",
-            [user_id], what="a session's user",
-        )
+        user_row = await store.read(sql.user, [user_id], what="a session's user")
         if user_row is None:
             return AnonymousUser()
-    user = model.from_db("default", [field.attname for field in fields], user_row)
+    user = model.from_db("default", sql.user_fields, user_row)
     if not ModelBackend().user_can_authenticate(user):
         return AnonymousUser()
     session_hash = data.get(auth.HASH_SESSION_KEY)
@@ -104,6 +91,24 @@ async def _session_user_on_the_loop(session):
         _remember(key, user.pk)
         return user
     return await deadlines.db(_session_user)(session)
+
+
+@functools.cache
+def _statements() -> SimpleNamespace:
+    """The handshake's reads, built once (the user model is known by then)."""
+    model = auth.get_user_model()
+    fields = model._meta.concrete_fields
+    users, pk = model._meta.db_table, model._meta.pk.column
+    sessions = Session._meta.db_table
+    return SimpleNamespace(
+        session=f"SELECT session_data FROM {sessions} WHERE session_key = %s AND expire_date > %s",
+        user=f"SELECT {', '.join(field.column for field in fields)} FROM {users} WHERE {pk} = %s",
+        session_and_user=(
+            f"SELECT s.session_data, {', '.join('u.' + field.column for field in fields)} "
+            f"FROM {sessions} s LEFT JOIN {users} u ON u.{pk} = %s WHERE s.session_key = %s AND s.expire_date > %s"
+        ),
+        user_fields=[field.attname for field in fields],
+    )
 
 
 # Session key -> the user it named, for the sessions this process saw last

@@ -18,6 +18,15 @@ function setup(random = () => 0.5) {
   return { fakes, win, doc, handlers, socket }
 }
 
+/** setup(), connected, then closed by the server with `code`. */
+function droppedWith(code: number, random = () => 0.5) {
+  const parts = setup(random)
+  parts.socket.connect()
+  parts.fakes.last().accept()
+  parts.fakes.last().drop(code)
+  return parts
+}
+
 describe('Socket', () => {
   it('connects, and reports the status', () => {
     const { fakes, handlers, socket } = setup()
@@ -127,18 +136,12 @@ describe('Socket', () => {
   })
 
   it('on 1013 (fell behind) reconnects after the usual short backoff', () => {
-    const { fakes, socket } = setup(() => 0.999)
-    socket.connect()
-    fakes.last().accept()
-    fakes.last().drop(1013)
+    const { socket } = droppedWith(1013, () => 0.999)
     expect(socket.connection.getState()).toEqual({ status: 'reconnecting', retryAt: Date.now() + 499 })
   })
 
   it('on 1012 (the server restarts) comes back within 250 ms, then retries within a second while the server is away', () => {
-    const { fakes, handlers, socket } = setup(() => 0.999)
-    socket.connect()
-    fakes.last().accept()
-    fakes.last().drop(1012)
+    const { fakes, handlers, socket } = droppedWith(1012, () => 0.999)
     expect(handlers.onClose).toHaveBeenCalledTimes(1)
     expect(socket.connection.getState()).toEqual({ status: 'reconnecting', retryAt: Date.now() + 249 })
     vi.advanceTimersByTime(248)
@@ -160,10 +163,7 @@ describe('Socket', () => {
   })
 
   it('after a 1012, a server away longer than 30 s is met with the usual backoff', () => {
-    const { fakes, socket } = setup(() => 0.999)
-    socket.connect()
-    fakes.last().accept()
-    fakes.last().drop(1012)
+    const { fakes, socket } = droppedWith(1012, () => 0.999)
     vi.advanceTimersByTime(249)
     let waited = 249
     while (waited < 30_000) {
@@ -180,10 +180,7 @@ describe('Socket', () => {
   })
 
   it('a try after a 1012 waits at least the backoff floor', () => {
-    const { fakes, socket } = setup(() => 0)
-    socket.connect()
-    fakes.last().accept()
-    fakes.last().drop(1012)
+    const { fakes, socket } = droppedWith(1012, () => 0)
     vi.advanceTimersByTime(0)
     fakes.last().drop(1006)
     expect(socket.connection.getState().retryAt).toBe(Date.now() + 250)

@@ -12,14 +12,42 @@ also caps what the server sends (a `joined` with 500 long messages is far over
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
 import sys
 
-from daphne.cli import CommandLineInterface
 
-from chat.transport import ChatServer
+def choose_event_loop(setting: str | None) -> str:
+    """Install the event loop policy CHAT_EVENT_LOOP names; return the loop's name.
+
+    uvloop (libuv's loop, MagicStack's package) unless the setting says
+    `asyncio` or uvloop cannot be imported (it has no Windows build). Twisted's
+    asyncio reactor, psycopg's and redis-py's async clients all run on it
+    unchanged, and its loop turns cost less than asyncio's pure-Python ones:
+    6-12 % of the server's CPU per delivery in the bench's S1 and S4.
+    Daphne makes its loop when daphne.server is first imported, so this must
+    run before that import.
+    """
+    if setting not in (None, "", "uvloop", "asyncio"):
+        raise SystemExit(f"CHAT_EVENT_LOOP must be uvloop or asyncio, not {setting!r}")
+    if setting == "asyncio":
+        return "asyncio"
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio"
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return "uvloop"
+
+
+if __name__ == "__main__":  # not when a test imports this module: the policy is process-wide
+    choose_event_loop(os.environ.get("CHAT_EVENT_LOOP"))
+
+from daphne.cli import CommandLineInterface  # noqa: E402
+
+from chat.transport import ChatServer  # noqa: E402
 
 APPLICATION = "config.asgi:application"
 

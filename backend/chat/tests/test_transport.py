@@ -1,11 +1,17 @@
 """Our Daphne: flow control of one socket, the entry point's arguments, pinned versions."""
 
 import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from chat import serve, transport
 from chat.transport import SocketFlow
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
 
 
 class FakeTransport:
@@ -100,6 +106,44 @@ def test_the_entry_point_fills_in_our_defaults_and_keeps_the_callers():
     ]
     given = ["--websocket-max-message-size", "99", "--websocket-max-frame-size", "9", "bench.tutorial_asgi:application"]
     assert serve.arguments(given) == given
+
+
+# The entry point as `python -m chat.serve --help` runs it (up to argparse's exit), then
+# the type of the loop Daphne made for the server.
+LOOP_OF_A_SERVER_PROCESS = """
+import runpy, sys
+sys.argv = ["chat.serve", "--help"]
+try:
+    runpy.run_module("chat.serve", run_name="__main__")
+except SystemExit:
+    pass
+import daphne.server
+print(type(daphne.server.twisted_loop).__module__)
+"""
+
+
+def run_entry_point(setting, code):
+    # In a process of its own: the loop policy is process-wide, and Daphne makes its loop at import.
+    env = {key: value for key, value in os.environ.items() if key != "CHAT_EVENT_LOOP"}
+    if setting is not None:
+        env["CHAT_EVENT_LOOP"] = setting
+    return subprocess.run([sys.executable, *code], cwd=BACKEND_DIR, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("setting, loop_module", [
+    (None, "uvloop"), ("", "uvloop"), ("uvloop", "uvloop"), ("asyncio", "asyncio.unix_events"),
+])
+def test_the_server_runs_on_the_event_loop_chat_event_loop_names(setting, loop_module):
+    run = run_entry_point(setting, ["-c", LOOP_OF_A_SERVER_PROCESS])
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == loop_module
+
+
+def test_an_unknown_event_loop_setting_stops_the_server_with_a_clear_message():
+    run = run_entry_point("trio", ["-m", "chat.serve", "--help"])
+    assert run.returncode == 1
+    assert run.stderr.strip() == "CHAT_EVENT_LOOP must be uvloop or asyncio, not 'trio'"
 
 
 def test_a_daphne_we_were_not_written_against_stops_the_server(monkeypatch):

@@ -58,9 +58,14 @@ class Room(models.Model):
 
 
 class Message(models.Model):
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    # No index of their own on room and author: the unique constraints below
+    # lead with them and serve every lookup by either (and the foreign keys'
+    # cascades); each index more is one more write at every send.
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages", db_index=False)
     seq = models.BigIntegerField()
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_messages", db_index=False
+    )
     body = models.TextField()
     client_id = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
@@ -96,7 +101,10 @@ class Membership(models.Model):
     """A user's place in a room: in a public room, that they joined it (and their
     read marker); in a private or dm room, that they may read it at all."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_memberships")
+    # Looked up by (user, room)'s unique constraint, which leads with user.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_memberships", db_index=False
+    )
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
     # Messages with a seq above this one are unread for the user.
     last_read_seq = models.BigIntegerField(default=0)

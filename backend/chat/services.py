@@ -9,6 +9,7 @@ a short transaction.
 """
 
 import contextlib
+import functools
 import json
 from dataclasses import dataclass
 from datetime import timedelta
@@ -559,6 +560,19 @@ _NOT_ATTACHING = {"wanted": "", "all_wanted": "", "linked": "", "attached": "0, 
 _UNLIMITED = SendRate(limit=2**62, window=0.0)
 
 
+@functools.cache
+def _send_sql(*, attaching: bool) -> str:
+    # Built once a process (two variants), not at every send: psycopg looks a
+    # prepared statement up by its text, and a new string is hashed anew.
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    return _INSERT_SQL.format(
+        user=user_model._meta.db_table, username=user_model.USERNAME_FIELD,
+        **(_ATTACHING if attaching else _NOT_ATTACHING),
+    )
+
+
 class SendStatement:
     """One `send` as PostgreSQL's single statement (`sql`, `params`), and what
     its row means (`result`); chat/store.py runs the same statement on the
@@ -568,13 +582,7 @@ class SendStatement:
         self, *, user: Any, room: str, body: str, client_id: str, rate: SendRate | None, reply_to: int | None = None,
         attachments: tuple[str, ...] = (),
     ):
-        from django.contrib.auth import get_user_model
-
-        user_model = get_user_model()
-        self.sql = _INSERT_SQL.format(
-            user=user_model._meta.db_table, username=user_model.USERNAME_FIELD,
-            **(_ATTACHING if attachments else _NOT_ATTACHING),
-        )
+        self.sql = _send_sql(attaching=bool(attachments))
         self.user, self.room, self.body, self.client_id, self.reply_to = user, room, body, client_id, reply_to
         self.attachments = tuple(attachments)
         self.rate = rate or _UNLIMITED

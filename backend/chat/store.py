@@ -116,7 +116,9 @@ async def room_enter(
 
 def on_event_loop() -> bool:
     """True where this module runs statements on the event loop (PostgreSQL)."""
-    return connections["default"].vendor == "postgresql"
+    # The setting, not connections["default"].vendor: that is a thread-local
+    # lookup (asgiref's Local), 2 % of a send's CPU.
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
 async def read(sql: str, params: dict | list, *, all_rows: bool = False, what: str = "a read"):

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from twisted.python import log
+
 from chat import serve, transport
 from chat.transport import SocketFlow
 
@@ -246,3 +248,32 @@ def test_autobahns_debug_arguments_are_not_formatted_unless_it_logs_at_debug(mon
     for module in (websocket_protocol, twisted_websocket):
         assert module.hltype(value) is value and module.hlval(value, color="green") is value
     assert websocket_protocol.pformat([("openHandshakeTimeout", 5, "Factory")]) == ""
+
+
+def test_reactor_callbacks_run_without_twisteds_log_context_and_failures_are_still_logged(monkeypatch):
+    from twisted.internet import asyncioreactor
+    from twisted.logger import globalLogPublisher
+
+    monkeypatch.setattr(asyncioreactor, "callWithLogger", asyncioreactor.callWithLogger)
+    transport.skip_twisted_log_context()
+    assert asyncioreactor.callWithLogger is not log.callWithLogger
+
+    class Selectable:
+        def logPrefix(self):  # noqa: N802
+            raise AssertionError("the log prefix is not built")
+
+    assert asyncioreactor.callWithLogger(Selectable(), lambda a, b=0: a + b, 1, b=2) == 3
+
+    logged = []
+    globalLogPublisher.addObserver(logged.append)
+    try:
+        def fails():
+            raise ValueError("doRead broke")
+
+        assert asyncioreactor.callWithLogger(Selectable(), fails) is None
+    finally:
+        globalLogPublisher.removeObserver(logged.append)
+    failures = [event for event in logged if event.get("isError")]
+    assert len(failures) == 1
+    assert failures[0]["failure"].check(ValueError)
+    assert failures[0]["log_system"] == "Selectable callback"

@@ -11,7 +11,12 @@ half done. chat.transport.ChatServer's trigger runs `drain` first:
 2. The sockets are closed with 1012 ("service restart") one after the other,
    in random order, spread over CHAT_DRAIN_SECONDS, so their clients, which
    come back at once after a 1012, do not all land on the other processes in
-   the same instant. Each socket first stops taking frames and lets the
+   the same instant. When no other process shares the channel layer (the
+   in-memory layer, or a lone process on Redis: nobody is listening to the
+   `processes` group but this one) the spread spares nobody, since no client
+   can be taken before this process's successor starts: they are all closed at
+   once, and a restart (or Ctrl-C under `make run`) does not wait 5 s for
+   nothing. Each socket first stops taking frames and lets the
    requests it took finish: a `send` read before the close is stored,
    answered `sent` and fanned out, then the close frame follows it.
 3. Their clean-up (the socket registry) gets a moment to finish; Daphne's
@@ -57,6 +62,8 @@ async def drain(*, seconds: float, applications: list[asyncio.Future]) -> None:
         hub.stopping = True  # presence entries outlive the closes (Hub.exit)
     sockets = hub.local_sockets() if hub is not None else []
     random.shuffle(sockets)
+    if sockets and await _alone(hub):
+        seconds = 0.0  # no other process to spare: nobody can take them sooner
     log.info("stopping: closing %d sockets with 1012 over %g s", len(sockets), seconds)
     step = seconds / len(sockets) if sockets else 0.0
     loop = asyncio.get_running_loop()
@@ -78,6 +85,20 @@ async def drain(*, seconds: float, applications: list[asyncio.Future]) -> None:
     if pending:
         await asyncio.wait(pending, timeout=CLEAN_UP_GRACE)
     log.info("stopped: %d sockets closed for the restart", len(sockets) + len(late))
+
+
+async def _alone(hub) -> bool:
+    """No other process shares the channel layer (the in-memory layer, or one
+    process on Redis). Unknown (Redis does not answer): not alone, as the
+    spread is the safe side."""
+    try:
+        others = await hub.other_processes()
+    except Exception as error:
+        log.warning("stopping: could not count the other processes (%s); spreading the closes", error)
+        return False
+    if others == 0:
+        log.info("stopping: no other process shares the channel layer; closing the sockets at once")
+    return others == 0
 
 
 async def _restart(sub) -> None:

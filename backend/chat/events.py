@@ -45,6 +45,10 @@ def user_group(user_id: int) -> str:
 # Every socket that has asked for `rooms`, on every process: what enters everybody's list.
 EVERYONE_GROUP = "everyone"
 
+# Every process's hub, from its start: nothing is sent to it; how many are in it
+# tells a stopping process whether another can take its sockets (chat/drain.py).
+PROCESSES_GROUP = "processes"
+
 
 async def message_created(message: dict) -> None:
     await _to_room(message["room"], frames.message(message))

@@ -4,8 +4,10 @@ Phoenix calls this the "fastlane". A socket does not get a channel of its own.
 Instead one `Hub` per event loop owns a single channel and joins the groups its
 sockets need: `room.<name>` while at least one local socket is in the room,
 `user.<id>` while that user has a local socket (so a logout can close them, and
-a room left for good is left by all of them), and `everyone` while a socket
-here follows the room list (a new public room enters everybody's list).
+a room left for good is left by all of them), `everyone` while a socket
+here follows the room list (a new public room enters everybody's list), and
+`processes` from the server's start (nothing is sent to it: how many listen
+tells a stopping process whether another can take its sockets, chat/drain.py).
 A group message carries its frame already serialized (events.py does that once);
 the hub hands the same text to every local socket in the room, so the cost per
 recipient is one ASGI send and no JSON work.
@@ -30,7 +32,7 @@ from channels.layers import get_channel_layer
 
 from chat import deadlines, events, metrics, timing
 from chat.announce import PresenceAnnouncer
-from chat.events import EVERYONE_GROUP, log_failure, room_group, user_group
+from chat.events import EVERYONE_GROUP, PROCESSES_GROUP, log_failure, room_group, user_group
 from chat.presence import get_presence_store
 from chat.presence.base import sorted_users
 from chat.sockets import get_socket_registry
@@ -66,6 +68,11 @@ class Subscriber(Protocol):
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+# The member that keeps PROCESSES_GROUP wanted: the process itself, not a socket
+# (local_sockets() and presence look only at users' and rooms' groups).
+_THIS_PROCESS: Any = object()
 
 
 def get_hub() -> Hub:
@@ -127,6 +134,8 @@ class Hub:
 
     async def _open(self) -> None:
         self.channel = await self.layer.new_channel()
+        # Added by the heartbeat's first round, at once, and kept like every group.
+        self._members[PROCESSES_GROUP] = {_THIS_PROCESS}
         self._tasks = [
             asyncio.create_task(self._receive_loop(), name="hub-receive"),
             asyncio.create_task(self._heartbeat_loop(), name="hub-heartbeat"),
@@ -311,6 +320,16 @@ class Hub:
                 raise
             log_failure(log, f"{what} unavailable; answering with this process's", error)
             return local()
+
+    async def other_processes(self) -> int:
+        """How many other processes' hubs share this channel layer. The in-memory
+        layer is one process's own: 0. Raises if Redis does not answer in time."""
+        await self.open()
+        count = getattr(self.layer, "subscribers", None)
+        if count is None:
+            return 0
+        listening = await deadlines.redis(count(PROCESSES_GROUP), "process count")
+        return max(0, listening - (1 if PROCESSES_GROUP in self._added else 0))
 
     def local_sockets(self) -> list[Subscriber]:
         """Every socket of this process (each is in its user's group)."""

@@ -25,3 +25,13 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
         shard = layer._get_shard(channel)
         shard._ensure_redis()
         await shard._redis.publish(channel, self.serialize(message))
+
+    async def subscribers(self, group: str) -> int:
+        """How many connections, over all processes, listen to `group` (its
+        Redis channel's PUBSUB NUMSUB): each process's layer has one per shard."""
+        layer = self._get_layer()
+        channel = layer._get_group_channel_name(group)
+        shard = layer._get_shard(channel)
+        shard._ensure_redis()
+        [(_, count)] = await shard._redis.pubsub_numsub(channel)
+        return int(count)

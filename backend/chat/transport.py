@@ -134,6 +134,15 @@ def _nothing(value, *args, **kwargs) -> str:
     return ""
 
 
+async def _start_hub() -> None:
+    from chat.hub import get_hub
+
+    try:
+        await get_hub().open()
+    except Exception:
+        log.exception("starting the hub failed; the first socket tries again")
+
+
 def check_versions() -> None:
     for package, tested in TESTED_VERSIONS.items():
         installed = version(package)
@@ -382,6 +391,19 @@ class ChatServer(Server):
         # Daphne writes its own lines to stdout by default; ours go through logging, when asked for.
         self.action_logger = AccessLog() if settings.ACCESS_LOG else None
         self.ports = []
+        self._hub_start: asyncio.Future | None = None
+
+    def run(self):
+        from twisted.internet import reactor
+
+        # The hub starts with the server, not with its first socket: from now
+        # on the process counts in the channel layer's `processes` group, so a
+        # process stopping next to it spreads its closes (chat/drain.py).
+        reactor.callLater(0, self._start_hub)
+        super().run()
+
+    def _start_hub(self) -> None:
+        self._hub_start = asyncio.ensure_future(_start_hub())  # held here until it is done
 
     def listen_success(self, port):
         super().listen_success(port)

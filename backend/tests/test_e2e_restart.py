@@ -9,7 +9,10 @@ clients behave like the app's (frontend/src/lib/socket.ts, client.ts): after a
 
 Nothing may be lost (every acknowledged message reaches every member of its
 room), every close must be a 1012 (no dropped connection), a stopping process
-exits by itself, and no client waits more than 2 s to be connected again.
+exits by itself after spreading its closes over the drain (the other process is
+there to take them), and no client waits more than 2 s to be connected again.
+
+A lone process on Redis, with nobody to take its sockets, closes them all at once.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from .harness import GENEROUS_LIMITS, Socket, Topology, running, unique_room
+from .harness import GENEROUS_LIMITS, RedisServer, Socket, Topology, running, unique_room
 from .test_e2e_nginx import nginx_in_front
 
 pytestmark = pytest.mark.e2e
@@ -233,7 +236,10 @@ async def test_restarting_each_process_in_turn_loses_nothing(restart_topology, t
                 # It exits by itself, after the drain and the clean-up (compose allows 30 s).
                 returncode = await asyncio.to_thread(process.wait, STOP_LIMIT)
                 assert returncode == 0, (server.name, returncode, server.log()[-3000:])
-                print(f"{server.name} stopped in {time.monotonic() - started:.1f} s", flush=True)
+                took = time.monotonic() - started
+                print(f"{server.name} stopped in {took:.1f} s", flush=True)
+                # The other process was there to take the clients: the closes were spread.
+                assert took >= DRAIN_SECONDS * 0.8, (server.name, took)
                 await asyncio.to_thread(server.start)
                 await asyncio.sleep(3)
             for client in clients:
@@ -285,3 +291,34 @@ async def test_restarting_each_process_in_turn_loses_nothing(restart_topology, t
     assert len(waits) == len(closes)
     assert waits[-1] <= RECONNECT_LIMIT, waits[-10:]
     topo.check_logs(offsets)
+
+
+async def test_a_lone_process_on_redis_closes_its_sockets_at_once(tmp_path):
+    """Nobody else listens to the channel layer's `processes` group, so no client
+    can be taken before a successor starts: spreading the closes over the 5 s
+    drain would only make the restart 5 s longer."""
+    redis = RedisServer(tmp_path)
+    redis.start()
+    try:
+        topology = Topology(kind="lone", processes=1, redis=redis,
+                            extra_env={**GENEROUS_LIMITS, "CHAT_DRAIN_SECONDS": str(DRAIN_SECONDS)})
+        with running(topology):
+            [user] = await topology.users(1)
+            room = unique_room("lone")
+            sockets = [await user.ws() for _ in range(20)]
+            for sock in sockets:
+                await sock.join(room)
+            await sockets[0].say(room, "before the restart")
+            server = topology.servers[0]
+            process, server.proc = server.proc, None
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            codes = await asyncio.gather(*(sock.closed(timeout=DRAIN_SECONDS) for sock in sockets))
+            closed_within = time.monotonic() - started
+            returncode = await asyncio.to_thread(process.wait, STOP_LIMIT)
+            assert returncode == 0, server.log()[-3000:]
+            assert set(codes) == {1012}, codes
+            assert closed_within < 1.5, closed_within  # not spread over DRAIN_SECONDS
+            assert "no other process shares the channel layer" in server.log()
+    finally:
+        redis.stop()

@@ -1,4 +1,5 @@
-"""chat/drain.py's pacing: the closes are spread over the drain's seconds, by the clock."""
+"""chat/drain.py's pacing: the closes are spread over the drain's seconds, by the
+clock, when another process can take the sockets; at once when none can."""
 
 import asyncio
 import time
@@ -19,11 +20,17 @@ class FakeSocket:
 class FakeHub:
     stopping = False
 
-    def __init__(self, sockets):
+    def __init__(self, sockets, others=1):
         self.sockets = sockets
+        self.others = others  # other processes on the channel layer; an exception: Redis did not answer
 
     def local_sockets(self):
         return list(self.sockets)
+
+    async def other_processes(self):
+        if isinstance(self.others, Exception):
+            raise self.others
+        return self.others
 
 
 async def test_the_closes_are_spread_over_the_drain_and_a_busy_loop_does_not_stretch_it(monkeypatch):
@@ -50,3 +57,22 @@ async def test_a_process_without_sockets_stops_at_once(monkeypatch):
     started = time.monotonic()
     await asyncio.wait_for(drain.drain(seconds=5.0, applications=[]), 1)
     assert time.monotonic() - started < 0.5
+
+
+async def test_with_no_other_process_the_sockets_are_closed_at_once(monkeypatch):
+    sockets = [FakeSocket(busy=0) for _ in range(200)]
+    monkeypatch.setattr(drain, "existing_hub", lambda: FakeHub(sockets, others=0))
+    monkeypatch.setattr(drain, "_draining", False)
+    started = time.monotonic()
+    await asyncio.wait_for(drain.drain(seconds=5.0, applications=[]), 2)
+    assert all(s.closed_at is not None and s.closed_at - started < 0.5 for s in sockets)
+
+
+async def test_when_the_other_processes_cannot_be_counted_the_closes_are_still_spread(monkeypatch):
+    sockets = [FakeSocket(busy=0) for _ in range(100)]
+    monkeypatch.setattr(drain, "existing_hub", lambda: FakeHub(sockets, others=TimeoutError("redis")))
+    monkeypatch.setattr(drain, "_draining", False)
+    started = time.monotonic()
+    await drain.drain(seconds=0.6, applications=[])
+    closes = sorted(s.closed_at - started for s in sockets)
+    assert closes[0] < 0.1 and closes[-1] > 0.45

@@ -15,6 +15,7 @@ from channels_redis.core import RedisChannelLayer
 
 from chat import events
 from chat.hub import Hub
+from chat.layers import PubSubChannelLayer
 from chat.presence.memory import MemoryPresenceStore
 
 pytestmark = pytest.mark.timeout(60)
@@ -439,3 +440,40 @@ async def test_membership_survives_a_redis_restart(redis_server, hubs, door):
     finally:
         await hub.close()
         await layer.close_pools()
+
+
+# ---- the processes group (chat/drain.py asks it) ------------------------------------------
+
+
+async def test_each_hub_counts_the_other_processes_on_its_redis(redis_server, hubs):
+    def pubsub_layer():
+        return PubSubChannelLayer(hosts=[{"address": redis_server.url, "socket_timeout": None}])
+
+    first, second, third = hubs(pubsub_layer()), hubs(pubsub_layer()), hubs(pubsub_layer())
+    try:
+        await first.open()
+        await wait_for_count(first, 0)  # alone, itself not counted
+        await second.open()
+        await third.open()
+        await wait_for_count(first, 2)
+        await wait_for_count(third, 2)
+        await second.close()
+        await wait_for_count(first, 1)
+        await wait_for_count(third, 1)
+    finally:
+        for hub in (first, second, third):
+            await hub.close()
+            await hub.layer.flush()
+
+
+async def test_with_the_in_memory_layer_a_hub_has_no_other_process(hubs):
+    hub = hubs(InMemoryChannelLayer())
+    assert await hub.other_processes() == 0
+
+
+async def wait_for_count(hub, expected, timeout=5.0):
+    # The heartbeat's first round adds the group; SUBSCRIBE is not answered before it returns.
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (count := await hub.other_processes()) != expected:
+        assert asyncio.get_running_loop().time() < deadline, (count, expected)
+        await asyncio.sleep(0.05)

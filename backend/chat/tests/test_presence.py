@@ -203,6 +203,18 @@ async def test_users_are_distinct_and_sorted_by_username(store):
     assert await store.users(room="lobby") == [ALICE, BOB, CAROL]
 
 
+async def test_a_roster_of_many_users_with_any_names_comes_back_whole(store):
+    # Redis returns the roster as one JSON array built in Lua from each user's JSON.
+    users = [{"id": n, "username": name} for n, name in enumerate(
+        ['zoë', 'quote"d', 'com,ma', 'brack]et', 'back\\slash', '日本'] + [f"user{n:03}" for n in range(300)], start=100)]
+    for n, user in enumerate(users):
+        await store.add(room="big", conn=f"c{n}", user=user)
+    first, roster = await store.enter(room="big", conn="new", user=ALICE)
+    assert first
+    assert roster == sorted(users + [ALICE], key=lambda user: (user["username"], user["id"]))
+    assert await store.users(room="big") == roster
+
+
 async def test_counts_per_room_including_empty_ones(store):
     await store.add(room="lobby", conn="a1", user=ALICE)
     await store.add(room="lobby", conn="a2", user=ALICE)

@@ -3,6 +3,7 @@
 import logging
 
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -51,10 +52,17 @@ def user_create(*, username: str, password: str):
     if errors:
         raise ValidationError(errors)
 
+    # What UserManager.create_user does, with the password hashed before the
+    # transaction, not in it: hashing takes a few hundred milliseconds, and on
+    # SQLite the (IMMEDIATE) transaction holds the database's write lock, so
+    # every send of every socket waited behind a sign-up.
+    user = User._default_manager.model(**{User.USERNAME_FIELD: username})
+    user.password = make_password(password)
     try:
         with transaction.atomic():
             # post_save stores the skeleton (username_skeleton_save) in this transaction.
-            return User._default_manager.create_user(username=username, password=password)
+            user.save(using=User._default_manager.db)
+            return user
     except IntegrityError:
         # Someone took the name, or a lookalike, between the check and the insert.
         existing = username_lookalike(username)

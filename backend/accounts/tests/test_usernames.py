@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test import Client
@@ -142,6 +143,28 @@ def test_the_check_is_one_lookup_in_a_unique_index():
     unique = [c for c in connection.introspection.get_constraints(connection.cursor(), "accounts_usernameskeleton").values()
               if c["columns"] == ["skeleton"] and c["unique"]]
     assert unique
+
+
+class HashOutsideTransactions(MD5PasswordHasher):
+    """Fails the test when a password is hashed inside a transaction."""
+
+    algorithm = "md5_outside_transactions"
+
+    def encode(self, password, salt):
+        assert not connection.in_atomic_block, "a password was hashed inside a transaction"
+        return super().encode(password, salt)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_password_is_hashed_before_the_sign_ups_transaction(settings):
+    # On SQLite the transaction holds the database's write lock: hashing in it
+    # (a few hundred milliseconds with the real hasher) stalled every writer.
+    settings.PASSWORD_HASHERS = [f"{__name__}.HashOutsideTransactions"]
+    user = user_create(username="hashfirst", password=PASSWORD)
+    stored = get_user_model().objects.get(pk=user.pk)
+    assert stored.password.startswith("md5_outside_transactions$")
+    assert stored.check_password(PASSWORD)
+    assert UsernameSkeleton.objects.get(user=stored).skeleton == "hashfirst"
 
 
 # ---- a race between sign-ups, in real processes ----------------------------------

@@ -79,6 +79,44 @@ async def test_upload_answers_201_with_the_attachment_and_the_uploader_gets_it_b
     assert got.headers["content-security-policy"] == "default-src 'none'; sandbox"
 
 
+async def test_a_byte_range_is_answered_206_with_that_slice(topo):
+    (alice,) = await topo.users(1)
+    data = bytes(range(256)) * 1200  # 300 KiB: the slices cross the server's 256 KiB reads
+    r = await upload(alice, "clip.bin", data)
+    assert r.status_code == 201, r.text
+    url = r.json()["upload"]["url"]
+    async with alice.http() as http:
+        whole = await http.get(url)
+        assert whole.status_code == 200 and whole.content == data
+        assert whole.headers["accept-ranges"] == "bytes"
+
+        part = await http.get(url, headers={"Range": "bytes=1000-269999"})
+        assert part.status_code == 206
+        assert part.content == data[1000:270000]
+        assert part.headers["content-range"] == f"bytes 1000-269999/{len(data)}"
+        assert part.headers["content-length"] == str(269000)
+        assert part.headers["content-disposition"] == whole.headers["content-disposition"]
+
+        tail = await http.get(url, headers={"Range": "bytes=-100"})
+        assert tail.status_code == 206 and tail.content == data[-100:]
+        rest = await http.get(url, headers={"Range": f"bytes={len(data) - 5}-"})
+        assert rest.status_code == 206 and rest.content == data[-5:]
+
+        past = await http.get(url, headers={"Range": f"bytes={len(data)}-"})
+        assert past.status_code == 416 and past.content == b""
+        assert past.headers["content-range"] == f"bytes */{len(data)}"
+
+        # Several ranges, a range we cannot check against If-Range, a malformed one: the whole file.
+        for headers in ({"Range": "bytes=0-1,5-9"}, {"Range": "bytes=0-9", "If-Range": '"v1"'},
+                        {"Range": "bytes=9-5"}):
+            r = await http.get(url, headers=headers)
+            assert r.status_code == 200 and r.content == data, headers
+
+        head = await http.head(url, headers={"Range": "bytes=0-9"})
+        assert head.status_code == 206 and head.headers["content-range"] == f"bytes 0-9/{len(data)}"
+        assert head.headers["content-length"] == "10" and head.content == b""
+
+
 async def test_a_stranger_and_an_anonymous_client_get_the_404_of_a_missing_id(topo):
     alice, bob = await topo.users(2)
     attachment = (await upload(alice, "secret.txt", b"s3cret")).json()["upload"]

@@ -1,4 +1,4 @@
-"""chat/uploads/names.py and images.py without a server: the stored name, the
+"""chat/uploads/names.py, images.py and serving.py's ranges without a server: the stored name, the
 content type, Content-Disposition, and what Pillow makes of real files."""
 
 import io
@@ -6,7 +6,7 @@ import io
 import pytest
 from PIL import Image
 
-from chat.uploads import images
+from chat.uploads import images, serving
 from chat.uploads.names import clean_name, disposition, type_from_name
 
 
@@ -77,3 +77,31 @@ def test_a_palette_png_with_transparency_gets_a_png_thumbnail(tmp_path):
     picture = images.examine(str(path))
     small = Image.open(io.BytesIO(picture.thumbnail))
     assert small.format == "PNG" and small.size == (22, 400)
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    (None, None),
+    ("", None),
+    ("bytes=0-99", (0, 99)),
+    ("bytes=100-", (100, 999)),
+    ("bytes=990-5000", (990, 999)),  # past the end: cut to it
+    ("bytes=-10", (990, 999)),  # the last ten
+    ("bytes=-5000", (0, 999)),  # more than there is: all of it
+    ("BYTES = 5-9", (5, 9)),
+    ("bytes=1000-", serving.UNSATISFIABLE),  # starts past the end
+    ("bytes=-0", serving.UNSATISFIABLE),
+    ("bytes=0-1,5-9", None),  # several: the whole file
+    ("items=0-9", None),  # another unit
+    ("bytes=9-5", None),  # malformed ranges are ignored
+    ("bytes=abc", None),
+    ("bytes=-", None),
+    ("bytes=1-x", None),
+    ("bytes=+1-2", None),
+])
+def test_the_byte_range_a_range_header_asks_for(header, expected):
+    assert serving.byte_range(header, 1000) == expected
+
+
+def test_an_empty_file_has_no_byte_to_give():
+    assert serving.byte_range("bytes=0-", 0) == serving.UNSATISFIABLE
+    assert serving.byte_range("bytes=-1", 0) == serving.UNSATISFIABLE

@@ -8,7 +8,10 @@ user may have them. Three ways, by where the files are:
   X-Accel-Redirect names the file under nginx's internal location; nginx
   sends it (the compose file's config adds nosniff and the policy there).
 - The filesystem alone: streamed from a thread, a chunk at a time, so neither
-  the event loop nor the memory holds the file.
+  the event loop nor the memory holds the file. One byte range (`Range:
+  bytes=…`) is answered 206 with that slice, so a video or audio file can be
+  sought and a broken download resumed, as nginx and S3 do; several ranges
+  in one request get the whole file (200), and a range past the end 416.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ CHUNK = 256 * 1024
 
 
 def file_response(*, storage_name: str, name: str, content_type: str, inline: bool, size: int | None,
-                  head: bool = False) -> HttpResponse:
+                  head: bool = False, range_header: str | None = None) -> HttpResponse:
     headers = file_headers(name=name, content_type=content_type, inline=inline)
     storage = upload_storage()
     if settings.CHAT_S3_BUCKET:
@@ -45,20 +48,63 @@ def file_response(*, storage_name: str, name: str, content_type: str, inline: bo
         return response
     if size is None:
         size = storage.size(storage_name)
+    headers["Accept-Ranges"] = "bytes"
+    wanted = byte_range(range_header, size)
+    if wanted is UNSATISFIABLE:
+        response = HttpResponse(status=416, headers={"Content-Range": f"bytes */{size}"})
+        response["Cache-Control"] = headers["Cache-Control"]
+        return response
+    start, end = wanted if wanted is not None else (0, size - 1)
     if head:
         response = HttpResponse(headers=headers)
     else:
-        response = StreamingHttpResponse(_chunks(storage, storage_name), headers=headers)
-    response["Content-Length"] = str(size)
+        response = StreamingHttpResponse(_chunks(storage, storage_name, start, end - start + 1), headers=headers)
+    if wanted is not None:
+        response.status_code = 206
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Content-Length"] = str(max(0, end - start + 1))
     return response
 
 
-async def _chunks(storage, storage_name: str):
+UNSATISFIABLE = (-1, -1)
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The one range (first, last byte, inclusive) a `Range` header asks of a
+    file of `size` bytes; None for the whole file (no header, one we do not
+    serve by parts: several ranges or another unit, or one that is malformed,
+    which RFC 9110 says to ignore); UNSATISFIABLE when it starts past the end."""
+    if not header:
+        return None
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, dash, last = spec.strip().partition("-")
+    if not dash or not (first.isdigit() or (not first and last.isdigit())) or (last and not last.isdigit()):
+        return None
+    if not first:  # the last N bytes
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            return UNSATISFIABLE
+        return max(0, size - suffix), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if last and int(last) < start:
+        return None  # invalid: ignored
+    if start >= size:
+        return UNSATISFIABLE
+    return start, end
+
+
+async def _chunks(storage, storage_name: str, start: int, length: int):
     # An async iterator: Django's ASGI handler would read a sync one into
     # memory whole before sending it.
     file = await asyncio.to_thread(storage.open, storage_name, "rb")
     try:
-        while chunk := await asyncio.to_thread(file.read, CHUNK):
+        if start:
+            await asyncio.to_thread(file.seek, start)
+        while length > 0 and (chunk := await asyncio.to_thread(file.read, min(CHUNK, length))):
+            length -= len(chunk)
             yield chunk
     finally:
         await asyncio.to_thread(file.close)

@@ -134,7 +134,7 @@ def _nothing(value, *args, **kwargs) -> str:
     return ""
 
 
-async def _start_hub() -> None:
+async def _open_hub() -> None:
     from chat.hub import get_hub
 
     try:
@@ -403,7 +403,7 @@ class ChatServer(Server):
         super().run()
 
     def _start_hub(self) -> None:
-        self._hub_start = asyncio.ensure_future(_start_hub())  # held here until it is done
+        self._hub_start = asyncio.ensure_future(_open_hub())  # held here until it is done
 
     def listen_success(self, port):
         super().listen_success(port)

@@ -77,6 +77,12 @@ class UserNotFound(Exception):
         self.username = username
 
 
+def refuse_dm_name(name: str) -> None:
+    """RoomForbidden for a `dm-` name: those rooms are made by `dm` alone."""
+    if name.startswith(DM_PREFIX):
+        raise RoomForbidden(name, "dm rooms are made by `dm`")
+
+
 def room_join(*, user: Any, name: str, create: bool = True) -> None:
     """Makes the user a member of the room (read marker 0), creating a public
     room if needed and allowed; a missing room that may not be created is
@@ -104,9 +110,8 @@ def room_join(*, user: Any, name: str, create: bool = True) -> None:
             room_id = existing
         elif not create:
             raise RoomNotFound(name)
-        elif name.startswith(DM_PREFIX):
-            raise RoomForbidden(name, "dm rooms are made by `dm`")
         else:
+            refuse_dm_name(name)
             room_id = Room.objects.get_or_create(name=name)[0].pk
             if not rooms_readable_by(user).filter(pk=room_id).exists():
                 raise RoomForbidden(name)
@@ -130,8 +135,7 @@ def room_create(*, user: Any, name: str, kind: str, topic: str = "") -> None:
     """A new public or private room owned by the user, who is its first member;
     RoomExists when the name is taken (by any room, readable or not), and
     RoomForbidden for a `dm-` name."""
-    if name.startswith(DM_PREFIX):
-        raise RoomForbidden(name, "dm rooms are made by `dm`")
+    refuse_dm_name(name)
     if kind not in (Room.Kind.PUBLIC, Room.Kind.PRIVATE):
         raise ValueError(f"create makes public or private rooms, not {kind!r}")
     try:

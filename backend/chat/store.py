@@ -33,7 +33,6 @@ from psycopg_pool import AsyncConnectionPool
 
 from chat import events, metrics, selectors, services
 from chat.deadlines import DependencyTimeout, db
-from chat.models import DM_PREFIX
 from chat.notifications import push
 from chat.selectors import MessageDict
 
@@ -104,8 +103,7 @@ async def room_enter(
     if not on_event_loop():
         return await db(services.room_enter)(user=user, name=name, since=since, create=create, since_rev=since_rev)
     if create:
-        if name.startswith(DM_PREFIX):
-            raise services.RoomForbidden(name, "dm rooms are made by `dm`")
+        services.refuse_dm_name(name)
         # Made if missing (one statement, not the ORM's get_or_create in a thread:
         # a connect storm's first joins make many rooms at once); the join's own
         # statement then checks it as any room (another's private room: forbidden).

@@ -97,6 +97,8 @@ def test_a_palette_png_with_transparency_gets_a_png_thumbnail(tmp_path):
     ("bytes=-", None),
     ("bytes=1-x", None),
     ("bytes=+1-2", None),
+    ("bytes=\u00b2-", None),  # a digit to str.isdigit(), not to int()
+    ("bytes=-\u0663", None),  # an Arabic-Indic three
 ])
 def test_the_byte_range_a_range_header_asks_for(header, expected):
     assert serving.byte_range(header, 1000) == expected

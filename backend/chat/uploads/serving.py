@@ -17,6 +17,7 @@ user may have them. Three ways, by where the files are:
 from __future__ import annotations
 
 import asyncio
+import re
 from urllib.parse import quote
 
 from django.conf import settings
@@ -69,31 +70,32 @@ def file_response(*, storage_name: str, name: str, content_type: str, inline: bo
 UNSATISFIABLE = (-1, -1)
 
 
+# One range of bytes; ASCII digits only (str.isdigit() also takes "²", which int() refuses).
+_ONE_RANGE = re.compile(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*", re.IGNORECASE)
+
+
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     """The one range (first, last byte, inclusive) a `Range` header asks of a
     file of `size` bytes; None for the whole file (no header, one we do not
     serve by parts: several ranges or another unit, or one that is malformed,
     which RFC 9110 says to ignore); UNSATISFIABLE when it starts past the end."""
-    if not header:
+    match = _ONE_RANGE.fullmatch(header or "")
+    if match is None:
         return None
-    unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes" or "," in spec:
-        return None
-    first, dash, last = spec.strip().partition("-")
-    if not dash or not (first.isdigit() or (not first and last.isdigit())) or (last and not last.isdigit()):
-        return None
+    first, last = match.groups()
     if not first:  # the last N bytes
+        if not last:
+            return None
         suffix = int(last)
         if suffix == 0 or size == 0:
             return UNSATISFIABLE
         return max(0, size - suffix), size - 1
     start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
     if last and int(last) < start:
         return None  # invalid: ignored
     if start >= size:
         return UNSATISFIABLE
-    return start, end
+    return start, min(int(last), size - 1) if last else size - 1
 
 
 async def _chunks(storage, storage_name: str, start: int, length: int):

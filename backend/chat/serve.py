@@ -19,8 +19,8 @@ import re
 import sys
 
 
-def choose_event_loop(setting: str | None) -> str:
-    """Install the event loop policy CHAT_EVENT_LOOP names; return the loop's name.
+def choose_event_loop(setting: str | None) -> None:
+    """Install the event loop policy CHAT_EVENT_LOOP names.
 
     uvloop (libuv's loop, MagicStack's package) unless the setting says
     `asyncio` or uvloop cannot be imported (it has no Windows build). Twisted's
@@ -33,13 +33,12 @@ def choose_event_loop(setting: str | None) -> str:
     if setting not in (None, "", "uvloop", "asyncio"):
         raise SystemExit(f"CHAT_EVENT_LOOP must be uvloop or asyncio, not {setting!r}")
     if setting == "asyncio":
-        return "asyncio"
+        return
     try:
         import uvloop
     except ImportError:
-        return "asyncio"
+        return
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    return "uvloop"
 
 
 if __name__ == "__main__":  # not when a test imports this module: the policy is process-wide

@@ -172,7 +172,8 @@ if REDIS_URL:
             "BACKEND": "chat.layers.PubSubChannelLayer",
             "CONFIG": {
                 # socket_timeout None: an idle read must never time out (see stack notes).
-                "hosts": [{"address": url, "socket_timeout": None} for url in REDIS_URLS],
+                # driver_info None: no CLIENT SETINFO per new connection (chat/redis.py).
+                "hosts": [{"address": url, "socket_timeout": None, "driver_info": None} for url in REDIS_URLS],
             },
         }
     }

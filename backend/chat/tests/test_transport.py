@@ -148,6 +148,27 @@ def test_an_unknown_event_loop_setting_stops_the_server_with_a_clear_message():
     assert run.stderr.strip() == "CHAT_EVENT_LOOP must be uvloop or asyncio, not 'trio'"
 
 
+# A server's run up to Daphne's own (which would serve), then the collector's settings.
+GC_OF_A_SERVER_PROCESS = """
+import gc, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import django
+django.setup()
+import daphne.server
+from chat import transport
+daphne.server.Server.run = lambda self: None
+transport.ChatServer.run(object.__new__(transport.ChatServer))
+print(gc.get_threshold(), gc.get_freeze_count() > 10_000)
+"""
+
+
+def test_a_server_freezes_what_it_loaded_and_collects_garbage_less_often():
+    # In a process of its own: the collector's settings are process-wide.
+    run = run_entry_point(None, ["-c", GC_OF_A_SERVER_PROCESS])
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == f"{transport.GC_THRESHOLD} True"
+
+
 def test_a_daphne_we_were_not_written_against_stops_the_server(monkeypatch):
     transport.check_versions()  # what is installed is what is pinned
     monkeypatch.setitem(transport.TESTED_VERSIONS, "daphne", "0.0.1")

@@ -9,6 +9,7 @@ export default defineConfig({
     include: ['**/*.browser.test.ts'],
     environment: 'node',
     globalSetup: ['./globalSetup.ts'],
+    setupFiles: ['./failureLog.ts'],
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 180_000,

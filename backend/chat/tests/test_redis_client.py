@@ -2,20 +2,10 @@
 
 import asyncio
 
-import pytest
 import redis
 
 from chat.redis import CONNECTIONS, get_redis
-from chat.tests.test_presence import start_redis_server, stop_redis_server
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    process, url = start_redis_server()
-    try:
-        yield url
-    finally:
-        stop_redis_server(process)
+from chat.tests.test_presence import redis_server  # noqa: F401 (a redis-server of this module's own)
 
 
 def connected_clients(probe: redis.Redis) -> int:

@@ -79,7 +79,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
   }
 
-  const search = new MessageSearch((frame) => socket.request(frame))
+  // A search typed during a reconnect is sent once the socket is back.
+  const search = new MessageSearch((frame) => socket.requestWhenConnected(frame))
 
   function room(name: string): Room {
     let r = roomByName.get(name)

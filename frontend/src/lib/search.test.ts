@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { RequestFrame, ServerFrame } from './protocol'
 import { PushError } from './push'
 import { IDLE_SEARCH, MessageSearch, nextBefore, resultsArrived, resultsUpdated, searchFailed, searchStarted } from './search'
@@ -114,5 +114,21 @@ describe('the client’s search', () => {
     server.change('general', 25, () => ({ body: '', deleted: true }))
     await flush()
     expect(client.search.store.getState().results[0]).toMatchObject({ seq: 25, deleted: true })
+  })
+
+  it('a search typed while the socket reconnects waits for it, then asks', async () => {
+    const server = new FakeServer()
+    server.store('general', bob, 'cats 1')
+    const client = await connected(server)
+    const count = server.sockets.length
+    server.socket.drop(1006)
+    client.search.run('cats')
+    await flush()
+    expect(client.search.store.getState().status).toBe('searching')
+    while (server.sockets.length === count) await vi.advanceTimersByTimeAsync(50)
+    server.acceptAll()
+    await flush()
+    expect(client.search.store.getState()).toMatchObject({ status: 'done', error: null })
+    expect(client.search.store.getState().results.map((result) => result.body)).toEqual(['cats 1'])
   })
 })

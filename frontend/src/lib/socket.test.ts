@@ -202,6 +202,33 @@ describe('Socket', () => {
     expect(handlers.onFrame).toHaveBeenCalledWith({ type: 'rooms', ref, rooms: [] }, true)
   })
 
+  it('a request made by hand during a reconnect goes out once the socket is back', async () => {
+    const { fakes, socket } = setup()
+    socket.connect()
+    fakes.last().accept()
+    fakes.last().drop(1006)
+    const p = socket.requestWhenConnected({ type: 'search', query: 'lost' })
+    vi.advanceTimersByTime(500)
+    const ws = fakes.last()
+    expect(ws.framesOf('search')).toHaveLength(0)
+    ws.accept()
+    const ref = ws.framesOf('search')[0]!.ref
+    ws.push({ type: 'search', ref, messages: [], has_more: false })
+    await expect(p).resolves.toEqual({ type: 'search', ref, messages: [], has_more: false })
+  })
+
+  it('a request made by hand fails as disconnected when no connection comes in time', async () => {
+    const { fakes, socket } = setup()
+    const p = socket.requestWhenConnected({ type: 'search', query: 'lost' }, 3_000)
+    const check = expect(p).rejects.toMatchObject({ code: 'disconnected' })
+    vi.advanceTimersByTime(3_000)
+    await check
+    // Connected later, it does not send the request that failed.
+    socket.connect()
+    fakes.last().accept()
+    expect(fakes.last().framesOf('search')).toHaveLength(0)
+  })
+
   it('ignores a malformed frame without closing', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
     const { fakes, handlers, socket } = setup()

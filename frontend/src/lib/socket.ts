@@ -4,12 +4,12 @@
 // stay "open" for minutes after the network under it is gone.
 import type { ChatEnv, WebSocketLike } from './env'
 import { parseServerFrame, type ClientFrame, type RequestFrame, type ServerFrame } from './protocol'
-import { PushTable } from './push'
+import { PushError, PushTable } from './push'
 import { createStore } from './store'
 import { Timer } from './timer'
 import {
-  CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, RECONNECT_FLOOR_MS, RESTART_RECONNECT_JITTER_MS,
-  RESTART_RETRY_JITTER_MS, RESTART_RETRY_WINDOW_MS, TOO_MANY_SOCKETS_RETRY_MS,
+  CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, PUSH_TIMEOUT_MS, RECONNECT_FLOOR_MS,
+  RESTART_RECONNECT_JITTER_MS, RESTART_RETRY_JITTER_MS, RESTART_RETRY_WINDOW_MS, TOO_MANY_SOCKETS_RETRY_MS,
 } from './timing'
 import type { ConnectionState } from './types'
 
@@ -106,6 +106,30 @@ export class Socket {
   /** Sends a request and waits for its reply (see PushTable). */
   request(frame: RequestFrame): Promise<ServerFrame> {
     return this.pushes.request(frame, (withRef) => this.send(withRef))
+  }
+
+  /**
+   * A request made by hand (a search): sent now if the socket is connected,
+   * else once it connects again, so a moment's reconnect does not fail it.
+   * Rejects as `disconnected` if no connection comes within `waitMs`.
+   */
+  requestWhenConnected(frame: RequestFrame, waitMs = PUSH_TIMEOUT_MS): Promise<ServerFrame> {
+    if (this.isConnected) return this.request(frame)
+    return new Promise<ServerFrame>((resolve, reject) => {
+      const stop = () => {
+        unsubscribe()
+        this.env.clock.clearTimeout(timer)
+      }
+      const timer = this.env.clock.setTimeout(() => {
+        stop()
+        reject(new PushError('disconnected', 'Not connected'))
+      }, waitMs)
+      const unsubscribe = this.connection.subscribe(() => {
+        if (!this.isConnected) return
+        stop()
+        this.request(frame).then(resolve, reject)
+      })
+    })
   }
 
   dispose(): void {

@@ -3,7 +3,7 @@ import { reconnect, testClients } from './testing/clients'
 import { FakeEvents, FakeServer, MemoryStorage, alice, bob, carol, flush } from './testing/fakes'
 import type { ChatClient } from './types'
 
-const { started } = testClients()
+const { started, connected } = testClients()
 
 const seqs = (client: ChatClient, room: string) => client.room(room).getState().messages.map((m) => m.seq)
 
@@ -657,5 +657,18 @@ describe('rooms of version 2', () => {
       kind: 'private', topic: 'what next', owner: alice, members: [alice], member: true,
     })
     await expect(client.create('taken', 'public', '')).rejects.toMatchObject({ code: 'room_exists' })
+  })
+
+  it('a room made from its dialog during a reconnect is made once the socket is back', async () => {
+    const server = new FakeServer()
+    const client = await connected(server)
+    const count = server.sockets.length
+    server.socket.drop(1006)
+    const made = client.create('later', 'public', '')
+    while (server.sockets.length === count) await vi.advanceTimersByTimeAsync(50)
+    server.acceptAll()
+    await made
+    expect(server.sent('create')).toEqual([expect.objectContaining({ room: 'later', kind: 'public' })])
+    expect(client.rooms.getState().find((r) => r.name === 'later')).toMatchObject({ member: true })
   })
 })

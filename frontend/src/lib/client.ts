@@ -464,10 +464,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   }
 
   // ---- rooms of version 2: create, dm, invite, remove, topic ---------------------------
+  // Each is asked from a dialog: made during a reconnect, it waits for the socket.
 
   async function create(name: string, kind: 'public' | 'private', topic: string): Promise<void> {
     const me = session.getState().user
-    await socket.request(topic === '' ? { type: 'create', room: name, kind } : { type: 'create', room: name, kind, topic })
+    await socket.requestWhenConnected(topic === '' ? { type: 'create', room: name, kind } : { type: 'create', room: name, kind, topic })
     const owner = me && { id: me.id, username: me.username }
     const info: RoomInfo = {
       name, kind, topic, owner, members: kind === 'private' && owner ? [owner] : null,
@@ -480,7 +481,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   }
 
   async function directMessage(usernames: string[]): Promise<string> {
-    const frame = (await socket.request({ type: 'dm', users: usernames })) as JoinedFrame
+    const frame = (await socket.requestWhenConnected({ type: 'dm', users: usernames })) as JoinedFrame
     forgotten.delete(frame.room)
     if (!isListed(rooms.getState(), frame.room)) announced.add(frame.room)
     openRoom(frame.room)
@@ -490,18 +491,18 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   }
 
   async function invite(name: string, username: string): Promise<void> {
-    const frame = (await socket.request({ type: 'invite', room: name, user: username })) as InvitedFrame
+    const frame = (await socket.requestWhenConnected({ type: 'invite', room: name, user: username })) as InvitedFrame
     rooms.setState((list) => roomMembers(list, name, (members) => [...members, frame.user]))
   }
 
   async function remove(name: string, username: string): Promise<void> {
-    const frame = (await socket.request({ type: 'remove', room: name, user: username })) as RemovedFrame
+    const frame = (await socket.requestWhenConnected({ type: 'remove', room: name, user: username })) as RemovedFrame
     rooms.setState((list) => roomMembers(list, name, (members) => members.filter((m) => m.id !== frame.user.id)))
   }
 
   async function setTopic(name: string, topic: string): Promise<void> {
     // The answer is a `room` frame, which onFrame applies like any other.
-    await socket.request({ type: 'topic', room: name, topic })
+    await socket.requestWhenConnected({ type: 'topic', room: name, topic })
   }
 
   return {

@@ -109,7 +109,7 @@ export class Socket {
   }
 
   /**
-   * A request made by hand (a search): sent now if the socket is connected,
+   * A request made by hand (a search, a dialog's): sent now if the socket is connected,
    * else once it connects again, so a moment's reconnect does not fail it.
    * Rejects as `disconnected` if no connection comes within `waitMs`.
    */

@@ -662,11 +662,10 @@ describe('rooms of version 2', () => {
   it('a room made from its dialog during a reconnect is made once the socket is back', async () => {
     const server = new FakeServer()
     const client = await connected(server)
-    const count = server.sockets.length
-    server.socket.drop(1006)
-    const made = client.create('later', 'public', '')
-    while (server.sockets.length === count) await vi.advanceTimersByTimeAsync(50)
-    server.acceptAll()
+    let made: Promise<void> | undefined
+    await reconnect(server, () => {
+      made = client.create('later', 'public', '')
+    })
     await made
     expect(server.sent('create')).toEqual([expect.objectContaining({ room: 'later', kind: 'public' })])
     expect(client.rooms.getState().find((r) => r.name === 'later')).toMatchObject({ member: true })

@@ -1,8 +1,8 @@
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { RequestFrame, ServerFrame } from './protocol'
 import { PushError } from './push'
 import { IDLE_SEARCH, MessageSearch, nextBefore, resultsArrived, resultsUpdated, searchFailed, searchStarted } from './search'
-import { testClients } from './testing/clients'
+import { reconnect, testClients } from './testing/clients'
 import { FakeServer, V2_FIELDS, bob, flush } from './testing/fakes'
 import type { Message } from './types'
 
@@ -120,14 +120,11 @@ describe('the client’s search', () => {
     const server = new FakeServer()
     server.store('general', bob, 'cats 1')
     const client = await connected(server)
-    const count = server.sockets.length
-    server.socket.drop(1006)
-    client.search.run('cats')
-    await flush()
-    expect(client.search.store.getState().status).toBe('searching')
-    while (server.sockets.length === count) await vi.advanceTimersByTimeAsync(50)
-    server.acceptAll()
-    await flush()
+    await reconnect(server, async () => {
+      client.search.run('cats')
+      await flush()
+      expect(client.search.store.getState().status).toBe('searching')
+    })
     expect(client.search.store.getState()).toMatchObject({ status: 'done', error: null })
     expect(client.search.store.getState().results.map((result) => result.body)).toEqual(['cats 1'])
   })

@@ -46,10 +46,14 @@ export function testClients(env: Partial<ChatEnv> = {}): TestClients {
   return { started, connected }
 }
 
-/** Kills the socket, waits out the backoff, lets the new one connect and catch up. */
-export async function reconnect(server: FakeServer): Promise<void> {
+/**
+ * Kills the socket, waits out the backoff, lets the new one connect and catch up;
+ * `whileDown` runs between the drop and the backoff (what a person does meanwhile).
+ */
+export async function reconnect(server: FakeServer, whileDown?: () => void | Promise<void>): Promise<void> {
   const count = server.sockets.length
   server.socket.drop(1006)
+  if (whileDown) await whileDown()
   while (server.sockets.length === count) await vi.advanceTimersByTimeAsync(50)
   server.acceptAll()
   await flush()

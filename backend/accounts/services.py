@@ -56,13 +56,12 @@ def user_create(*, username: str, password: str):
     # transaction, not in it: hashing takes a few hundred milliseconds, and on
     # SQLite the (IMMEDIATE) transaction holds the database's write lock, so
     # every send of every socket waited behind a sign-up.
-    user = User._default_manager.model(**{User.USERNAME_FIELD: username})
-    user.password = make_password(password)
+    candidate.password = make_password(password)
     try:
         with transaction.atomic():
             # post_save stores the skeleton (username_skeleton_save) in this transaction.
-            user.save(using=User._default_manager.db)
-            return user
+            candidate.save(using=User._default_manager.db)
+            return candidate
     except IntegrityError:
         # Someone took the name, or a lookalike, between the check and the insert.
         existing = username_lookalike(username)

@@ -1,8 +1,8 @@
 import { useId, useState, type FormEvent } from 'react'
 import type { User } from '../lib'
 import { Dialog } from './Dialog'
+import { DialogFormActions, FormProblem, useDialogRequest } from './dialogForm'
 import { dmPeople } from './directory'
-import { requestProblem } from './problems'
 
 /** `New direct message`: the people, by username; the dm (found again or made) opens once joined. */
 export function NewDirectMessageDialog({ me, onClose, onStart }: {
@@ -13,21 +13,12 @@ export function NewDirectMessageDialog({ me, onClose, onStart }: {
 }) {
   const id = useId()
   const [people, setPeople] = useState('')
-  const [problem, setProblem] = useState<string | null>(null)
-  const [busy, setBusy] = useState(false)
+  const { problem, busy, submit: request } = useDialogRequest()
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
+  function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault()
     const { users, problem: why } = dmPeople(people, me)
-    setProblem(why)
-    if (why) return
-    setBusy(true)
-    try {
-      await onStart(users)
-    } catch (error) {
-      setProblem(requestProblem(error))
-      setBusy(false)
-    }
+    void request(why, () => onStart(users))
   }
 
   return (
@@ -45,19 +36,8 @@ export function NewDirectMessageDialog({ me, onClose, onStart }: {
           onChange={(event) => setPeople(event.target.value)}
         />
         <p id={`${id}-hint`} className="muted small">Usernames, separated by commas or spaces (up to 7)</p>
-        {problem && (
-          <p role="alert" className="form-error">
-            {problem}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            Start
-          </button>
-        </div>
+        <FormProblem problem={problem} />
+        <DialogFormActions label="Start" busy={busy} onCancel={onClose} />
       </form>
     </Dialog>
   )

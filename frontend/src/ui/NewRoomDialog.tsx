@@ -2,7 +2,7 @@ import { useId, useState, type FormEvent } from 'react'
 import { MAX_TOPIC_LENGTH } from '../lib'
 import { useServices } from './context'
 import { Dialog } from './Dialog'
-import { requestProblem } from './problems'
+import { DialogFormActions, FormProblem, useDialogRequest } from './dialogForm'
 import { normalizeRoomName, roomNameProblem } from './view'
 
 /** `New room`: a public or private room with a topic; opened once the server has made it. */
@@ -12,23 +12,16 @@ export function NewRoomDialog({ onClose, onCreated }: { onClose(): void; onCreat
   const [name, setName] = useState('')
   const [topic, setTopic] = useState('')
   const [isPrivate, setPrivate] = useState(false)
-  const [problem, setProblem] = useState<string | null>(null)
-  const [busy, setBusy] = useState(false)
+  const { problem, busy, submit: request } = useDialogRequest()
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
+  function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault()
     const room = normalizeRoomName(name)
     const why = roomNameProblem(room) ?? (room.startsWith('dm-') ? 'Names starting with "dm-" are kept for direct messages.' : null)
-    setProblem(why)
-    if (why) return
-    setBusy(true)
-    try {
+    void request(why, async () => {
       await client.create(room, isPrivate ? 'private' : 'public', topic.trim())
       onCreated(room)
-    } catch (error) {
-      setProblem(requestProblem(error))
-      setBusy(false)
-    }
+    })
   }
 
   return (
@@ -54,19 +47,8 @@ export function NewRoomDialog({ onClose, onCreated }: { onClose(): void; onCreat
           Private
           <span className="muted small"> — only people you invite can find it</span>
         </label>
-        {problem && (
-          <p role="alert" className="form-error">
-            {problem}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            Create
-          </button>
-        </div>
+        <FormProblem problem={problem} />
+        <DialogFormActions label="Create" busy={busy} onCancel={onClose} />
       </form>
     </Dialog>
   )

@@ -3,6 +3,7 @@ import { MAX_TOPIC_LENGTH, type RoomSummary, type User } from '../lib'
 import { Avatar } from './Avatar'
 import { useServices } from './context'
 import { Dialog } from './Dialog'
+import { FormProblem } from './dialogForm'
 import { NotifyLevelField } from './NotifyLevelField'
 import { isOwner, roomTitle } from './directory'
 import { requestProblem } from './problems'
@@ -151,11 +152,7 @@ export function RoomSettingsDialog({ room, me, onClose, onMessage, onLeave, leav
         </form>
       )}
 
-      {problem && (
-        <p role="alert" className="form-error">
-          {problem}
-        </p>
-      )}
+      <FormProblem problem={problem} />
       <p role="status" className="muted small">
         {done}
       </p>

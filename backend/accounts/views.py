@@ -92,9 +92,19 @@ def methods(**handlers):
 # ---- /api/session -------------------------------------------------------------
 
 
+def session_user(user) -> dict:
+    """The USER of an HTTP answer about one's own session: staff are marked, so
+    the browser app offers them the moderation the server already allows them
+    (every room's owner); everyone else gets exactly USER."""
+    wire = user_wire(user)
+    if user.is_staff:
+        wire["is_staff"] = True
+    return wire
+
+
 @ensure_csrf_cookie
 def session_get(request):
-    user = user_wire(request.user) if request.user.is_authenticated else None
+    user = session_user(request.user) if request.user.is_authenticated else None
     return JsonResponse({"user": user})
 
 
@@ -109,7 +119,7 @@ def session_post(request):
         # AxesMiddleware answers those with accounts.lockout's 429 instead.
         return error("Wrong username or password.", 400)
     _login(request, user)
-    return JsonResponse({"user": user_wire(user)})
+    return JsonResponse({"user": session_user(user)})
 
 
 def session_delete(request):
@@ -141,7 +151,7 @@ def users_post(request):
     except ValidationError as invalid:
         return error("The account could not be created.", 400, fields=invalid.message_dict)
     _login(request, user)
-    return JsonResponse({"user": user_wire(user)}, status=201)
+    return JsonResponse({"user": session_user(user)}, status=201)
 
 
 users = methods(post=users_post)
@@ -166,7 +176,7 @@ def password_post(request):
     # password and is anonymous from its next request on. Their sockets close now.
     update_session_auth_hash(request, user)
     sockets.close_sessions(user_id=user.pk, keep_session_key=session_key, kept_key_now=request.session.session_key)
-    return JsonResponse({"user": user_wire(user)})
+    return JsonResponse({"user": session_user(user)})
 
 
 password = methods(post=password_post)

@@ -77,6 +77,16 @@ def test_get_session_logged_in(client, alice):
     assert response.cookies["csrftoken"].value
 
 
+def test_staff_are_marked_in_their_own_session(client, alice):
+    # So the browser app offers them what the server lets them do in every room;
+    # everyone else's USER stays exactly the contract's (above).
+    alice.is_staff = True
+    alice.save(update_fields=["is_staff"])
+    expected = {"user": {"id": alice.pk, "username": "alice", "is_staff": True}}
+    assert log_in(client).json() == expected
+    assert client.get("/api/session").json() == expected
+
+
 # ---- POST /api/session ---------------------------------------------------------
 
 

@@ -7,8 +7,10 @@ import type { Locator } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { axeViolations } from './axe'
 import { PageProblems, Person, TestBrowser, eventually } from './browser'
+import { makeStaff } from './seed'
 
 const baseUrl = `http://127.0.0.1:${inject('serverPort')}`
+const varDir = inject('varDir')
 
 const browser = new TestBrowser()
 
@@ -194,6 +196,54 @@ describe('a private room', () => {
     await hana.page.goto(`${baseUrl}/r/pv-hideout`)
     await hana.page.getByRole('alert').filter({ hasText: 'does not exist or you may not read it' }).waitFor()
     expect(await hana.page.getByText('after she left').count()).toBe(0)
+    problems.expectNone()
+  })
+})
+
+describe('staff', () => {
+  it('moderate a private room they are not a member of: delete a message, remove a member', async () => {
+    const problems = new PageProblems()
+    const kai = await person(problems, '/r/general', 'pv-kai')
+    const lea = await person(problems, '/r/general', 'pv-lea')
+    const max = await person(problems, '/r/general', 'pv-max')
+
+    // Kai makes a private room, writes in it and invites Lea.
+    await kai.page.getByRole('button', { name: 'New room' }).click()
+    const create = dialog(kai, 'New room')
+    await create.getByRole('textbox', { name: 'Room name' }).fill('pv-staffed')
+    await create.getByRole('checkbox', { name: 'Private' }).check()
+    await create.getByRole('button', { name: 'Create' }).click()
+    await kai.page.waitForURL('**/r/pv-staffed')
+    await kai.say('kai was here')
+    await kai.messagesExactly('kai was here').getByRole('button', { name: 'Edit', exact: true }).waitFor()
+    await kai.page.getByRole('button', { name: 'Room settings' }).click()
+    const settings = dialog(kai, 'Room settings')
+    await settings.getByRole('textbox', { name: 'Invite' }).fill('pv-lea')
+    await settings.getByRole('button', { name: 'Invite' }).click()
+    await settings.getByRole('list', { name: 'Members' }).getByText('pv-lea').waitFor()
+    await kai.page.keyboard.press('Escape')
+    await eventually(() => roomLinks(lea, 'pv-staffed').count()).toBe(1)
+
+    // An administrator makes Max staff; his app learns it from his session.
+    makeStaff(varDir, 'pv-max')
+    await max.page.goto(`${baseUrl}/r/pv-staffed`)
+    const kais = max.messagesExactly('kai was here')
+    await kais.hover()
+    // Not his message: no Edit, but Delete, as for the room's owner.
+    expect(await kais.getByRole('button', { name: 'Edit', exact: true }).count()).toBe(0)
+    await kais.getByRole('button', { name: 'Delete', exact: true }).click()
+    const confirm = max.page.getByRole('dialog', { name: 'Delete message' })
+    await confirm.getByRole('button', { name: 'Delete', exact: true }).click()
+    await kai.messagesWith('This message was deleted').waitFor()
+
+    // Room settings: he removes Lea (the room leaves her list live), never the owner.
+    await max.page.getByRole('button', { name: 'Room settings' }).click()
+    const his = dialog(max, 'Room settings')
+    await his.getByRole('list', { name: 'Members' }).getByText('pv-lea').waitFor()
+    expect(await his.getByRole('button', { name: 'Remove pv-kai' }).count()).toBe(0)
+    await his.getByRole('button', { name: 'Remove pv-lea' }).click()
+    await eventually(() => his.getByRole('list', { name: 'Members' }).getByText('pv-lea').count()).toBe(0)
+    await eventually(() => roomLinks(lea, 'pv-staffed').count()).toBe(0)
     problems.expectNone()
   })
 })

@@ -70,3 +70,16 @@ export function seedRoom(varDir: string, spec: SeedRoom): number {
   if (result.status !== 0) throw new Error(`seeding ${spec.room} failed:\n${result.stdout}\n${result.stderr}`)
   return Number(result.stdout.trim().split('\n').at(-1))
 }
+
+/** Gives a user Django's is_staff, as an administrator does in the admin. */
+export function makeStaff(varDir: string, username: string): void {
+  const script = 'import sys\nfrom django.contrib.auth import get_user_model\n'
+    + 'assert get_user_model().objects.filter(username=sys.stdin.read()).update(is_staff=True) == 1'
+  const result = spawnSync(join(REPO_DIR, '.venv', 'bin', 'python'), ['manage.py', 'shell', '-c', script], {
+    cwd: BACKEND_DIR,
+    env: serverEnv(varDir),
+    input: username,
+    encoding: 'utf8',
+  })
+  if (result.status !== 0) throw new Error(`making ${username} staff failed:\n${result.stdout}\n${result.stderr}`)
+}

@@ -110,8 +110,11 @@ test-browser: install-test build chromium
 test: install-test build test-packages chromium
 	$(MAKE) --no-print-directory -j3 --output-sync=target test-backend test-frontend test-browser
 
-# The README's pictures (docs/screenshots/): two people chat in Chromium, light, dark and phone.
+# The README's pictures (docs/screenshots/): two people chat in Chromium, light,
+# dark and phone. A color emoji font, so the pictures show the reactions' emoji as
+# people's own systems do (Chromium from Debian has none).
 screenshots: install-test build chromium
+	@test -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || { apt-get update -qq && apt-get install -y -qq fonts-noto-color-emoji >/dev/null; }
 	npm run screenshots
 
 # ---- bench -----------------------------------------------------------------

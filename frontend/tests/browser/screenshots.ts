@@ -37,15 +37,33 @@ it('takes the light, dark and phone screenshots', async () => {
   const conversation: [Person, string][] = [
     [alice, 'Morning! Did the deploy go out last night?'],
     [bob, 'It did, at 23:10. No errors so far, and the queue drained in a few minutes.'],
-    [alice, 'Great. Can you post the release notes here when you have a moment?'],
-    [bob, 'Sure, on it. I will add the two fixes from yesterday too.'],
-    [alice, 'Thanks!'],
+    [alice, 'Great. @bob can you post the release notes here when you have a moment?'],
+    [bob, 'Sure, on it. I will add the two fixes from yesterday too, the `since` one first.'],
   ]
+  const said = async (person: Person, body: string) => {
+    const other = person === alice ? bob : alice
+    await eventually(() => other.messagesWith(body.replaceAll('`', '')).count()).toBe(1)
+  }
   for (const [person, body] of conversation) {
     await person.say(body)
-    const other = person === alice ? bob : alice
-    await eventually(() => other.messagesExactly(body).count()).toBe(1)
+    await said(person, body)
   }
+  // A reply and a reaction, as the app shows them.
+  const first = alice.messagesWith('Did the deploy go out')
+  await first.hover()
+  await first.getByRole('button', { name: 'Reply', exact: true }).click()
+  await alice.say('Thanks!')
+  await said(alice, 'Thanks!')
+  const notes = bob.messagesWith('the two fixes')
+  await notes.hover()
+  await notes.getByRole('button', { name: 'React', exact: true }).click()
+  await bob.page.getByRole('dialog', { name: 'Add reaction' }).getByRole('button', { name: '🎉', exact: true }).click()
+  await eventually(() => alice.messagesWith('the two fixes').getByRole('group', { name: 'Reactions' }).count()).toBe(1)
+  // A direct message waiting, unread, in alice's list.
+  await bob.online.getByRole('button', { name: 'Message alice' }).click()
+  await bob.page.waitForURL(/\/r\/dm-\d+-\d+$/)
+  await bob.say('The notes are in the wiki.')
+  await eventually(() => alice.rooms.getByRole('link', { name: 'bob 1', exact: true }).count()).toBe(1)
   await eventually(() => alice.log.getByText('Sending…').count()).toBe(0)
   await eventually(() => alice.onlineNames()).toEqual(['alice', 'bob'])
   mkdirSync(OUT, { recursive: true })
@@ -61,7 +79,7 @@ it('takes the light, dark and phone screenshots', async () => {
     contexts.push(context)
     const viewer = new Person(await problems.watch(await context.newPage()), 'alice', '')
     await viewer.page.goto(`${baseUrl}/r/general`)
-    await eventually(() => viewer.messagesExactly('Thanks!').count()).toBe(1)
+    await eventually(() => viewer.messagesWith('Thanks!').count()).toBe(1)
     await eventually(() => viewer.onlineNames()).toEqual(['alice', 'bob'])
     await viewer.page.screenshot({ path: join(OUT, `${name}.png`) })
   }

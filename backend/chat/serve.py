@@ -24,7 +24,7 @@ def choose_event_loop(setting: str | None) -> None:
 
     uvloop (libuv's loop, MagicStack's package) unless the setting says
     `asyncio` or uvloop cannot be imported (it has no Windows build). Twisted's
-    asyncio reactor, psycopg's and redis-py's async clients all run on it
+    asyncio reactor, asyncpg and redis-py's async clients all run on it
     unchanged, and its loop turns cost less than asyncio's pure-Python ones:
     6-12 % of the server's CPU per delivery in the bench's S1 and S4.
     Daphne makes its loop when daphne.server is first imported, so this must

@@ -566,8 +566,9 @@ _UNLIMITED = SendRate(limit=2**62, window=0.0)
 
 @functools.cache
 def _send_sql(*, attaching: bool) -> str:
-    # Built once a process (two variants), not at every send: psycopg looks a
-    # prepared statement up by its text, and a new string is hashed anew.
+    # Built once a process (two variants), not at every send: the store looks
+    # its numbered text and asyncpg its prepared statement up by this text,
+    # and a new string is hashed anew.
     from django.contrib.auth import get_user_model
 
     user_model = get_user_model()

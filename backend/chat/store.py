@@ -1,8 +1,8 @@
 """The two statements of every socket's everyday traffic, on the event loop.
 
 On PostgreSQL a `send` (services.SendStatement) and a `join` of an existing
-room (services.EnterStatement) are one statement each, run through psycopg's
-async driver and a small pool of this process's own connections: no thread
+room (services.EnterStatement) are one statement each, run through asyncpg
+and a small pool of this process's own connections (below): no thread
 hop and no ORM. A thread hop per send (`database_sync_to_async`) cost about a
 third of the server's CPU in small rooms, and the join's ORM queries in a
 thread a third of a connect storm's (issue 7, README "Speed"). Elsewhere
@@ -19,17 +19,21 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
+import re
+import shlex
 import time
 import weakref
+from urllib.parse import urlencode
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.utils import timezone
-from psycopg import AsyncConnection, IntegrityError
-from psycopg_pool import AsyncConnectionPool
 
 from chat import events, metrics, selectors, services
 from chat.deadlines import DependencyTimeout, db
@@ -43,7 +47,7 @@ log = logging.getLogger(__name__)
 # its row lock anyway.
 POOL_SIZE = 4
 
-_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future] = weakref.WeakKeyDictionary()
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pool] = weakref.WeakKeyDictionary()
 _late: set[asyncio.Task] = set()
 
 
@@ -79,7 +83,7 @@ async def message_store(
         row = await _within_deadline(
             statement.sql, statement.params, what="a send", abandoned=functools.partial(_announce_late, statement)
         )
-    except IntegrityError:
+    except asyncpg.IntegrityConstraintViolationError:  # e.g. the client_id is stored already: a resend
         existing = await db(selectors.message_by_client_id)(user=user, client_id=client_id)
         if existing is None:
             raise
@@ -172,13 +176,10 @@ def _forget(query: asyncio.Future) -> None:
 
 
 async def _execute(sql: str, params: dict | list, *, all_rows: bool = False):
-    pool, turns = await _pool()
-    # Our own queue in front of the pool's: a semaphore's waiter is one future,
-    # the pool's is a condition and a task each, and with a hundred handshakes
-    # at once most statements wait for one of its few connections.
-    async with turns, pool.connection() as connection:
-        cursor = await connection.execute(sql, params)
-        return await (cursor.fetchall() if all_rows else cursor.fetchone())
+    pool = _pool()
+    text, names = _numbered(sql)
+    args = [params[name] for name in names] if names else params
+    return await pool.run(text, args, all_rows=all_rows)
 
 
 def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> None:
@@ -198,59 +199,159 @@ def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> 
     log.info("a send stored after its deadline was announced (%s #%s)", message["room"], message["seq"])
 
 
-async def _pool() -> tuple[AsyncConnectionPool, asyncio.Semaphore]:
+# ---- the pool ----------------------------------------------------------------
+
+
+def _pool() -> _Pool:
     loop = asyncio.get_running_loop()
-    opening = _pools.get(loop)
-    if opening is None:
-        opening = _pools[loop] = asyncio.ensure_future(_open_pool())
-    elif opening.done():
-        return opening.result()
-    # Shielded: a caller cancelled meanwhile must not cancel every other caller's pool.
-    return await asyncio.shield(opening)
+    pool = _pools.get(loop)
+    if pool is None:
+        pool = _pools[loop] = _Pool(functools.partial(_connect, _connect_kwargs()))
+    return pool
 
 
-async def _open_pool() -> tuple[AsyncConnectionPool, asyncio.Semaphore]:
-    pool = AsyncConnectionPool(
-        kwargs=_connection_params(), min_size=1, max_size=POOL_SIZE, open=False, configure=_configure,
-        name="chat-store",
-    )
-    await pool.open()
-    return pool, asyncio.Semaphore(POOL_SIZE)
+class _Pool:
+    """POOL_SIZE asyncpg connections of this process, made as needed.
+
+    asyncpg rather than psycopg for these few statements: psycopg's async
+    driver hands its socket to the event loop at every wait (under uvloop a
+    poll handle made and closed each time, a dozen system calls a statement),
+    where asyncpg's protocol is the loop's once per connection. A statement
+    of the send's shape costs about 80 µs of this process's CPU with asyncpg
+    and 200 with psycopg's pool. asyncpg's own pool resets every connection it
+    takes back (a round trip) and costs about 55 µs a statement more; these
+    statements leave nothing to reset (no transaction, no session state), so
+    this one is a list and a semaphore.
+    """
+
+    def __init__(self, connect: Callable[[], Any]):
+        self._connect = connect
+        self._idle: list[asyncpg.Connection] = []
+        # A semaphore's waiter is one future; with a hundred handshakes at
+        # once most statements wait for one of the few connections.
+        self._turns = asyncio.Semaphore(POOL_SIZE)
+        self._closed = False
+
+    async def run(self, sql: str, args: list, *, all_rows: bool):
+        async with self._turns:
+            connection = self._idle.pop() if self._idle else await self._connect()
+            try:
+                if all_rows:
+                    result = await connection.fetch(sql, *args)
+                else:
+                    result = await connection.fetchrow(sql, *args)
+            except asyncpg.PostgresError:
+                self._put_back(connection)  # the server refused the statement; the connection is fine
+                raise
+            except BaseException:
+                # Lost, or cut off mid-statement: not to be used again.
+                connection.terminate()
+                raise
+            self._put_back(connection)
+            return result
+
+    def _put_back(self, connection: asyncpg.Connection) -> None:
+        if self._closed or connection.is_closed():
+            connection.terminate()
+        else:
+            self._idle.append(connection)
+
+    async def close(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.close(timeout=settings.CHAT_DB_TIMEOUT)
 
 
-# This pool runs four statements (a send, a join, a session and its user), each
-# thousands of times: prepared from their second run on, and planned once, not
-# at every run. Django turns prepared statements off for every connection (for
-# PgBouncer's transaction mode before 1.21), and PostgreSQL re-plans a prepared
-# statement whose generic plan it guesses dearer than a custom one, which it
-# does for the send: 0.85 ms of planning for 0.3 ms of work. Each of the four
+@functools.lru_cache(maxsize=64)
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """psycopg's placeholders as PostgreSQL's own: `%(name)s` numbered in the
+    order names first appear, `%s` in order, `%%` a percent sign. The SQL, and
+    the names in their numbers' order (empty for `%s`: the parameters are a list)."""
+    names: list[str] = []
+    count = 0
+
+    def number(match: re.Match) -> str:
+        nonlocal count
+        if match.group(0) == "%%":
+            return "%"
+        name = match.group(1)
+        if name is None:
+            count += 1
+            return f"${count}"
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    text = re.sub(r"%%|%\((\w+)\)s|%s", number, sql)
+    if names and count:
+        raise ValueError("a statement mixes named and positional placeholders")
+    return text, tuple(names)
+
+
+# These statements (a send, a join, a room made, a session and its user) run
+# thousands of times: asyncpg prepares each on a connection once, and
+# PostgreSQL is told to plan each once too. Left to choose, it re-plans a
+# prepared statement whose generic plan it guesses dearer than a custom one,
+# which it does for the send: 0.85 ms of planning for 0.3 ms of work. Each
 # finds its rows by index whatever its parameters (chat/tests/test_store.py
-# checks the send's generic plan), so their generic plans are forced.
-PREPARE_THRESHOLD = 2
+# checks the generic plans), so their generic plans are forced.
 PLAN_CACHE_MODE = "force_generic_plan"
 
-
-def _connection_params() -> dict:
-    # Django's own parameters for this database (host, name, user, options,
-    # its type adapters); the cursor class is the sync one, not ours.
-    params = connections["default"].get_connection_params()
-    params.pop("cursor_factory", None)
-    params["prepare_threshold"] = PREPARE_THRESHOLD
-    return params
+# Django's connection parameters (libpq's names) that asyncpg takes in a DSN's
+# query; Django's own ones that mean nothing here are left out.
+_DSN_PARAMETERS = {"sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "sslpassword", "passfile",
+                   "target_session_attrs", "krbsrvname", "gsslib", "service"}
+_DJANGO_ONLY = {"cursor_factory", "context", "prepare_threshold", "client_encoding", "server_side_binding"}
 
 
-async def _configure(connection: AsyncConnection) -> None:
-    # Like every connection of the serving process (deadlines.limit_statements).
-    await connection.set_autocommit(True)
-    await connection.execute(
-        "SELECT set_config('statement_timeout', %s, false), set_config('plan_cache_mode', %s, false)",
-        [f"{settings.CHAT_DB_TIMEOUT:g}s", PLAN_CACHE_MODE],
-    )
+def check_settings() -> None:
+    """ImproperlyConfigured now (the server's start), not at the first socket,
+    for database options the pool cannot pass on to asyncpg."""
+    if on_event_loop():
+        _connect_kwargs()
+
+
+def _connect_kwargs() -> dict:
+    """asyncpg's arguments for Django's own database settings (host, name,
+    user, password, OPTIONS), and this process's statement settings."""
+    params = dict(connections["default"].get_connection_params())
+    for name in _DJANGO_ONLY:
+        params.pop(name, None)
+    server_settings = {
+        "statement_timeout": f"{round(settings.CHAT_DB_TIMEOUT * 1000)}ms",  # as deadlines.limit_statements
+        "plan_cache_mode": PLAN_CACHE_MODE,
+    }
+    if "application_name" in params:
+        server_settings["application_name"] = params.pop("application_name")
+    for option in shlex.split(params.pop("options", "") or ""):  # libpq's `-c name=value`
+        if option != "-c":
+            name, _, value = option.removeprefix("-c").partition("=")
+            server_settings[name.strip()] = value
+    kwargs = {
+        "host": params.pop("host", None), "port": params.pop("port", None), "user": params.pop("user", None),
+        "password": params.pop("password", None), "database": params.pop("dbname", None),
+        "timeout": float(params.pop("connect_timeout", None) or settings.CHAT_DB_TIMEOUT),
+        "server_settings": server_settings,
+    }
+    query = {name: str(params.pop(name)) for name in list(params) if name in _DSN_PARAMETERS}
+    if params:
+        raise ImproperlyConfigured(f"chat.store cannot pass these database options to asyncpg: {sorted(params)}")
+    if query:
+        kwargs["dsn"] = "postgresql://?" + urlencode(query)
+    return kwargs
+
+
+async def _connect(kwargs: dict) -> asyncpg.Connection:
+    connection = await asyncpg.connect(**kwargs)
+    # Rows as psycopg and the ORM give them: json parsed, not text.
+    for kind in ("json", "jsonb"):
+        await connection.set_type_codec(kind, schema="pg_catalog", encoder=json.dumps, decoder=json.loads)
+    return connection
 
 
 async def close_pool() -> None:
     """Closes the running loop's pool, if it has one (tests, shutdown)."""
-    opening = _pools.pop(asyncio.get_running_loop(), None)
-    if opening is not None:
-        pool, _turns = await opening
+    pool = _pools.pop(asyncio.get_running_loop(), None)
+    if pool is not None:
         await pool.close()

@@ -1,7 +1,7 @@
 """chat/store.py against a real database, in a process of its own.
 
 On PostgreSQL the store runs the send's and the join's single statements
-through psycopg's async pool; on SQLite it runs the services functions. Either
+through asyncpg and its own pool; on SQLite it runs the services functions. Either
 way its answers must be the ORM's: the same pages as the selectors, the same
 membership and marker, the same refusals.
 """
@@ -255,12 +255,12 @@ def test_a_send_finds_mentioned_users_without_reading_the_user_table(django_env)
 
 
 GENERIC_PLAN_SCRIPT = """
-import re
 import django
 django.setup()
 import psycopg
 from psycopg import sql
 from django.contrib.auth import get_user_model
+from django.db import connections
 from chat import store
 from chat.services import EnterStatement, SendStatement
 
@@ -273,20 +273,23 @@ statements = {
     "join since": EnterStatement(user=alice, name="race", since=0),
     "join since rev": EnterStatement(user=alice, name="race", since=None, since_rev=0),
 }
-with psycopg.connect(**store._connection_params()) as conn:
+params = connections["default"].get_connection_params()
+params.pop("cursor_factory")
+with psycopg.connect(**params) as conn:
     conn.execute("SELECT set_config('plan_cache_mode', %s, false)", [store.PLAN_CACHE_MODE])
     # Only an index path may avoid reading a whole table, whatever its size.
     conn.execute("SET enable_seqscan = off")
     conn.commit()
     # Each in a transaction that is rolled back: the sends store nothing.
     for what, statement in statements.items():
-        conn.execute(statement.sql, statement.params, prepare=True).fetchall()
-        name = conn.execute("SELECT name FROM pg_prepared_statements ORDER BY prepare_time DESC LIMIT 1").fetchone()[0]
-        # psycopg numbers the parameters in the order their names first appear.
-        order = list(dict.fromkeys(re.findall(r"%\\((\\w+)\\)s", statement.sql)))
-        literals = sql.SQL(", ").join(sql.Literal(statement.params[key]) for key in order)
-        plan = conn.execute(sql.SQL("EXPLAIN EXECUTE {}({})").format(sql.Identifier(name), literals)).fetchall()
+        # Prepared as the store's pool prepares it: the text it sends, $1, $2... in its order.
+        text, names = store._numbered(statement.sql)
+        conn.execute(sql.SQL("PREPARE generic AS {}").format(sql.SQL(text)))
+        literals = sql.SQL(", ").join(sql.Literal(statement.params[name]) for name in names)
+        conn.execute(sql.SQL("EXECUTE generic({})").format(literals)).fetchall()
+        plan = conn.execute(sql.SQL("EXPLAIN EXECUTE generic({})").format(literals)).fetchall()
         conn.rollback()
+        conn.execute("DEALLOCATE generic")
         print("=====", what)
         print("\\n".join(row[0] for row in plan))
 """
@@ -305,3 +308,109 @@ def test_the_pools_generic_plans_find_their_rows_by_index(django_env):  # noqa: 
         # The generic plan: the values are bound at run time, so the room's name is not in it.
         assert "race" not in plan and "Index" in plan, plan
         assert "Seq Scan" not in plan, plan
+
+
+# ---- the pool -------------------------------------------------------------------
+
+
+def test_placeholders_are_numbered_as_postgresql_numbers_them():
+    from chat import store
+
+    assert store._numbered("SELECT %(b)s, %(a)s, %(b)s || '%%'") == ("SELECT $1, $2, $1 || '%'", ("b", "a"))
+    assert store._numbered("SELECT %s WHERE x = %s") == ("SELECT $1 WHERE x = $2", ())
+    with pytest.raises(ValueError):
+        store._numbered("SELECT %s, %(a)s")
+
+
+def test_djangos_database_settings_become_asyncpgs_arguments(monkeypatch, settings):
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import connections
+
+    from chat import store
+
+    settings.CHAT_DB_TIMEOUT = 2.5
+    params = {
+        "dbname": "chat", "user": "u", "password": "p w", "host": "db", "port": 5433, "connect_timeout": 3,
+        "sslmode": "require", "sslrootcert": "/ca.pem", "options": "-c search_path=chat -csynchronous_commit=off",
+        "application_name": "chat-web", "client_encoding": "UTF8", "cursor_factory": object, "context": object(),
+    }
+    monkeypatch.setattr(connections["default"], "get_connection_params", lambda: dict(params))
+    assert store._connect_kwargs() == {
+        "host": "db", "port": 5433, "user": "u", "password": "p w", "database": "chat", "timeout": 3.0,
+        "dsn": "postgresql://?sslmode=require&sslrootcert=%2Fca.pem",
+        "server_settings": {
+            "statement_timeout": "2500ms", "plan_cache_mode": "force_generic_plan", "application_name": "chat-web",
+            "search_path": "chat", "synchronous_commit": "off",
+        },
+    }
+    # An option asyncpg would not honour is refused at the pool's start, not ignored.
+    params["keepalives_idle"] = 30
+    with pytest.raises(ImproperlyConfigured, match="keepalives_idle"):
+        store._connect_kwargs()
+
+
+POOL_SCRIPT = """
+import asyncio, json
+import asyncpg, psycopg
+import django
+django.setup()
+from django.db import connections
+from chat import store
+
+async def main():
+    got = {}
+    got["first"] = list(await store.read("SELECT %(a)s::int + %(b)s::int, %(a)s::text", {"a": 1, "b": 2}))
+    got["json"] = (await store.read("SELECT json_build_array(1, 'x'), '[2]'::jsonb", []))[:]
+    pid = (await store.read("SELECT pg_backend_pid()", []))[0]
+    try:
+        await store.read("SELECT 1/0", [])
+    except asyncpg.PostgresError as error:
+        got["refused"] = type(error).__name__
+    # A refusal leaves the connection in the pool, still the same backend.
+    got["same_after_refusal"] = (await store.read("SELECT pg_backend_pid()", []))[0] == pid
+    # The backend goes away (a database restart): one statement fails, the next gets a new connection.
+    params = connections["default"].get_connection_params()
+    params.pop("cursor_factory")
+    with psycopg.connect(**params, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    try:
+        await store.read("SELECT 1", [])
+    except Exception as error:
+        got["lost"] = not isinstance(error, asyncpg.PostgresError) or "terminat" in str(error)
+    got["after"] = (await store.read("SELECT pg_backend_pid()", []))[0] != pid
+    # Settings of every pool connection.
+    got["settings"] = list(await store.read("SELECT current_setting('statement_timeout'), current_setting('plan_cache_mode')", []))
+    await store.close_pool()
+    return got
+
+print(json.dumps(asyncio.run(main())))
+"""
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_pool_keeps_a_refusing_connection_and_replaces_a_lost_one(django_env):  # noqa: F811
+    _, run = django_env
+    done = run("-c", POOL_SCRIPT)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["first"] == [3, "1"]
+    assert got["json"] == [[1, "x"], [2]]
+    assert got["refused"] == "DivisionByZeroError" and got["same_after_refusal"] is True
+    assert got["lost"] is True and got["after"] is True
+    assert got["settings"] == ["5s", "force_generic_plan"]
+
+
+def test_the_server_refuses_to_start_with_a_database_option_asyncpg_would_drop(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    backend = Path(__file__).resolve().parents[2]
+    env = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "DEBUG"}}
+    env.update(DJANGO_SECRET_KEY="store-test", CHAT_VAR_DIR=str(tmp_path), PYTHONPATH=str(backend),
+               DATABASE_URL="postgres://postgres@127.0.0.1:5432/chat_unused?keepalives_idle=30")
+    done = subprocess.run([sys.executable, "-m", "chat.serve", "--bind", "127.0.0.1", "--port", "0"], cwd=backend,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "ImproperlyConfigured" in done.stderr and "keepalives_idle" in done.stderr, done.stderr[-2000:]

@@ -17,7 +17,9 @@ that replaces a name a function looks up replaces it in that function's module
 
 from .dms import DM_MAX_OTHERS, DM_NAME_MAX, dm_create, dm_members, dm_name
 from .enter import EnterStatement, room_enter
-from .errors import InvalidAttachment, MessageNotFound, RoomExists, RoomForbidden, RoomNotFound, SendLimited, UserNotFound
+from .errors import (
+    InvalidAttachment, MessageNotFound, RoomExists, RoomForbidden, RoomNotFound, SendLimited, UserNotFound,
+)
 from .members import member_invite, member_remove, users_by_username
 from .readmarkers import read_marker_move
 from .rooms import ROOM_MAKE_SQL, refuse_dm_name, room_create, room_forget, room_join, topic_set

@@ -63,9 +63,9 @@ def get_limiter(name: str):
 
 def get_send_rate() -> SendRate:
     """CHAT_SEND_RATE. Not a limiter: the store counts a user's recent messages
-    in the send's own statement (chat/services.py), so the limit holds across
-    processes without a Redis round trip, and a resend, storing nothing, is
-    not counted."""
+    in the send's own statement (chat/services/sendstatement.py), so the limit
+    holds across processes without a Redis round trip, and a resend, storing
+    nothing, is not counted."""
     return _send_rate(settings.CHAT_SEND_RATE)
 
 

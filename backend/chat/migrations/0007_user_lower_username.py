@@ -1,9 +1,9 @@
 """An index on lower(username) of Django's user table.
 
-The send's single statement (chat/services.py, SendStatement) finds the users
-a body mentions by `lower(username) = ANY(names)`; without this index every
-send, with a mention or not, read the whole user table (50,000 users: 13 ms a
-send; with it 0.02 ms).
+The send's single statement (chat/services/sendstatement.py, SendStatement)
+finds the users a body mentions by `lower(username) = ANY(names)`; without
+this index every send, with a mention or not, read the whole user table
+(50,000 users: 13 ms a send; with it 0.02 ms).
 """
 
 from django.db import migrations

@@ -415,7 +415,8 @@ async def test_message_stored_during_join_arrives_after_joined(alice, bob, login
         return result
 
     await database_sync_to_async(services.room_join)(user=bob, name="general")
-    monkeypatch.setattr(services, "messages_latest", query_then_someone_sends)
+    # Where services.room_enter looks messages_latest up.
+    monkeypatch.setattr(services.enter, "messages_latest", query_then_someone_sends)
     a = await sockets(await login(alice))
     joined = await a.join("general")
     assert joined["messages"] == []

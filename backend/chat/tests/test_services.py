@@ -38,9 +38,9 @@ def test_a_join_that_races_the_rooms_creation_joins_it(user, other_user, monkeyp
     """Two sockets join a new name at once: the second's first read finds no
     room, the first creates it meanwhile; the second then joins it too, not
     `forbidden` (bench/scale.py met this at 10,000 sockets)."""
-    from chat import services
+    from chat.services import rooms  # where room_join looks rooms_readable_by up
 
-    real = services.rooms_readable_by
+    real = rooms.rooms_readable_by
     raced = []
 
     def first_read_before_the_other_create(who):
@@ -51,7 +51,7 @@ def test_a_join_that_races_the_rooms_creation_joins_it(user, other_user, monkeyp
             return before
         return real(who)
 
-    monkeypatch.setattr(services, "rooms_readable_by", first_read_before_the_other_create)
+    monkeypatch.setattr(rooms, "rooms_readable_by", first_read_before_the_other_create)
     room_join(user=user, name="racy")
 
     assert raced == [user]

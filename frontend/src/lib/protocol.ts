@@ -123,7 +123,7 @@ export const MAX_ATTACHMENTS = 10
 /** The server's limit on a body after trimming, counted in code points as the server counts. */
 export const MAX_BODY_LENGTH = 4000
 
-// What the server trims from both ends of a body (backend/chat/frames.py):
+// What the server trims from both ends of a body (backend/chat/frames/limits.py):
 // JavaScript's white space, plus what Python also counts as space (U+001C to
 // U+001F, U+0085) and the invisible zero-width spaces U+180E, U+200B, U+2060.
 // eslint-disable-next-line no-control-regex -- the server trims these control characters too

@@ -33,9 +33,7 @@ from chat.lanes import Lanes
 from chat.limits import SocketLimits
 from chat.messageactions import MessageActions
 from chat.models import DM_PREFIX
-from chat.notifications import push
 from chat.notifyactions import NotifyActions
-from chat.ratelimit import get_send_rate
 from chat.roomactions import FORBIDDEN, RoomActions
 from chat.roster import Roster
 from chat.sockets import claim_socket, get_socket_registry
@@ -340,36 +338,6 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
             await self._forget(frame.room)
         return frames.left(room=frame.room, ref=frame.ref)
 
-    async def on_send(self, frame: frames.Send):
-        self._require_joined(frame)
-        try:
-            message, created, anyone_wants_all = await store.message_store(
-                user=self.account, room=frame.room, body=frame.body, client_id=frame.client_id,
-                rate=get_send_rate(), reply_to=frame.reply_to, attachments=frame.attachments,
-            )
-        except services.SendLimited:
-            # A resend is answered with the stored message whatever the rate says.
-            message = await db(selectors.message_by_client_id)(user=self.account, client_id=frame.client_id)
-            if message is None:
-                raise FrameError("rate_limited", "too many messages; wait a few seconds", frame.ref) from None
-            created = False
-        await self.send_frame(frames.sent(message=message, ref=frame.ref))
-        if created:
-            await events.message_created(message)
-            push.message_stored(message, anyone_wants_all=anyone_wants_all)  # in the background
-        await self._stop_typing(frame.room)
-
-    async def on_history(self, frame: frames.History):
-        self._require_joined(frame)
-        if frame.after is not None:
-            page = db(selectors.messages_after)(room=frame.room, after=frame.after, limit=frame.limit, user=self.account)
-        else:
-            page = db(selectors.messages_before)(
-                room=frame.room, before=frame.before, limit=frame.limit, user=self.account
-            )
-        messages, has_more = await page
-        return frames.history(room=frame.room, messages=messages, has_more=has_more, ref=frame.ref)
-
     async def on_typing(self, frame: frames.Typing):
         self._require_joined(frame)
         if not self.limits.typing_passes(room=frame.room, active=frame.active, typing=frame.room in self.typing):
@@ -380,19 +348,15 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
             self.typing.discard(frame.room)
         await events.typing_changed(room=frame.room, user=self.user, active=frame.active)
 
-    async def on_read(self, frame: frames.Read):
-        self._require_joined(frame)
-        await db(services.read_marker_move)(user=self.account, room=frame.room, seq=frame.seq)
-
     handlers = {
         frames.Ping: on_ping,
         frames.Rooms: on_rooms,
         frames.Join: on_join,
         frames.Leave: on_leave,
-        frames.Send: on_send,
-        frames.History: on_history,
+        frames.Send: MessageActions.on_send,
+        frames.History: MessageActions.on_history,
         frames.Typing: on_typing,
-        frames.Read: on_read,
+        frames.Read: MessageActions.on_read,
         frames.Create: RoomActions.on_create,
         frames.Dm: RoomActions.on_dm,
         frames.Invite: RoomActions.on_invite,

@@ -283,14 +283,6 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
     async def on_ping(self, frame: frames.Ping):
         return frames.pong(frame.ref)
 
-    async def on_rooms(self, frame: frames.Rooms):
-        # Having listed the rooms, the socket is told of new ones (a bare load
-        # generator that never asks is spared a frame per new room).
-        await self.hub.follow_rooms(self)
-        rooms = await db(selectors.room_list)(user=self.account)
-        online = await self.hub.online_counts([room["name"] for room in rooms])
-        return frames.rooms([{**room, "online": online.get(room["name"], 0)} for room in rooms], frame.ref)
-
     async def on_join(self, frame: frames.Join):
         room = frame.room
         if room not in self.rooms and not self.limits.may_join(rooms_held=len(self.rooms | self.buffers.keys())):
@@ -350,7 +342,7 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
 
     handlers = {
         frames.Ping: on_ping,
-        frames.Rooms: on_rooms,
+        frames.Rooms: RoomActions.on_rooms,
         frames.Join: on_join,
         frames.Leave: on_leave,
         frames.Send: MessageActions.on_send,

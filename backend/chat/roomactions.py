@@ -1,10 +1,11 @@
-"""The consumer's room frames of version 2: `create`, `dm`, `invite`, `remove`,
-`topic` and `leave` with `forget`, and the unasked `room` and `room_removed`
-they cause.
+"""The consumer's room frames: `rooms`, and version 2's `create`, `dm`,
+`invite`, `remove`, `topic` and `leave` with `forget`, and the unasked `room`
+and `room_removed` they cause.
 
-A mixin of the consumer (consumers.ChatConsumer): each handler checks and
-writes through services (which ask selectors.rooms_readable_by, the one access
-rule), answers, and tells the users concerned through events.py after the
+A mixin of the consumer (consumers.ChatConsumer): `rooms` reads the user's
+list through selectors.room_list; each other handler checks and writes
+through services (which ask selectors.rooms_readable_by, the one access rule),
+answers, and tells the users concerned through events.py after the
 write has committed. A user who loses a room is told through their user group
 before the request is answered, so every socket of theirs, on every process,
 is out of the room at once (hub.Subscriber.leave_for_good).
@@ -24,7 +25,15 @@ FORBIDDEN = "that room is not open to you, or that is not allowed in it"
 
 
 class RoomActions:
-    """Needs the consumer's account, user, conn, hub, rooms, send_frame and on_join."""
+    """Needs the consumer's account, user, conn, hub, rooms, send_frame, on_join and _forget."""
+
+    async def on_rooms(self, frame: frames.Rooms):
+        # Having listed the rooms, the socket is told of new ones (a bare load
+        # generator that never asks is spared a frame per new room).
+        await self.hub.follow_rooms(self)
+        rooms = await db(selectors.room_list)(user=self.account)
+        online = await self.hub.online_counts([room["name"] for room in rooms])
+        return frames.rooms([{**room, "online": online.get(room["name"], 0)} for room in rooms], frame.ref)
 
     async def on_create(self, frame: frames.Create):
         await self._may_make_a_room(frame.ref)

@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from chat import consumers, events, hub, selectors, services
+from chat import events, hub, selectors, services
 from chat.announce import PresenceAnnouncer
 from chat.hub import close_hub
 from config.asgi import application
@@ -175,7 +175,7 @@ async def test_unexpected_failure_is_a_generic_server_error(alice, login, socket
     def broken(**kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(consumers.selectors, "room_list", broken)
+    monkeypatch.setattr(selectors, "room_list", broken)
     socket = await sockets(await login(alice))
     reply = await socket.request({"type": "rooms", "ref": "r"})
     assert reply["type"] == "error" and reply["code"] == "server_error" and reply["ref"] == "r"

@@ -26,7 +26,7 @@ from chat.roomactions import FORBIDDEN
 
 
 class MessageActions:
-    """Needs the consumer's account, send_frame, _require_joined and _stop_typing."""
+    """Needs the consumer's account and send_frame, and JoinActions' _require_joined and _stop_typing."""
 
     async def on_send(self, frame: frames.Send):
         self._require_joined(frame)

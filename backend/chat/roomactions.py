@@ -25,7 +25,7 @@ FORBIDDEN = "that room is not open to you, or that is not allowed in it"
 
 
 class RoomActions:
-    """Needs the consumer's account, user, conn, hub, rooms, send_frame, on_join and _forget."""
+    """Needs the consumer's account, user, conn, hub, rooms and send_frame, and JoinActions' on_join and _forget."""
 
     async def on_rooms(self, frame: frames.Rooms):
         # Having listed the rooms, the socket is told of new ones (a bare load

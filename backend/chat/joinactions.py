@@ -44,7 +44,7 @@ class JoinActions:
             messages, has_more, rev, created = await self._enter_room(frame)
             if room in self.revoked:  # removed meanwhile
                 raise services.RoomForbidden(room)
-            present = await self.hub.enter(room, self)
+            present = await self.hub.presence.enter(room, self)
             self.rosters[room] = Roster(present)
             self.rooms.add(room)
             await self.send_frame(
@@ -161,4 +161,4 @@ class JoinActions:
         self.rosters.pop(room, None)
         await self._stop_typing(room)
         await self.hub.unsubscribe(room, self)
-        await self.hub.exit(room, self)
+        await self.hub.presence.exit(room, self)

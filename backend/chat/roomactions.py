@@ -32,7 +32,7 @@ class RoomActions:
         # generator that never asks is spared a frame per new room).
         await self.hub.follow_rooms(self)
         rooms = await db(selectors.room_list)(user=self.account)
-        online = await self.hub.online_counts([room["name"] for room in rooms])
+        online = await self.hub.presence.online_counts([room["name"] for room in rooms])
         return frames.rooms([{**room, "online": online.get(room["name"], 0)} for room in rooms], frame.ref)
 
     async def on_create(self, frame: frames.Create):
@@ -88,14 +88,14 @@ class RoomActions:
 
     async def _room_info(self, name: str) -> dict:
         info = await db(selectors.room_info)(user=self.account, name=name)
-        online = await self.hub.online_counts([name])
+        online = await self.hub.presence.online_counts([name])
         return {**info, "online": online.get(name, 0)}
 
     async def announce_room(self, name: str, *, exclude_conn: str | None = None, also: list[int] = ()) -> dict:
         """`room` to every socket of every member (and of the users `also`), each
         with their own ROOMINFO, but `exclude_conn`; returns those ROOMINFOs."""
         infos = await db(selectors.room_infos_for_members)(name=name, also=list(also))
-        online = (await self.hub.online_counts([name])).get(name, 0)
+        online = (await self.hub.presence.online_counts([name])).get(name, 0)
         infos = {user_id: {**info, "online": online} for user_id, info in infos.items()}
         await events.room_changed(infos=infos, exclude_conn=exclude_conn)
         return infos
@@ -121,5 +121,5 @@ class RoomActions:
                 await self.announce_room(frame.room)
             return
         info = await db(selectors.room_info)(user=self.account, name=frame.room)
-        online = await self.hub.online_besides(frame.room, self.user["id"])
+        online = await self.hub.presence.online_besides(frame.room, self.user["id"])
         await events.room_left_for_good(user_id=self.user["id"], info={**info, "online": online})

@@ -12,11 +12,12 @@ A group message carries its frame already serialized (events.py does that once);
 the hub hands the same text to every local socket in the room, so the cost per
 recipient is one ASGI send and no JSON work.
 
-The hub holds this process's presence (chat/presence/rooms.py). Beside the
-receive loop it runs two timers: a heartbeat that re-adds every group
-(channels-redis forgets groups on a Redis restart and expires them after
-group_expiry) and refreshes presence for this process's sockets, and a sweep
-that expires presence left behind by dead processes and announces those leaves.
+The hub keeps its channel's groups in step with its sockets (chat/groups.py)
+and holds this process's presence (chat/presence/rooms.py). Beside the receive
+loop it runs two timers: a heartbeat that re-adds every group (channels-redis
+forgets groups on a Redis restart and expires them after group_expiry) and
+refreshes presence for this process's sockets, and a sweep that expires
+presence left behind by dead processes and announces those leaves.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from channels.layers import get_channel_layer
 
 from chat import deadlines, metrics, timing
 from chat.events import EVERYONE_GROUP, PROCESSES_GROUP, log_failure, room_group, user_group
+from chat.groups import Groups
 from chat.presence.base import PresenceStore
 from chat.presence.rooms import RoomPresence
 from chat.sockets import get_socket_registry
@@ -104,11 +106,10 @@ class Hub:
         self.channel: str | None = None
         self.closed = False
         self._members: dict[str, set[Subscriber]] = {}  # group -> local sockets
-        self._added: set[str] = set()  # groups our channel is in, as far as we know
-        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
         self._opening: asyncio.Future | None = None
         self._tasks: list[asyncio.Task] = []
         self._wake = asyncio.Event()
+        self.groups = Groups(self.layer, members=self._members, failed=self._wake.set)
 
     # ---- lifecycle -------------------------------------------------------------
 
@@ -128,7 +129,7 @@ class Hub:
         await asyncio.shield(self._opening)
 
     async def _open(self) -> None:
-        self.channel = await self.layer.new_channel()
+        self.channel = self.groups.channel = await self.layer.new_channel()
         # Added by the heartbeat's first round, at once, and kept like every group.
         self._members[PROCESSES_GROUP] = {_THIS_PROCESS}
         self._tasks = [
@@ -148,89 +149,31 @@ class Hub:
         # receive lock before anything else on this loop receives.
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.presence.close()
-        for group in list(self._added):
-            await self._layer_call("group_discard", group)
-        self._added.clear()
+        await self.groups.discard_all()
 
     # ---- membership ------------------------------------------------------------
 
     async def register(self, sub: Subscriber) -> None:
         """A new socket: join its user's group."""
-        await self._join(user_group(sub.user["id"]), sub)
+        await self.open()
+        await self.groups.join(user_group(sub.user["id"]), sub)
 
     async def follow_rooms(self, sub: Subscriber) -> None:
         """The socket listed the rooms: from now on it hears of every new public room."""
-        await self._join(EVERYONE_GROUP, sub)
+        await self.open()
+        await self.groups.join(EVERYONE_GROUP, sub)
 
     async def unregister(self, sub: Subscriber) -> None:
-        await self._leave(EVERYONE_GROUP, sub)
-        await self._leave(user_group(sub.user["id"]), sub)
+        await self.groups.leave(EVERYONE_GROUP, sub)
+        await self.groups.leave(user_group(sub.user["id"]), sub)
 
     async def subscribe(self, room: str, sub: Subscriber) -> None:
         """Returns once this process receives the room's frames (best effort if the layer is down)."""
-        await self._join(room_group(room), sub)
+        await self.open()
+        await self.groups.join(room_group(room), sub)
 
     async def unsubscribe(self, room: str, sub: Subscriber) -> None:
-        await self._leave(room_group(room), sub)
-
-    async def _join(self, group: str, sub: Subscriber) -> None:
-        await self.open()
-        self._members.setdefault(group, set()).add(sub)
-        if self._in_step(group):
-            return  # already in the group, and no add or discard of it under way
-        # Shielded so a cancelled caller cannot leave the add half done.
-        await asyncio.shield(self._sync_group(group))
-
-    async def _leave(self, group: str, sub: Subscriber) -> None:
-        members = self._members.get(group)
-        if members is None or sub not in members:
-            return
-        members.discard(sub)
-        if not members:
-            del self._members[group]
-        elif self._in_step(group):
-            return  # others still want the group, which is added, and nothing is under way
-        await asyncio.shield(self._sync_group(group))
-
-    def _in_step(self, group: str) -> bool:
-        """The group is wanted and added, and no sync of it holds or awaits its lock:
-        a sync would find nothing to do."""
-        return group in self._added and group not in self._locks and bool(self._members.get(group))
-
-    async def _sync_group(self, group: str) -> None:
-        # Decided under the group's lock from the state at that moment, so a
-        # discard and an add of one group never overtake each other in Redis.
-        async with self._group_lock(group):
-            wanted = bool(self._members.get(group))
-            if wanted and group not in self._added:
-                if await self._layer_call("group_add", group):
-                    self._added.add(group)
-            elif not wanted and group in self._added:
-                self._added.discard(group)
-                await self._layer_call("group_discard", group)
-
-    @contextlib.asynccontextmanager
-    async def _group_lock(self, group: str):
-        lock, users = self._locks.get(group) or self._locks.setdefault(group, (asyncio.Lock(), [0]))
-        users[0] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            users[0] -= 1
-            if users[0] == 0:  # nobody holds or waits for it: forget it
-                del self._locks[group]
-
-    async def _layer_call(self, operation: str, group: str) -> bool:
-        """`group_add` or `group_discard` of our channel; False if it failed."""
-        try:
-            await deadlines.redis(getattr(self.layer, operation)(group, self.channel), f"channel layer {operation}")
-            return True
-        except Exception as error:
-            # The heartbeat re-adds every wanted group, so this heals by itself.
-            log_failure(log, f"channel layer {operation}({group}) failed", error)
-            self._wake.set()
-            return False
+        await self.groups.leave(room_group(room), sub)
 
     async def other_processes(self) -> int:
         """How many other processes' hubs share this channel layer. The in-memory
@@ -240,7 +183,7 @@ class Hub:
         if count is None:
             return 0
         listening = await deadlines.redis(count(PROCESSES_GROUP), "process count")
-        return max(0, listening - (1 if PROCESSES_GROUP in self._added else 0))
+        return max(0, listening - (1 if PROCESSES_GROUP in self.groups.added else 0))
 
     def local_sockets(self) -> list[Subscriber]:
         """Every socket of this process (each is in its user's group)."""
@@ -362,14 +305,7 @@ class Hub:
 
     async def heartbeat(self) -> bool:
         """Re-adds every group and refreshes this process's presence; True if all worked."""
-        healthy = True
-        for group in list(self._members):
-            async with self._group_lock(group):
-                if self._members.get(group):
-                    added = await self._layer_call("group_add", group)
-                    healthy = healthy and added
-                    if added:
-                        self._added.add(group)
+        healthy = await self.groups.readd()
         try:
             await self.presence.refresh()
         except Exception as error:
@@ -381,7 +317,7 @@ class Hub:
             log_failure(log, "socket registry refresh failed", error)
             healthy = False
         if not healthy:
-            # _layer_call sets the wake flag on failure; the pause here is the backoff.
+            # A failed group call sets the wake flag (Groups' `failed`); the pause here is the backoff.
             self._wake.clear()
         return healthy
 

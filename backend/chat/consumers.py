@@ -1,16 +1,21 @@
 """One consumer per socket: authenticate, decode, dispatch, await domain functions.
 
-Rooms, live frames and presence go through the process's hub; every group send
-through events.py; a `send` and a `join` through chat/store.py (one statement
-each on the event loop with PostgreSQL); other reads and writes through
-selectors/services in a thread; each with a deadline (chat/deadlines.py). Live
-frames and answers go straight to the socket's protocol where the server has
-one (chat/transport.py). What one socket may cost is bounded here:
-a token per frame, repeated `typing` at most once a second per room, a bounded
-number of requests in flight (chat/lanes.py; `ping` answers after the requests
-before it, or within half a second while they wait on a stalled dependency), no
-new request while its output waits unsent (chat/transport.py), a bounded number
-of rooms per socket and of sockets per user.
+The consumer takes a frame, looks its type up in `handlers` and answers with
+what the handler returns, or with the `error` its exception maps to. The
+handlers are its mixins': joinactions.py (`join`, `leave`, `typing`, and the
+live frames of the rooms joined), roomactions.py, messageactions.py and
+notifyactions.py. Rooms, live frames and presence go through the process's
+hub; every group send through events.py; a `send` and a `join` through
+chat/store.py (one statement each on the event loop with PostgreSQL); other
+reads and writes through selectors/services in a thread; each with a deadline
+(chat/deadlines.py). Live frames and answers go straight to the socket's
+protocol where the server has one (chat/transport.py). What one socket may
+cost is bounded here and in its actions: a token per frame, repeated `typing`
+at most once a second per room, a bounded number of requests in flight
+(chat/lanes.py; `ping` answers after the requests before it, or within half a
+second while they wait on a stalled dependency), no new request while its
+output waits unsent (chat/transport.py), a bounded number of rooms per socket
+and of sockets per user.
 """
 
 from __future__ import annotations
@@ -25,17 +30,14 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.services import user_wire
-from chat import drain, events, frames, metrics, selectors, services, store, timing
-from chat.deadlines import db
+from chat import drain, events, frames, metrics, services, timing
 from chat.frames import FrameError
 from chat.hub import get_hub
+from chat.joinactions import JoinActions
 from chat.lanes import Lanes
 from chat.limits import SocketLimits
 from chat.messageactions import MessageActions
-from chat.models import DM_PREFIX
-from chat.notifications import push
 from chat.notifyactions import NotifyActions
-from chat.ratelimit import get_send_rate
 from chat.roomactions import FORBIDDEN, RoomActions
 from chat.roster import Roster
 from chat.sockets import claim_socket, get_socket_registry
@@ -72,7 +74,7 @@ class _NoFlow:
         pass
 
 
-class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketConsumer):
+class ChatConsumer(JoinActions, RoomActions, MessageActions, NotifyActions, AsyncWebsocketConsumer):
     # No channel per socket: the process's hub carries every group message.
     channel_layer_alias = None
 
@@ -243,30 +245,9 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
 
     # ---- the hub's side (hub.Subscriber) -------------------------------------------
 
-    async def deliver(self, room: str, text: str) -> None:
-        buffered = self.buffers.get(room)
-        if buffered is not None:
-            buffered.append(text)
-        elif room in self.rooms and not self.flow.send_shared(text):
-            await self.send(text_data=text)
-
-    async def deliver_presence(self, room: str, text: str, joins: list[dict], leaves: list[dict]) -> None:
-        buffered = self.buffers.get(room)
-        if buffered is not None:
-            buffered.append((text, joins, leaves))  # judged against the snapshot `joined` will carry
-        elif room in self.rooms:
-            await self._send_presence(room, text, joins, leaves)
-
     async def deliver_direct(self, text: str) -> None:
         if not self.flow.send_shared(text):
             await self.send(text_data=text)
-
-    async def leave_for_good(self, room: str, text: str) -> None:
-        if room in self.buffers:  # mid-join: that join ends in `forbidden`
-            self.revoked.add(room)
-        if room in self.rooms:
-            await self._forget(room)
-        await self.deliver_direct(text)
 
     async def restart(self) -> None:
         # The process is stopping (chat/drain.py): the requests taken finish and
@@ -285,114 +266,15 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
     async def on_ping(self, frame: frames.Ping):
         return frames.pong(frame.ref)
 
-    async def on_rooms(self, frame: frames.Rooms):
-        # Having listed the rooms, the socket is told of new ones (a bare load
-        # generator that never asks is spared a frame per new room).
-        await self.hub.follow_rooms(self)
-        rooms = await db(selectors.room_list)(user=self.account)
-        online = await self.hub.online_counts([room["name"] for room in rooms])
-        return frames.rooms([{**room, "online": online.get(room["name"], 0)} for room in rooms], frame.ref)
-
-    async def on_join(self, frame: frames.Join):
-        room = frame.room
-        if room not in self.rooms and not self.limits.may_join(rooms_held=len(self.rooms | self.buffers.keys())):
-            raise FrameError("rate_limited", f"a socket may be in at most {self.limits.max_rooms} rooms", frame.ref)
-        # Subscribe before querying and hold live frames back until `joined` is
-        # out: a message stored meanwhile arrives in `messages`, live, or both.
-        self.buffers[room] = []
-        self.revoked.discard(room)
-        try:
-            await self.hub.subscribe(room, self)
-            # Staff who join a private room become a member: its members see that.
-            before = await db(selectors.room_info)(user=self.account, name=room) if self.account.is_staff else None
-            messages, has_more, rev, created = await self._enter_room(frame)
-            if room in self.revoked:  # removed meanwhile
-                raise services.RoomForbidden(room)
-            present = await self.hub.enter(room, self)
-            self.rosters[room] = Roster(present)
-            self.rooms.add(room)
-            await self.send_frame(
-                frames.joined(
-                    room=room, presence=present, messages=messages, has_more=has_more, rev=rev, ref=frame.ref
-                )
-            )
-            if created:  # a new public room enters everybody's list
-                info = {
-                    "name": room, "kind": "public", "topic": "", "owner": None, "members": None, "last_seq": 0,
-                    "member": False, "unread": 0, "mentions": 0, "rev": 0, "online": len(present),
-                }
-                await events.room_created(info=info, creator_id=self.user["id"])
-            if before is not None and before["kind"] == "private" and not before["member"]:
-                await self.announce_room(room, exclude_conn=self.conn)
-        except BaseException:
-            if room not in self.rooms:  # a first join failed: undo it
-                self.buffers.pop(room, None)
-                await self._forget(room)
-            raise
-        finally:
-            await self._release(room)
-
-    async def on_leave(self, frame: frames.Leave):
-        # Leaving a room this socket is not in is not an error: `left` either way.
-        if frame.forget:
-            await self.leave_for_good_request(frame)
-        elif frame.room in self.rooms:
-            await self._forget(frame.room)
-        return frames.left(room=frame.room, ref=frame.ref)
-
-    async def on_send(self, frame: frames.Send):
-        self._require_joined(frame)
-        try:
-            message, created, anyone_wants_all = await store.message_store(
-                user=self.account, room=frame.room, body=frame.body, client_id=frame.client_id,
-                rate=get_send_rate(), reply_to=frame.reply_to, attachments=frame.attachments,
-            )
-        except services.SendLimited:
-            # A resend is answered with the stored message whatever the rate says.
-            message = await db(selectors.message_by_client_id)(user=self.account, client_id=frame.client_id)
-            if message is None:
-                raise FrameError("rate_limited", "too many messages; wait a few seconds", frame.ref) from None
-            created = False
-        await self.send_frame(frames.sent(message=message, ref=frame.ref))
-        if created:
-            await events.message_created(message)
-            push.message_stored(message, anyone_wants_all=anyone_wants_all)  # in the background
-        await self._stop_typing(frame.room)
-
-    async def on_history(self, frame: frames.History):
-        self._require_joined(frame)
-        if frame.after is not None:
-            page = db(selectors.messages_after)(room=frame.room, after=frame.after, limit=frame.limit, user=self.account)
-        else:
-            page = db(selectors.messages_before)(
-                room=frame.room, before=frame.before, limit=frame.limit, user=self.account
-            )
-        messages, has_more = await page
-        return frames.history(room=frame.room, messages=messages, has_more=has_more, ref=frame.ref)
-
-    async def on_typing(self, frame: frames.Typing):
-        self._require_joined(frame)
-        if not self.limits.typing_passes(room=frame.room, active=frame.active, typing=frame.room in self.typing):
-            return
-        if frame.active:
-            self.typing.add(frame.room)
-        else:
-            self.typing.discard(frame.room)
-        await events.typing_changed(room=frame.room, user=self.user, active=frame.active)
-
-    async def on_read(self, frame: frames.Read):
-        self._require_joined(frame)
-        await db(services.read_marker_move)(user=self.account, room=frame.room, seq=frame.seq)
-
     handlers = {
         frames.Ping: on_ping,
-        frames.Rooms: on_rooms,
-        frames.Join: on_join,
-        frames.Leave: on_leave,
-        frames.Send: on_send,
-        frames.History: on_history,
-        frames.Typing: on_typing,
-        frames.Read: on_read,
+        frames.Rooms: RoomActions.on_rooms,
+        frames.Join: JoinActions.on_join,
+        frames.Leave: JoinActions.on_leave,
+        frames.Send: MessageActions.on_send,
+        frames.History: MessageActions.on_history,
+        frames.Typing: JoinActions.on_typing,
+        frames.Read: MessageActions.on_read,
         frames.Create: RoomActions.on_create,
         frames.Dm: RoomActions.on_dm,
         frames.Invite: RoomActions.on_invite,
@@ -408,57 +290,3 @@ class ChatConsumer(RoomActions, MessageActions, NotifyActions, AsyncWebsocketCon
         frames.Notify: NotifyActions.on_notify,
         frames.NotifySettings: NotifyActions.on_notify_settings,
     }
-
-    # ---- helpers ---------------------------------------------------------------------
-
-    async def _enter_room(self, frame: frames.Join) -> tuple[list[dict], bool, int, bool]:
-        """Membership, the join's messages and the room's rev, in one database
-        call; and whether the room is new. A missing `dm-` room is not made by `join`."""
-        enter = functools.partial(
-            store.room_enter, user=self.account, name=frame.room, since=frame.since, since_rev=frame.since_rev
-        )
-        try:
-            return *await enter(create=False), False
-        except services.RoomNotFound:
-            if frame.room.startswith(DM_PREFIX):
-                raise services.RoomForbidden(frame.room) from None
-            await self._may_make_a_room(frame.ref)
-            return *await enter(create=True), True
-
-    def _require_joined(self, frame) -> None:
-        if frame.room not in self.rooms:
-            raise FrameError("not_joined", f"join '{frame.room}' first", frame.ref)
-
-    async def _stop_typing(self, room: str) -> None:
-        """The server says `active: false` itself when a typist sends, leaves or goes."""
-        if room in self.typing:
-            self.typing.discard(room)
-            await events.typing_changed(room=room, user=self.user, active=False)
-
-    async def _release(self, room: str) -> None:
-        """Sends the live frames held back during a join, after `joined`."""
-        buffered = self.buffers.get(room, [])
-        while buffered:
-            frame = buffered.pop(0)
-            if isinstance(frame, str):
-                await self.send(text_data=frame)
-            else:
-                await self._send_presence(room, *frame)
-        # No await between the emptiness check and the pop, so nothing is lost.
-        self.buffers.pop(room, None)
-
-    async def _send_presence(self, room: str, text: str, joins: list[dict], leaves: list[dict]) -> None:
-        """Only what this socket's roster does not say yet: mostly the whole frame, as
-        serialized once for everyone; nothing when it was all in `joined` already."""
-        new_joins, new_leaves = self.rosters[room].news(joins, leaves)
-        if len(new_joins) == len(joins) and len(new_leaves) == len(leaves):
-            await self.send(text_data=text)
-        elif new_joins or new_leaves:
-            await self.send_frame(frames.presence(room=room, joins=new_joins, leaves=new_leaves))
-
-    async def _forget(self, room: str) -> None:
-        self.rooms.discard(room)
-        self.rosters.pop(room, None)
-        await self._stop_typing(room)
-        await self.hub.unsubscribe(room, self)
-        await self.hub.exit(room, self)

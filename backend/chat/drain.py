@@ -59,7 +59,7 @@ async def drain(*, seconds: float, applications: list[asyncio.Future]) -> None:
     _draining = True
     hub = existing_hub()
     if hub is not None:
-        hub.stopping = True  # presence entries outlive the closes (Hub.exit)
+        hub.presence.stopping = True  # presence entries outlive the closes (RoomPresence.exit)
     sockets = hub.local_sockets() if hub is not None else []
     random.shuffle(sockets)
     if sockets and await _alone(hub):

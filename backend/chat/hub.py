@@ -12,10 +12,12 @@ A group message carries its frame already serialized (events.py does that once);
 the hub hands the same text to every local socket in the room, so the cost per
 recipient is one ASGI send and no JSON work.
 
-Beside the receive loop the hub runs two timers: a heartbeat that re-adds every
-group (channels-redis forgets groups on a Redis restart and expires them after
-group_expiry) and refreshes presence for this process's sockets, and a sweep
-that expires presence left behind by dead processes and announces those leaves.
+The hub keeps its channel's groups in step with its sockets (chat/groups.py)
+and holds this process's presence (chat/presence/rooms.py). Beside the receive
+loop it runs two timers: a heartbeat that re-adds every group (channels-redis
+forgets groups on a Redis restart and expires them after group_expiry) and
+refreshes presence for this process's sockets, and a sweep that expires
+presence left behind by dead processes and announces those leaves.
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 
-from chat import deadlines, events, metrics, timing
-from chat.announce import PresenceAnnouncer
+from chat import deadlines, metrics, timing
 from chat.events import EVERYONE_GROUP, PROCESSES_GROUP, log_failure, room_group, user_group
-from chat.presence import get_presence_store
-from chat.presence.base import sorted_users
+from chat.groups import Groups
+from chat.presence.base import PresenceStore
+from chat.presence.rooms import RoomPresence
 from chat.sockets import get_socket_registry
 
 log = logging.getLogger(__name__)
@@ -89,31 +91,25 @@ class Hub:
         self,
         layer: Any = None,
         *,
-        presence: Any = None,
+        presence_store: PresenceStore | None = None,
         heartbeat_interval: float | None = None,
         sweep_interval: float = timing.PRESENCE_SWEEP_INTERVAL,
     ):
         self.layer = layer if layer is not None else get_channel_layer()
-        self.presence = presence if presence is not None else get_presence_store()
+        self.presence = RoomPresence(presence_store)
         self.sockets = get_socket_registry()
-        ttl = float(self.presence.ttl)
+        ttl = float(self.presence.store.ttl)
         self.heartbeat_interval = heartbeat_interval or min(
             ttl / timing.HEARTBEATS_PER_PRESENCE_TTL, timing.MAX_GROUP_READD_INTERVAL
         )
         self.sweep_interval = sweep_interval
         self.channel: str | None = None
         self.closed = False
-        # The process is stopping (chat/drain.py): its sockets are closed for a
-        # restart, not by people leaving.
-        self.stopping = False
         self._members: dict[str, set[Subscriber]] = {}  # group -> local sockets
-        self._present: dict[str, set[Subscriber]] = {}  # room -> sockets counted in presence
-        self._added: set[str] = set()  # groups our channel is in, as far as we know
-        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
         self._opening: asyncio.Future | None = None
         self._tasks: list[asyncio.Task] = []
         self._wake = asyncio.Event()
-        self.announcer = PresenceAnnouncer()
+        self.groups = Groups(self.layer, members=self._members, failed=self._wake.set)
 
     # ---- lifecycle -------------------------------------------------------------
 
@@ -133,7 +129,7 @@ class Hub:
         await asyncio.shield(self._opening)
 
     async def _open(self) -> None:
-        self.channel = await self.layer.new_channel()
+        self.channel = self.groups.channel = await self.layer.new_channel()
         # Added by the heartbeat's first round, at once, and kept like every group.
         self._members[PROCESSES_GROUP] = {_THIS_PROCESS}
         self._tasks = [
@@ -152,174 +148,32 @@ class Hub:
         # Wait for the cancellations to land, so channels-redis has released its
         # receive lock before anything else on this loop receives.
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.announcer.close()
-        for group in list(self._added):
-            await self._layer_call("group_discard", group)
-        self._added.clear()
+        await self.presence.close()
+        await self.groups.discard_all()
 
     # ---- membership ------------------------------------------------------------
 
     async def register(self, sub: Subscriber) -> None:
         """A new socket: join its user's group."""
-        await self._join(user_group(sub.user["id"]), sub)
+        await self.open()
+        await self.groups.join(user_group(sub.user["id"]), sub)
 
     async def follow_rooms(self, sub: Subscriber) -> None:
         """The socket listed the rooms: from now on it hears of every new public room."""
-        await self._join(EVERYONE_GROUP, sub)
+        await self.open()
+        await self.groups.join(EVERYONE_GROUP, sub)
 
     async def unregister(self, sub: Subscriber) -> None:
-        await self._leave(EVERYONE_GROUP, sub)
-        await self._leave(user_group(sub.user["id"]), sub)
+        await self.groups.leave(EVERYONE_GROUP, sub)
+        await self.groups.leave(user_group(sub.user["id"]), sub)
 
     async def subscribe(self, room: str, sub: Subscriber) -> None:
         """Returns once this process receives the room's frames (best effort if the layer is down)."""
-        await self._join(room_group(room), sub)
+        await self.open()
+        await self.groups.join(room_group(room), sub)
 
     async def unsubscribe(self, room: str, sub: Subscriber) -> None:
-        await self._leave(room_group(room), sub)
-
-    async def _join(self, group: str, sub: Subscriber) -> None:
-        await self.open()
-        self._members.setdefault(group, set()).add(sub)
-        if self._in_step(group):
-            return  # already in the group, and no add or discard of it under way
-        # Shielded so a cancelled caller cannot leave the add half done.
-        await asyncio.shield(self._sync_group(group))
-
-    async def _leave(self, group: str, sub: Subscriber) -> None:
-        members = self._members.get(group)
-        if members is None or sub not in members:
-            return
-        members.discard(sub)
-        if not members:
-            del self._members[group]
-        elif self._in_step(group):
-            return  # others still want the group, which is added, and nothing is under way
-        await asyncio.shield(self._sync_group(group))
-
-    def _in_step(self, group: str) -> bool:
-        """The group is wanted and added, and no sync of it holds or awaits its lock:
-        a sync would find nothing to do."""
-        return group in self._added and group not in self._locks and bool(self._members.get(group))
-
-    async def _sync_group(self, group: str) -> None:
-        # Decided under the group's lock from the state at that moment, so a
-        # discard and an add of one group never overtake each other in Redis.
-        async with self._group_lock(group):
-            wanted = bool(self._members.get(group))
-            if wanted and group not in self._added:
-                if await self._layer_call("group_add", group):
-                    self._added.add(group)
-            elif not wanted and group in self._added:
-                self._added.discard(group)
-                await self._layer_call("group_discard", group)
-
-    @contextlib.asynccontextmanager
-    async def _group_lock(self, group: str):
-        lock, users = self._locks.get(group) or self._locks.setdefault(group, (asyncio.Lock(), [0]))
-        users[0] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            users[0] -= 1
-            if users[0] == 0:  # nobody holds or waits for it: forget it
-                del self._locks[group]
-
-    async def _layer_call(self, operation: str, group: str) -> bool:
-        """`group_add` or `group_discard` of our channel; False if it failed."""
-        try:
-            await deadlines.redis(getattr(self.layer, operation)(group, self.channel), f"channel layer {operation}")
-            return True
-        except Exception as error:
-            # The heartbeat re-adds every wanted group, so this heals by itself.
-            log_failure(log, f"channel layer {operation}({group}) failed", error)
-            self._wake.set()
-            return False
-
-    # ---- presence --------------------------------------------------------------
-
-    async def enter(self, room: str, sub: Subscriber) -> list[dict]:
-        """Counts the socket in the room's presence and returns who is present, its
-        own user included (the snapshot for `joined`, read in the same step as
-        the add); the user's first socket is announced.
-
-        With Redis away the socket is counted here only: the next heartbeat that
-        reaches Redis puts it in and announces the join (see _refresh_presence),
-        and the snapshot is this process's."""
-        try:
-            first, present = await self.presence.enter(room=room, conn=sub.conn, user=sub.user)
-        except Exception as error:
-            if not events.is_outage(error):
-                raise
-            log_failure(log, f"presence of {sub.conn} in {room} left to the heartbeat", error)
-            self._present.setdefault(room, set()).add(sub)
-            return sorted_users(self._local_users(room).values())
-        # Marked only after the add: a heartbeat in between would otherwise
-        # create the entry first and the add would not see the user as new.
-        self._present.setdefault(room, set()).add(sub)
-        metrics.JOINS.inc()
-        if first:
-            await self.announcer.announce(room=room, joins=[sub.user], exclude_conn=sub.conn)
-        return present
-
-    async def exit(self, room: str, sub: Subscriber) -> None:
-        """Uncounts the socket; the user's last socket leaving is announced."""
-        present = self._present.get(room)
-        if present is None or sub not in present:
-            return
-        # Unmarked before the remove, so no later heartbeat re-creates the entry.
-        present.discard(sub)
-        if not present:
-            del self._present[room]
-        if self.stopping:
-            # A restart is no departure: the entry stays, unrefreshed, until the
-            # presence TTL. A client back on another process within it is never
-            # seen to leave (its new entry keeps the user present, so the old
-            # one expires unannounced); one that does not come back leaves when
-            # a sweep finds the entry expired. In process memory the store goes
-            # with the process, and every socket with it.
-            return
-        user = await self.presence.remove(room=room, conn=sub.conn)
-        if user is not None:
-            await self.announcer.announce(room=room, leaves=[user], exclude_conn=sub.conn)
-
-    async def online_counts(self, rooms: list[str]) -> dict[str, int]:
-        """Distinct users present per room; with Redis away, this process's."""
-        return await self._shared_or_local(
-            self.presence.counts(rooms=rooms), "presence counts",
-            lambda: {room: len(self._local_users(room)) for room in rooms},
-        )
-
-    async def online_besides(self, room: str, user_id: int) -> int:
-        """Distinct users present in the room but `user_id` (on the way out on every socket)."""
-        users = await self._shared_or_local(
-            self.presence.users(room=room), "presence users", lambda: list(self._local_users(room).values())
-        )
-        return sum(1 for user in users if user["id"] != user_id)
-
-    async def present_user_ids(self, room: str) -> set[int]:
-        """The users with a socket in the room, on any process (Web Push skips
-        them); with Redis away, this process's."""
-        users = await self._shared_or_local(
-            self.presence.users(room=room), "presence users", lambda: list(self._local_users(room).values())
-        )
-        return {user["id"] for user in users}
-
-    def _local_users(self, room: str) -> dict[int, dict]:
-        return {sub.user["id"]: sub.user for sub in self._present.get(room, ())}
-
-    @staticmethod
-    async def _shared_or_local(shared: Awaitable[Any], what: str, local: Callable[[], Any]) -> Any:
-        # Presence is a nicety beside the store: a Redis outage answers with what
-        # this process knows rather than failing the request.
-        try:
-            return await shared
-        except Exception as error:
-            if not events.is_outage(error):
-                raise
-            log_failure(log, f"{what} unavailable; answering with this process's", error)
-            return local()
+        await self.groups.leave(room_group(room), sub)
 
     async def other_processes(self) -> int:
         """How many other processes' hubs share this channel layer. The in-memory
@@ -329,7 +183,7 @@ class Hub:
         if count is None:
             return 0
         listening = await deadlines.redis(count(PROCESSES_GROUP), "process count")
-        return max(0, listening - (1 if PROCESSES_GROUP in self._added else 0))
+        return max(0, listening - (1 if PROCESSES_GROUP in self.groups.added else 0))
 
     def local_sockets(self) -> list[Subscriber]:
         """Every socket of this process (each is in its user's group)."""
@@ -341,9 +195,6 @@ class Hub:
         users = user_group("")  # the prefix of every user's group
         return [(sub.user["id"], sub.conn) for group, subs in self._members.items() if group.startswith(users)
                 for sub in subs]
-
-    def presence_entries(self) -> list[tuple[str, str, dict]]:
-        return [(room, sub.conn, sub.user) for room, subs in self._present.items() for sub in subs]
 
     # ---- the loops -------------------------------------------------------------
 
@@ -454,16 +305,9 @@ class Hub:
 
     async def heartbeat(self) -> bool:
         """Re-adds every group and refreshes this process's presence; True if all worked."""
-        healthy = True
-        for group in list(self._members):
-            async with self._group_lock(group):
-                if self._members.get(group):
-                    added = await self._layer_call("group_add", group)
-                    healthy = healthy and added
-                    if added:
-                        self._added.add(group)
+        healthy = await self.groups.readd()
         try:
-            await self._refresh_presence()
+            await self.presence.refresh()
         except Exception as error:
             log_failure(log, "presence refresh failed", error)
             healthy = False
@@ -473,45 +317,14 @@ class Hub:
             log_failure(log, "socket registry refresh failed", error)
             healthy = False
         if not healthy:
-            # _layer_call sets the wake flag on failure; the pause here is the backoff.
+            # A failed group call sets the wake flag (Groups' `failed`); the pause here is the backoff.
             self._wake.clear()
         return healthy
-
-    async def _refresh_presence(self) -> None:
-        entries = self.presence_entries()
-        rejoined = await self.presence.refresh(entries=entries)
-        # A socket that left while the refresh was on its way may have been put
-        # back by it after its own remove: take that entry out again. Put back
-        # (in `rejoined`), its leave already went out with that remove; else this
-        # remove may have overtaken the socket's own, and then it says the leave.
-        current = {(room, sub.conn) for room, subs in self._present.items() for sub in subs}
-        for entry in entries:
-            room, conn, _user = entry
-            if (room, conn) not in current:
-                user = await self.presence.remove(room=room, conn=conn)
-                if user is not None and entry not in rejoined:
-                    await self.announcer.announce(room=room, leaves=[user])
-        # Users whose entries had expired and been swept, their leave announced,
-        # while this process could not refresh them (Redis unreachable): they
-        # are present again, so say so.
-        for room, conn, user in rejoined:
-            if (room, conn) in current:
-                await self.announcer.announce(room=room, joins=[user])
 
     async def _sweep_loop(self) -> None:
         while True:
             await asyncio.sleep(self.sweep_interval)
-            await self.sweep()
-
-    async def sweep(self) -> None:
-        """Expires presence whose process stopped refreshing it and announces the leaves."""
-        try:
-            leaves = await self.presence.expire()
-        except Exception as error:
-            log_failure(log, "presence expiry failed", error)
-            return
-        for room, user in leaves:
-            await self.announcer.announce(room=room, leaves=[user])
+            await self.presence.sweep()
 
 
 def existing_hub() -> Hub | None:
@@ -522,7 +335,7 @@ def existing_hub() -> Hub | None:
 
 metrics.watch_hubs(
     lambda: sum(len(hub.local_sockets()) for hub in list(_hubs.values())),
-    lambda: sum(len(subs) for hub in list(_hubs.values()) for subs in hub._present.values()),
+    lambda: sum(hub.presence.entry_count() for hub in list(_hubs.values())),
 )
 
 

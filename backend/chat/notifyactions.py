@@ -6,7 +6,8 @@ A mixin of the consumer (consumers.ChatConsumer), like roomactions.py: each
 handler writes or reads through chat/notifications (`notify` asks
 selectors.room_access, the one access rule), answers, and tells the user's
 other sockets through events.py after the write has committed. The pushes a
-new message causes start in on_send (chat/notifications/push.py).
+new message causes start in MessageActions.on_send (messageactions.py,
+chat/notifications/push.py).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""The consumer's room frames of version 2: `create`, `dm`, `invite`, `remove`,
-`topic` and `leave` with `forget`, and the unasked `room` and `room_removed`
-they cause.
+"""The consumer's room frames: `rooms`, and version 2's `create`, `dm`,
+`invite`, `remove`, `topic` and `leave` with `forget`, and the unasked `room`
+and `room_removed` they cause.
 
-A mixin of the consumer (consumers.ChatConsumer): each handler checks and
-writes through services (which ask selectors.rooms_readable_by, the one access
-rule), answers, and tells the users concerned through events.py after the
+A mixin of the consumer (consumers.ChatConsumer): `rooms` reads the user's
+list through selectors.room_list; each other handler checks and writes
+through services (which ask selectors.rooms_readable_by, the one access rule),
+answers, and tells the users concerned through events.py after the
 write has committed. A user who loses a room is told through their user group
 before the request is answered, so every socket of theirs, on every process,
 is out of the room at once (hub.Subscriber.leave_for_good).
@@ -24,7 +25,15 @@ FORBIDDEN = "that room is not open to you, or that is not allowed in it"
 
 
 class RoomActions:
-    """Needs the consumer's account, user, conn, hub, rooms, send_frame and on_join."""
+    """Needs the consumer's account, user, conn, hub, rooms and send_frame, and JoinActions' on_join and _forget."""
+
+    async def on_rooms(self, frame: frames.Rooms):
+        # Having listed the rooms, the socket is told of new ones (a bare load
+        # generator that never asks is spared a frame per new room).
+        await self.hub.follow_rooms(self)
+        rooms = await db(selectors.room_list)(user=self.account)
+        online = await self.hub.presence.online_counts([room["name"] for room in rooms])
+        return frames.rooms([{**room, "online": online.get(room["name"], 0)} for room in rooms], frame.ref)
 
     async def on_create(self, frame: frames.Create):
         await self._may_make_a_room(frame.ref)
@@ -79,14 +88,14 @@ class RoomActions:
 
     async def _room_info(self, name: str) -> dict:
         info = await db(selectors.room_info)(user=self.account, name=name)
-        online = await self.hub.online_counts([name])
+        online = await self.hub.presence.online_counts([name])
         return {**info, "online": online.get(name, 0)}
 
     async def announce_room(self, name: str, *, exclude_conn: str | None = None, also: list[int] = ()) -> dict:
         """`room` to every socket of every member (and of the users `also`), each
         with their own ROOMINFO, but `exclude_conn`; returns those ROOMINFOs."""
         infos = await db(selectors.room_infos_for_members)(name=name, also=list(also))
-        online = (await self.hub.online_counts([name])).get(name, 0)
+        online = (await self.hub.presence.online_counts([name])).get(name, 0)
         infos = {user_id: {**info, "online": online} for user_id, info in infos.items()}
         await events.room_changed(infos=infos, exclude_conn=exclude_conn)
         return infos
@@ -112,5 +121,5 @@ class RoomActions:
                 await self.announce_room(frame.room)
             return
         info = await db(selectors.room_info)(user=self.account, name=frame.room)
-        online = await self.hub.online_besides(frame.room, self.user["id"])
+        online = await self.hub.presence.online_besides(frame.room, self.user["id"])
         await events.room_left_for_good(user_id=self.user["id"], info={**info, "online": online})

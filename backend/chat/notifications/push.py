@@ -89,7 +89,7 @@ async def _push_message(message: MessageDict) -> None:
         )
         if not targets:
             return
-        present = await get_hub().present_user_ids(room)
+        present = await get_hub().presence.present_user_ids(room)
         targets = [target for target in targets if target.user_id not in present]
         if not targets:
             return

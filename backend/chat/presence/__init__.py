@@ -2,7 +2,8 @@
 
 Without REDIS_URL presence lives in this process (one server process); with it,
 every process shares it through Redis. REDIS_URLS with several servers spreads
-the rooms over them (sharded.py).
+the rooms over them (sharded.py). rooms.py is a process's side of it: its
+sockets counted in the store, and the announcements that causes.
 """
 
 from django.conf import settings

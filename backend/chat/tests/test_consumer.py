@@ -13,9 +13,10 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from chat import consumers, events, hub, selectors, services
+from chat import events, selectors, services
 from chat.announce import PresenceAnnouncer
 from chat.hub import close_hub
+from chat.presence import rooms as presence_rooms
 from config.asgi import application
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
@@ -175,7 +176,7 @@ async def test_unexpected_failure_is_a_generic_server_error(alice, login, socket
     def broken(**kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(consumers.selectors, "room_list", broken)
+    monkeypatch.setattr(selectors, "room_list", broken)
     socket = await sockets(await login(alice))
     reply = await socket.request({"type": "rooms", "ref": "r"})
     assert reply["type"] == "error" and reply["code"] == "server_error" and reply["ref"] == "r"
@@ -349,7 +350,7 @@ async def test_a_race_of_joins_gives_each_socket_its_snapshot_and_only_diffs_aft
 ):
     # Every change past the first of a window merged and sent to the whole room,
     # the joiners included, as in a room filling after a restart.
-    monkeypatch.setattr(hub, "PresenceAnnouncer", functools.partial(PresenceAnnouncer, burst=1, window=0.05))
+    monkeypatch.setattr(presence_rooms, "PresenceAnnouncer", functools.partial(PresenceAnnouncer, burst=1, window=0.05))
     people = [await database_sync_to_async(user_factory)() for _ in range(8)]
     room = await sockets(await login(people[0]))
     await room.join("general")  # the room exists: no creation limit in the race

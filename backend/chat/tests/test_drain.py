@@ -3,6 +3,7 @@ clock, when another process can take the sockets; at once when none can."""
 
 import asyncio
 import time
+import types
 
 from chat import drain
 
@@ -18,9 +19,8 @@ class FakeSocket:
 
 
 class FakeHub:
-    stopping = False
-
     def __init__(self, sockets, others=1):
+        self.presence = types.SimpleNamespace(stopping=False)
         self.sockets = sockets
         self.others = others  # other processes on the channel layer; an exception: Redis did not answer
 

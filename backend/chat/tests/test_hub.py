@@ -108,7 +108,7 @@ async def hubs():
     opened = []
 
     def make_hub(layer, **options):
-        options.setdefault("presence", MemoryPresenceStore(ttl=30))
+        options.setdefault("presence_store", MemoryPresenceStore(ttl=30))
         hub = Hub(layer, **options)
         opened.append(hub)
         return hub
@@ -288,18 +288,18 @@ async def test_presence_of_a_dead_process_expires_and_is_announced(hubs, door):
     door(layer)
     now = [1000.0]
     store = MemoryPresenceStore(ttl=30, clock=lambda: now[0])
-    dead, alive = hubs(layer, presence=store), hubs(layer, presence=store)
+    dead, alive = hubs(layer, presence_store=store), hubs(layer, presence_store=store)
     ghost, watcher = Sink(1), Sink(2)
     await alive.subscribe("general", watcher)
-    await alive.enter("general", watcher)
+    await alive.presence.enter("general", watcher)
     await dead.subscribe("general", ghost)
-    await dead.enter("general", ghost)
+    await dead.presence.enter("general", ghost)
     assert (await watcher.next())[1]["joins"] == [ghost.user]
     await dead.close()  # killed: no exit, no more heartbeats
 
     now[0] += 31
     assert await alive.heartbeat()  # keeps the live process's own entries
-    await alive.sweep()
+    await alive.presence.sweep()
     assert (await watcher.next())[1] == {"type": "presence", "room": "general", "joins": [], "leaves": [ghost.user]}
     assert await store.users(room="general") == [watcher.user]
 
@@ -312,25 +312,25 @@ async def test_sockets_closed_for_a_restart_leave_nobody_until_their_entries_exp
     door(layer)
     now = [1000.0]
     store = MemoryPresenceStore(ttl=30, clock=lambda: now[0])
-    stopping, other = hubs(layer, presence=store), hubs(layer, presence=store)
+    stopping, other = hubs(layer, presence_store=store), hubs(layer, presence_store=store)
     watcher, back, gone = Sink(1), Sink(2), Sink(3)
     await other.subscribe("general", watcher)
-    await other.enter("general", watcher)
+    await other.presence.enter("general", watcher)
     for sink in (back, gone):
         await stopping.subscribe("general", sink)
-        await stopping.enter("general", sink)
+        await stopping.presence.enter("general", sink)
     assert [(await watcher.next())[1]["joins"] for _ in range(2)] == [[back.user], [gone.user]]
-    stopping.stopping = True
-    await stopping.exit("general", back)
-    await stopping.exit("general", gone)
+    stopping.presence.stopping = True
+    await stopping.presence.exit("general", back)
+    await stopping.presence.exit("general", gone)
     assert await watcher.nothing()
     returned = Sink(2)  # the same user on a new socket, on the other process
     await other.subscribe("general", returned)
-    await other.enter("general", returned)
+    await other.presence.enter("general", returned)
     assert await watcher.nothing()  # already present: no join either
     now[0] += 31
     assert await other.heartbeat()
-    await other.sweep()
+    await other.presence.sweep()
     assert (await watcher.next())[1] == {"type": "presence", "room": "general", "joins": [], "leaves": [gone.user]}
     assert await watcher.nothing()
     assert sorted(u["id"] for u in await store.users(room="general")) == [watcher.user["id"], back.user["id"]]
@@ -343,16 +343,16 @@ async def test_enter_and_exit_announce_first_and_last_socket_only(hubs, door):
     watcher, tab1, tab2 = Sink(2), Sink(1), Sink(1)
     for sink in (watcher, tab1, tab2):
         await hub.subscribe("general", sink)
-    await hub.enter("general", watcher)
-    await hub.enter("general", tab1)
-    await hub.enter("general", tab2)
+    await hub.presence.enter("general", watcher)
+    await hub.presence.enter("general", tab1)
+    await hub.presence.enter("general", tab2)
     assert (await watcher.next())[1]["joins"] == [tab1.user]
     assert await watcher.nothing()
-    await hub.exit("general", tab1)
+    await hub.presence.exit("general", tab1)
     assert await watcher.nothing()
-    await hub.exit("general", tab2)
+    await hub.presence.exit("general", tab2)
     assert (await watcher.next())[1]["leaves"] == [tab1.user]
-    assert hub.presence_entries() == [("general", watcher.conn, watcher.user)]
+    assert hub.presence.entries() == [("general", watcher.conn, watcher.user)]
 
 
 async def test_users_swept_while_their_process_was_cut_off_are_announced_again(hubs, door):
@@ -360,17 +360,17 @@ async def test_users_swept_while_their_process_was_cut_off_are_announced_again(h
     door(layer)
     now = [1000.0]
     store = MemoryPresenceStore(ttl=30, clock=lambda: now[0])
-    cut_off, other = hubs(layer, presence=store), hubs(layer, presence=store)
+    cut_off, other = hubs(layer, presence_store=store), hubs(layer, presence_store=store)
     sink, watcher = Sink(1), Sink(2)
     await other.subscribe("general", watcher)
-    await other.enter("general", watcher)
+    await other.presence.enter("general", watcher)
     await cut_off.subscribe("general", sink)
-    await cut_off.enter("general", sink)
+    await cut_off.presence.enter("general", sink)
     assert (await watcher.next())[1]["joins"] == [sink.user]
 
     now[0] += 31  # no heartbeat got through meanwhile (Redis unreachable from that process)
     assert await other.heartbeat()
-    await other.sweep()
+    await other.presence.sweep()
     assert (await watcher.next())[1]["leaves"] == [sink.user]
     assert await cut_off.heartbeat()  # reachable again
     assert (await watcher.next())[1] == {"type": "presence", "room": "general", "joins": [sink.user], "leaves": []}
@@ -381,17 +381,17 @@ async def test_a_socket_leaving_during_a_refresh_is_not_put_back(hubs, door):
     layer = InMemoryChannelLayer()
     door(layer)
     store = MemoryPresenceStore(ttl=30)
-    hub = hubs(layer, presence=store)
+    hub = hubs(layer, presence_store=store)
     watcher, leaving = Sink(2), Sink(1)
     for sink in (watcher, leaving):
         await hub.subscribe("general", sink)
-        await hub.enter("general", sink)
+        await hub.presence.enter("general", sink)
     refresh = store.refresh
 
     async def slow_refresh(*, entries):
         # The socket leaves after the heartbeat took its snapshot, and its
         # remove reaches the store before the refresh does.
-        await hub.exit("general", leaving)
+        await hub.presence.exit("general", leaving)
         return await refresh(entries=entries)
 
     store.refresh = slow_refresh

@@ -12,6 +12,13 @@ import pytest
 
 from chat.tests.test_seq_concurrency import database_url, django_env  # noqa: F401 (fixtures)
 
+
+def script_result(run, script: str):
+    """What a script run in django_env's process printed last, as JSON."""
+    done = run("-c", script)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
 SCRIPT = """
 import asyncio, json
 import django
@@ -102,9 +109,7 @@ print(json.dumps({"got": got, "orm": orm}))
 
 def test_the_store_answers_as_the_orm_does(django_env):  # noqa: F811
     _, run = django_env
-    done = run("-c", SCRIPT)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = script_result(run, SCRIPT)
     got, orm = result["got"], result["orm"]
 
     for key in ("latest", "since", "since_end", "empty", "empty_since", "rev_all", "rev_some", "rev_end", "rev_quiet"):
@@ -207,9 +212,7 @@ print(json.dumps({"first": first, "remembered": remembered, "got": got,
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_the_handshake_reads_the_session_user_as_django_does(django_env):  # noqa: F811
     _, run = django_env
-    done = run("-c", SESSIONS)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = script_result(run, SESSIONS)
 
     six = ("plain", "expired", "inactive", "repassworded", "tampered", "other_backend")
     assert result["first"] == {**{name: name for name in six}, "unknown": None, "short": None}
@@ -390,9 +393,7 @@ print(json.dumps(asyncio.run(main())))
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_the_pool_keeps_a_refusing_connection_and_replaces_a_lost_one(django_env):  # noqa: F811
     _, run = django_env
-    done = run("-c", POOL_SCRIPT)
-    assert done.returncode == 0, done.stderr
-    got = json.loads(done.stdout.strip().splitlines()[-1])
+    got = script_result(run, POOL_SCRIPT)
     assert got["first"] == [3, "1"]
     assert got["json"] == [[1, "x"], [2]]
     assert got["refused"] == "DivisionByZeroError" and got["same_after_refusal"] is True

@@ -12,18 +12,18 @@ import {
 } from './protocol'
 import { NotifySettings } from './notifySettings'
 import { PushError } from './push'
-import { Room, type RoomHost } from './room'
+import type { Room, RoomHost } from './room'
+import { RoomRegistry } from './roomRegistry'
 import { MessageSearch } from './search'
 import {
   isListed, roomFromServer, roomJoined, roomLeft, roomMembers, roomMessageSeen, roomOnline, roomRead, roomRemoved,
   roomsFromServer,
 } from './rooms'
 import { Socket } from './socket'
-import { createStore, type WritableStore } from './store'
+import { createStore } from './store'
 import { ROOMS_REFRESH_MS } from './timing'
-import { TypingIndicators, TypingStatus } from './typing'
+import { TypingStatus } from './typing'
 import { startUpload } from './uploadRequest'
-import { UploadQueue } from './uploads'
 import type {
   Attachment, ChatClient, ChatClientOptions, Message, MessageChange, Notice, PendingMessage, RoomSummary, SessionState, User,
 } from './types'
@@ -35,10 +35,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const rooms = createStore<RoomSummary[]>([])
   const notice = createStore<Notice | null>(null)
   let noticeCount = 0
-  const roomByName = new Map<string, Room>()
-  const presenceByName = new Map<string, WritableStore<User[]>>()
-  const typingByName = new Map<string, { store: WritableStore<User[]>; indicators: TypingIndicators }>()
-  const uploadsByName = new Map<string, UploadQueue>()
   /** Rooms kept joined across reconnects. */
   const opened = new Set<string>()
   /** Rooms left for good here: a `rooms` answer asked before the leave must not join them again. */
@@ -82,44 +78,15 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   // A search typed during a reconnect is sent once the socket is back.
   const search = new MessageSearch((frame) => socket.requestWhenConnected(frame))
 
-  function room(name: string): Room {
-    let r = roomByName.get(name)
-    if (!r) {
-      r = new Room(name, host)
-      roomByName.set(name, r)
-    }
-    return r
-  }
-
-  function presence(name: string): WritableStore<User[]> {
-    let store = presenceByName.get(name)
-    if (!store) presenceByName.set(name, (store = createStore<User[]>([])))
-    return store
-  }
-
-  function typing(name: string) {
-    let entry = typingByName.get(name)
-    if (!entry) {
-      const store = createStore<User[]>([])
-      entry = { store, indicators: new TypingIndicators(env.clock, selfId, (users) => store.setState(users)) }
-      typingByName.set(name, entry)
-    }
-    return entry
-  }
-
-  function uploads(name: string): UploadQueue {
-    let queue = uploadsByName.get(name)
-    if (!queue) {
-      queue = new UploadQueue((file, fileName, onProgress) =>
-        startUpload({
-          Xhr: env.XMLHttpRequest, url: `${options.httpBase}/api/uploads`, file, name: fileName, onProgress,
-          csrfToken: () => api.csrfToken(),
-        }),
-      )
-      uploadsByName.set(name, queue)
-    }
-    return queue
-  }
+  const registry = new RoomRegistry(host, env.clock, selfId, (file, fileName, onProgress) =>
+    startUpload({
+      Xhr: env.XMLHttpRequest, url: `${options.httpBase}/api/uploads`, file, name: fileName, onProgress,
+      csrfToken: () => api.csrfToken(),
+    }),
+  )
+  const room = (name: string) => registry.room(name)
+  const presence = (name: string) => registry.presence(name)
+  const typing = (name: string) => registry.typing(name)
 
   // ---- the socket ---------------------------------------------------------------
 
@@ -130,8 +97,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       for (const name of opened) void room(name).join()
     },
     onClose() {
-      for (const r of roomByName.values()) r.disconnected()
-      for (const { indicators } of typingByName.values()) indicators.reset()
+      registry.disconnected()
       outbox.disconnected()
       changes.disconnected()
       outboundTyping.stop()
@@ -336,7 +302,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
    */
   function focusRoom(name: string | null): void {
     if (name !== null && name !== focused) {
-      for (const r of roomByName.values()) if (r.name !== name) r.setOpening(null)
+      for (const r of registry.rooms()) if (r.name !== name) r.setOpening(null)
     }
     focused = name
     openingFromNextRooms = null
@@ -408,10 +374,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     openingFromNextRooms = null
     outbox.clear()
     changes.clear()
-    for (const queue of uploadsByName.values()) queue.clear()
-    for (const r of roomByName.values()) r.reset()
-    for (const store of presenceByName.values()) store.setState([])
-    for (const { indicators } of typingByName.values()) indicators.reset()
+    registry.reset()
     rooms.setState([])
     notifySettings.reset()
   }
@@ -551,7 +514,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     setTopic,
     focus: focusRoom,
     send,
-    uploads,
+    uploads: (name) => registry.uploads(name),
     fileUrl: (url) => (url.startsWith('/') && !url.startsWith('//') ? `${options.httpBase}${url}` : url),
     retry(name, clientId) {
       if (!outbox.retry(clientId)) return

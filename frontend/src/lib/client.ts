@@ -12,6 +12,7 @@ import {
 } from './protocol'
 import { NotifySettings } from './notifySettings'
 import { PushError } from './push'
+import { ReadMarkers } from './readMarkers'
 import type { Room, RoomHost } from './room'
 import { RoomRegistry } from './roomRegistry'
 import { MessageSearch } from './search'
@@ -41,9 +42,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const forgotten = new Set<string>()
   /** Rooms that entered the list by an unasked `room` frame: their counts are asked again once joined. */
   const announced = new Set<string>()
-  const readSent = new Map<string, number>()
-  /** The highest seq the UI has shown per room; sent as `read` once joined. */
-  const readWanted = new Map<string, number>()
   let focused: string | null = null
   /** The focused room was not listed when focused: the next `rooms` answer gives its opening. */
   let openingFromNextRooms: string | null = null
@@ -151,6 +149,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   const notifySettings = new NotifySettings((frame) => socket.request(frame))
 
+  const readMarkers = new ReadMarkers({ joined: (name) => room(name).joinedOnSocket, send: (frame) => socket.send(frame) })
+
   const outboundTyping = new TypingStatus(env.clock, (name, active) => {
     if (room(name).joinedOnSocket) socket.send({ type: 'typing', room: name, active })
   })
@@ -228,8 +228,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     forgotten.add(name)
     opened.delete(name)
     announced.delete(name)
-    readSent.delete(name)
-    readWanted.delete(name)
+    readMarkers.forget(name)
     room(name).left(reason)
     notifySettings.forget(name)
     presence(name).setState([])
@@ -245,16 +244,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     if (r.name === focused) rooms.setState((list) => roomRead(list, r.name))
     outbox.flush()
     changes.flush()
-    sendRead(r.name)
+    readMarkers.send(r.name)
     // Messages stored between the room's announcement and this join are counted by the server's list.
     if (announced.delete(r.name)) requestRooms()
-  }
-
-  /** Moves the server's read marker forward to what the UI has shown, never back. */
-  function sendRead(name: string): void {
-    const seq = readWanted.get(name) ?? 0
-    if (seq <= (readSent.get(name) ?? 0) || !room(name).joinedOnSocket) return
-    if (socket.send({ type: 'read', room: name, seq })) readSent.set(name, seq)
   }
 
   /** Asks for `rooms`; while one is on its way, asks once more after it instead (coalesced). */
@@ -368,8 +360,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     notice.setState(null)
     search.clear()
     roomsAgain = false
-    readSent.clear()
-    readWanted.clear()
+    readMarkers.clear()
     focused = null
     openingFromNextRooms = null
     outbox.clear()
@@ -543,8 +534,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       if (name === focused || seq >= (rooms.getState().find((r) => r.name === name)?.last_seq ?? 0)) {
         rooms.setState((list) => roomRead(list, name))
       }
-      readWanted.set(name, Math.max(seq, readWanted.get(name) ?? 0))
-      sendRead(name)
+      readMarkers.shown(name, seq)
     },
     composerInput: (name, text) => outboundTyping.update(name, text),
     composerIdle: (name) => outboundTyping.stop(name),

@@ -389,45 +389,6 @@ describe('unread, presence, typing', () => {
     expect(client.room('random').getState().opening).toBeNull()
   })
 
-  it('asks for the room list again about every minute and when the tab regains focus', async () => {
-    const server = new FakeServer()
-    const env = server.env()
-    await started(server, env)
-    server.acceptAll()
-    await flush()
-    expect(server.sent('rooms')).toHaveLength(1)
-    await vi.advanceTimersByTimeAsync(60_000)
-    expect(server.sent('rooms')).toHaveLength(2)
-    ;(env.window as FakeEvents).fire('focus')
-    await flush()
-    expect(server.sent('rooms')).toHaveLength(3)
-  })
-
-  it('asks for rooms when a message arrives for a room it does not list, coalescing the asks', async () => {
-    const server = new FakeServer()
-    const client = await started(server)
-    server.holdRooms = true
-    server.acceptAll()
-    client.open('general')
-    await flush()
-    expect(server.sent('rooms')).toHaveLength(1) // on connect, not answered yet
-    // A message for a room the list does not hold (a v2 server adds rooms unasked): ask again, once.
-    const alien = { id: 99, room: 'brand-new', seq: 1, author: bob, body: 'hi', created_at: '2026-11-21T10:00:00Z', client_id: 'x' }
-    server.socket.push({ type: 'message', room: 'brand-new', message: alien })
-    server.socket.push({ type: 'message', room: 'other-new', message: { ...alien, id: 100, room: 'other-new' } })
-    await flush()
-    expect(server.sent('rooms')).toHaveLength(1)
-    server.holdRooms = false
-    await vi.advanceTimersByTimeAsync(10_000) // the first ask times out; the one held back goes
-    expect(server.sent('rooms')).toHaveLength(2)
-    // Listed now: a message there asks nothing.
-    server.store('general', bob, 'known room')
-    await flush()
-    expect(server.sent('rooms')).toHaveLength(2)
-    await reconnect(server)
-    expect(server.sent('rooms')).toHaveLength(3)
-  })
-
   it('leaves a room for good: leave with forget, not a member, not joined again by a later rooms answer', async () => {
     const server = new FakeServer()
     server.store('general', alice, 'mine')

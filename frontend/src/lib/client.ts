@@ -8,13 +8,13 @@ import { INVALID_BODY_ERROR, Outbox } from './outbox'
 import { applyPresenceDiff, presenceFromSnapshot } from './presence'
 import {
   MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody, type ChangedFrame, type InvitedFrame, type JoinedFrame,
-  type RemovedFrame, type RoomInfo, type RoomsFrame, type ServerFrame,
+  type RemovedFrame, type RoomInfo, type ServerFrame,
 } from './protocol'
 import { NotifySettings } from './notifySettings'
-import { PushError } from './push'
 import { ReadMarkers } from './readMarkers'
 import type { Room, RoomHost } from './room'
 import { RoomRegistry } from './roomRegistry'
+import { RoomsRefresh } from './roomsRefresh'
 import { MessageSearch } from './search'
 import {
   isListed, roomFromServer, roomJoined, roomLeft, roomMembers, roomMessageSeen, roomOnline, roomRead, roomRemoved,
@@ -22,7 +22,6 @@ import {
 } from './rooms'
 import { Socket } from './socket'
 import { createStore } from './store'
-import { ROOMS_REFRESH_MS } from './timing'
 import { TypingStatus } from './typing'
 import { startUpload } from './uploadRequest'
 import type {
@@ -45,10 +44,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   let focused: string | null = null
   /** The focused room was not listed when focused: the next `rooms` answer gives its opening. */
   let openingFromNextRooms: string | null = null
-  let refreshTimer: unknown = null
-  /** A `rooms` request is on its way; `roomsAgain` asks once more when it is answered. */
-  let roomsAsked = false
-  let roomsAgain = false
   /** Who hears of messages that arrive live (desktop notifications). */
   const liveListeners = new Set<(message: Message) => void>()
 
@@ -90,7 +85,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   const socket = new Socket(options.socketUrl, env, {
     onOpen() {
-      requestRooms()
+      roomsRefresh.request()
       notifySettings.load()
       for (const name of opened) void room(name).join()
     },
@@ -99,7 +94,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       outbox.disconnected()
       changes.disconnected()
       outboundTyping.stop()
-      stopRefresh()
+      roomsRefresh.stop()
     },
     onFrame,
     onUnauthorized: signedOut,
@@ -193,7 +188,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   function onMessage(message: Message): void {
     // A room this tab does not list (made or opened elsewhere): the server's list has it.
-    if (!isListed(rooms.getState(), message.room)) requestRooms()
+    if (!isListed(rooms.getState(), message.room)) roomsRefresh.request()
     room(message.room).receive(message)
     rooms.setState((list) => roomMessageSeen(list, message, selfId(), focused))
     typing(message.room).indicators.clear(message.author.id)
@@ -246,37 +241,19 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     changes.flush()
     readMarkers.send(r.name)
     // Messages stored between the room's announcement and this join are counted by the server's list.
-    if (announced.delete(r.name)) requestRooms()
+    if (announced.delete(r.name)) roomsRefresh.request()
   }
 
-  /** Asks for `rooms`; while one is on its way, asks once more after it instead (coalesced). */
-  function requestRooms(): void {
-    if (roomsAsked) {
-      roomsAgain = true
-      return
+  /** The server's answer to `rooms`. */
+  function roomsListed(infos: readonly RoomInfo[]): void {
+    takeOpening(infos)
+    rooms.setState((list) => roomsFromServer(list, infos, focused))
+    for (const info of infos) {
+      // Keep every room we belong to joined, so its unread count and presence stay live,
+      if (info.member && !forgotten.has(info.name)) openRoom(info.name)
+      // and complete from the store what live frames never brought.
+      if (opened.has(info.name)) room(info.name).catchUp(info.last_seq, info.rev)
     }
-    stopRefresh()
-    refreshTimer = env.clock.setTimeout(requestRooms, ROOMS_REFRESH_MS)
-    roomsAsked = true
-    roomsAgain = false
-    socket.request({ type: 'rooms' }).then(
-      (frame) => {
-        takeOpening((frame as RoomsFrame).rooms)
-        rooms.setState((list) => roomsFromServer(list, (frame as RoomsFrame).rooms, focused))
-        for (const info of (frame as RoomsFrame).rooms) {
-          // Keep every room we belong to joined, so its unread count and presence stay live,
-          if (info.member && !forgotten.has(info.name)) openRoom(info.name)
-          // and complete from the store what live frames never brought.
-          if (opened.has(info.name)) room(info.name).catchUp(info.last_seq, info.rev)
-        }
-      },
-      (error: unknown) => {
-        if (!(error instanceof PushError && error.code === 'disconnected')) console.warn('chat: could not list rooms', error)
-      },
-    ).finally(() => {
-      roomsAsked = false
-      if (roomsAgain && socket.isConnected) requestRooms()
-    })
   }
 
   /** The room being read, as the server counted it before reading zeroes its unread count. */
@@ -307,16 +284,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     rooms.setState((list) => roomRead(list, name))
   }
 
-  function stopRefresh(): void {
-    if (refreshTimer !== null) env.clock.clearTimeout(refreshTimer)
-    refreshTimer = null
-  }
-
-  const onTabBack = () => {
-    if (socket.isConnected && env.document?.visibilityState !== 'hidden') requestRooms()
-  }
-  env.window?.addEventListener('focus', onTabBack)
-  env.document?.addEventListener('visibilitychange', onTabBack)
+  const roomsRefresh = new RoomsRefresh(
+    { request: (frame) => socket.request(frame), connected: () => socket.isConnected, answered: roomsListed },
+    env,
+  )
 
   // ---- commands -----------------------------------------------------------------
 
@@ -352,14 +323,13 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   function resetAll(): void {
     socket.disconnect()
-    stopRefresh()
+    roomsRefresh.reset()
     outboundTyping.stop()
     opened.clear()
     forgotten.clear()
     announced.clear()
     notice.setState(null)
     search.clear()
-    roomsAgain = false
     readMarkers.clear()
     focused = null
     openingFromNextRooms = null
@@ -431,7 +401,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     rooms.setState((list) => roomFromServer(list, info, focused))
     forgotten.delete(name)
     openRoom(name)
-    requestRooms()
+    roomsRefresh.request()
   }
 
   async function directMessage(usernames: string[]): Promise<string> {
@@ -440,7 +410,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     if (!isListed(rooms.getState(), frame.room)) announced.add(frame.room)
     openRoom(frame.room)
     // The list names a dm by its members, which the server's list holds.
-    requestRooms()
+    roomsRefresh.request()
     return frame.room
   }
 
@@ -556,8 +526,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       resetAll()
       liveListeners.clear()
       socket.dispose()
-      env.window?.removeEventListener('focus', onTabBack)
-      env.document?.removeEventListener('visibilitychange', onTabBack)
+      roomsRefresh.dispose()
     },
   }
 }

@@ -4,6 +4,7 @@
 import { SessionApi } from './api'
 import { ChangeQueue } from './changes'
 import { defaultEnv } from './env'
+import { Focus } from './focus'
 import { INVALID_BODY_ERROR, Outbox } from './outbox'
 import { applyPresenceDiff, presenceFromSnapshot } from './presence'
 import {
@@ -41,9 +42,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const forgotten = new Set<string>()
   /** Rooms that entered the list by an unasked `room` frame: their counts are asked again once joined. */
   const announced = new Set<string>()
-  let focused: string | null = null
-  /** The focused room was not listed when focused: the next `rooms` answer gives its opening. */
-  let openingFromNextRooms: string | null = null
   /** Who hears of messages that arrive live (desktop notifications). */
   const liveListeners = new Set<(message: Message) => void>()
 
@@ -190,14 +188,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     // A room this tab does not list (made or opened elsewhere): the server's list has it.
     if (!isListed(rooms.getState(), message.room)) roomsRefresh.request()
     room(message.room).receive(message)
-    rooms.setState((list) => roomMessageSeen(list, message, selfId(), focused))
+    rooms.setState((list) => roomMessageSeen(list, message, selfId(), focus.current))
     typing(message.room).indicators.clear(message.author.id)
   }
 
   /** The server's word on one room: it entered this user's list, or was left for good (on any tab). */
   function onRoomInfo(info: RoomInfo): void {
     const isNew = !isListed(rooms.getState(), info.name)
-    rooms.setState((list) => roomFromServer(list, info, focused))
+    rooms.setState((list) => roomFromServer(list, info, focus.current))
     if (!info.member) return forget(info.name)
     // Invited, or a dm someone else opened: keep it joined so its messages count as unread live.
     forgotten.delete(info.name)
@@ -214,7 +212,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     const wasListed = isListed(rooms.getState(), name)
     rooms.setState((list) => roomRemoved(list, name))
     forget(name, leftHere ? 'You left this room.' : 'You are no longer a member of this room.')
-    if (!leftHere && (wasListed || name === focused)) {
+    if (!leftHere && (wasListed || name === focus.current)) {
       notice.setState({ id: ++noticeCount, text: `You are no longer a member of ${name}.`, room: name })
     }
   }
@@ -236,7 +234,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     presence(r.name).setState(users)
     const last = frame.messages[frame.messages.length - 1]
     rooms.setState((list) => roomJoined(list, r.name, last?.seq ?? null, users.length))
-    if (r.name === focused) rooms.setState((list) => roomRead(list, r.name))
+    if (r.name === focus.current) rooms.setState((list) => roomRead(list, r.name))
     outbox.flush()
     changes.flush()
     readMarkers.send(r.name)
@@ -246,8 +244,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   /** The server's answer to `rooms`. */
   function roomsListed(infos: readonly RoomInfo[]): void {
-    takeOpening(infos)
-    rooms.setState((list) => roomsFromServer(list, infos, focused))
+    focus.takeOpening(infos)
+    rooms.setState((list) => roomsFromServer(list, infos, focus.current))
     for (const info of infos) {
       // Keep every room we belong to joined, so its unread count and presence stay live,
       if (info.member && !forgotten.has(info.name)) openRoom(info.name)
@@ -256,33 +254,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }
   }
 
-  /** The room being read, as the server counted it before reading zeroes its unread count. */
-  function takeOpening(infos: readonly RoomInfo[]): void {
-    const name = openingFromNextRooms
-    openingFromNextRooms = null
-    const info = infos.find((r) => r.name === name)
-    if (name === focused && info) room(info.name).setOpening({ unread: info.unread, lastSeq: info.last_seq })
-  }
-
-  /**
-   * A room becomes the one being read: its unread count, about to be zeroed, is
-   * kept in its view for the `New messages` line until another room is read.
-   * Focusing the same room again (React's StrictMode does) keeps what was taken.
-   */
-  function focusRoom(name: string | null): void {
-    if (name !== null && name !== focused) {
-      for (const r of registry.rooms()) if (r.name !== name) r.setOpening(null)
-    }
-    focused = name
-    openingFromNextRooms = null
-    if (name === null) return
-    if (room(name).store.getState().opening === null) {
-      const summary = rooms.getState().find((r) => r.name === name)
-      if (summary) room(name).setOpening({ unread: summary.unread, lastSeq: summary.last_seq })
-      else openingFromNextRooms = name
-    }
-    rooms.setState((list) => roomRead(list, name))
-  }
+  const focus = new Focus({ rooms, room, allRooms: () => registry.rooms() })
 
   const roomsRefresh = new RoomsRefresh(
     { request: (frame) => socket.request(frame), connected: () => socket.isConnected, answered: roomsListed },
@@ -331,8 +303,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     notice.setState(null)
     search.clear()
     readMarkers.clear()
-    focused = null
-    openingFromNextRooms = null
+    focus.reset()
     outbox.clear()
     changes.clear()
     registry.reset()
@@ -398,7 +369,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       name, kind, topic, owner, members: kind === 'private' && owner ? [owner] : null,
       last_seq: 0, member: true, unread: 0, online: 1, mentions: 0,
     }
-    rooms.setState((list) => roomFromServer(list, info, focused))
+    rooms.setState((list) => roomFromServer(list, info, focus.current))
     forgotten.delete(name)
     openRoom(name)
     roomsRefresh.request()
@@ -473,7 +444,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     invite,
     remove,
     setTopic,
-    focus: focusRoom,
+    focus: (name) => focus.focus(name),
     send,
     uploads: (name) => registry.uploads(name),
     fileUrl: (url) => (url.startsWith('/') && !url.startsWith('//') ? `${options.httpBase}${url}` : url),
@@ -501,7 +472,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     jumpToLatest: (name) => room(name).jumpToLatest(),
     search,
     markRead(name, seq) {
-      if (name === focused || seq >= (rooms.getState().find((r) => r.name === name)?.last_seq ?? 0)) {
+      if (name === focus.current || seq >= (rooms.getState().find((r) => r.name === name)?.last_seq ?? 0)) {
         rooms.setState((list) => roomRead(list, name))
       }
       readMarkers.shown(name, seq)

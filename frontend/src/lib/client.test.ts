@@ -157,16 +157,6 @@ describe('rooms and messages', () => {
     expect(seqs(client, 'general')).toEqual([1])
     expect(warn).toHaveBeenCalled()
   })
-
-  it('refuses a bad room name without asking the server', async () => {
-    const server = new FakeServer()
-    const client = await started(server)
-    server.acceptAll()
-    client.open('Bad Name!')
-    await flush()
-    expect(client.room('Bad Name!').getState().status).toBe('error')
-    expect(server.sent('join')).toEqual([])
-  })
 })
 
 describe('sending (outbox)', () => {
@@ -398,21 +388,6 @@ describe('unread, presence, typing', () => {
     expect(client.presence('dev').getState()).toEqual([])
     await reconnect(server)
     expect(server.sockets.at(-1)!.framesOf('join')).toEqual([])
-  })
-
-  it('a join without an answer shows an error, and opening the room again retries it', async () => {
-    const server = new FakeServer()
-    const client = await started(server)
-    server.acceptAll()
-    await flush()
-    server.answering = false
-    client.open('general')
-    await vi.advanceTimersByTimeAsync(10_000)
-    expect(client.room('general').getState()).toMatchObject({ status: 'error', error: 'No answer from the server' })
-    server.answering = true
-    client.open('general')
-    await flush()
-    expect(client.room('general').getState()).toMatchObject({ status: 'joined', error: null })
   })
 
   it('presence follows the snapshot and diffs; typing shows others and drops on their message', async () => {

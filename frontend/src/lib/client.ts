@@ -5,10 +5,11 @@ import { SessionApi } from './api'
 import { ChangeQueue } from './changes'
 import { defaultEnv } from './env'
 import { Focus } from './focus'
+import { JoinedRooms } from './joinedRooms'
 import { INVALID_BODY_ERROR, Outbox } from './outbox'
 import { applyPresenceDiff, presenceFromSnapshot } from './presence'
 import {
-  MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody, type ChangedFrame, type InvitedFrame, type JoinedFrame,
+  MAX_BODY_LENGTH, bodyLength, trimBody, type ChangedFrame, type InvitedFrame, type JoinedFrame,
   type RemovedFrame, type RoomInfo, type ServerFrame,
 } from './protocol'
 import { NotifySettings } from './notifySettings'
@@ -36,12 +37,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const rooms = createStore<RoomSummary[]>([])
   const notice = createStore<Notice | null>(null)
   let noticeCount = 0
-  /** Rooms kept joined across reconnects. */
-  const opened = new Set<string>()
-  /** Rooms left for good here: a `rooms` answer asked before the leave must not join them again. */
-  const forgotten = new Set<string>()
-  /** Rooms that entered the list by an unasked `room` frame: their counts are asked again once joined. */
-  const announced = new Set<string>()
   /** Who hears of messages that arrive live (desktop notifications). */
   const liveListeners = new Set<(message: Message) => void>()
 
@@ -58,7 +53,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       search.seen(messages)
     },
     refused(room, reason) {
-      opened.delete(room.name)
+      joinedRooms.opened.delete(room.name)
       outbox.failRoom(room.name, reason)
       changes.failRoom(room.name, reason)
       // Not open to this user (e.g. removed while this tab was away): not theirs to list either.
@@ -85,7 +80,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     onOpen() {
       roomsRefresh.request()
       notifySettings.load()
-      for (const name of opened) void room(name).join()
+      joinedRooms.joinAll()
     },
     onClose() {
       registry.disconnected()
@@ -109,9 +104,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         }),
       changed: (name) => room(name).setPending(outbox.forRoom(name)),
       ready: (name) => room(name).joinedOnSocket,
-      rejoin(name) {
-        if (opened.has(name)) void room(name).join()
-      },
+      rejoin: (name) => joinedRooms.rejoin(name),
     },
     env.clock,
     env.random,
@@ -132,9 +125,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       applied: (message) => room(message.room).receive(message),
       changed: (name) => room(name).setChanges(changes.forRoom(name)),
       ready: (name) => room(name).joinedOnSocket,
-      rejoin(name) {
-        if (opened.has(name)) void room(name).join()
-      },
+      rejoin: (name) => joinedRooms.rejoin(name),
     },
     env.clock,
     env.random,
@@ -196,37 +187,25 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   function onRoomInfo(info: RoomInfo): void {
     const isNew = !isListed(rooms.getState(), info.name)
     rooms.setState((list) => roomFromServer(list, info, focus.current))
-    if (!info.member) return forget(info.name)
+    if (!info.member) return joinedRooms.forget(info.name)
     // Invited, or a dm someone else opened: keep it joined so its messages count as unread live.
-    forgotten.delete(info.name)
-    if (isNew || !opened.has(info.name)) {
-      announced.add(info.name)
-      openRoom(info.name)
+    joinedRooms.forgotten.delete(info.name)
+    if (isNew || !joinedRooms.opened.has(info.name)) {
+      joinedRooms.announced.add(info.name)
+      joinedRooms.open(info.name)
     }
   }
 
   /** This user lost a private room (removed, or left it for good on another tab). */
   function onRoomRemoved(name: string): void {
     // Left here (leave with forget): the person knows; another tab of theirs hears it.
-    const leftHere = forgotten.has(name)
+    const leftHere = joinedRooms.forgotten.has(name)
     const wasListed = isListed(rooms.getState(), name)
     rooms.setState((list) => roomRemoved(list, name))
-    forget(name, leftHere ? 'You left this room.' : 'You are no longer a member of this room.')
+    joinedRooms.forget(name, leftHere ? 'You left this room.' : 'You are no longer a member of this room.')
     if (!leftHere && (wasListed || name === focus.current)) {
       notice.setState({ id: ++noticeCount, text: `You are no longer a member of ${name}.`, room: name })
     }
-  }
-
-  function forget(name: string, reason = 'You left this room.'): void {
-    forgotten.add(name)
-    opened.delete(name)
-    announced.delete(name)
-    readMarkers.forget(name)
-    room(name).left(reason)
-    notifySettings.forget(name)
-    presence(name).setState([])
-    typing(name).indicators.reset()
-    outbox.failRoom(name, reason.replace(/\.$/, ''))
   }
 
   function onJoined(r: Room, frame: JoinedFrame): void {
@@ -239,7 +218,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     changes.flush()
     readMarkers.send(r.name)
     // Messages stored between the room's announcement and this join are counted by the server's list.
-    if (announced.delete(r.name)) roomsRefresh.request()
+    if (joinedRooms.announced.delete(r.name)) roomsRefresh.request()
   }
 
   /** The server's answer to `rooms`. */
@@ -248,9 +227,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     rooms.setState((list) => roomsFromServer(list, infos, focus.current))
     for (const info of infos) {
       // Keep every room we belong to joined, so its unread count and presence stay live,
-      if (info.member && !forgotten.has(info.name)) openRoom(info.name)
+      if (info.member && !joinedRooms.forgotten.has(info.name)) joinedRooms.open(info.name)
       // and complete from the store what live frames never brought.
-      if (opened.has(info.name)) room(info.name).catchUp(info.last_seq, info.rev)
+      if (joinedRooms.opened.has(info.name)) room(info.name).catchUp(info.last_seq, info.rev)
     }
   }
 
@@ -263,18 +242,18 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   // ---- commands -----------------------------------------------------------------
 
-  function openRoom(name: string): void {
-    if (!ROOM_NAME.test(name)) {
-      room(name).store.setState((v) => ({
-        ...v, status: 'error', error: 'A room name is 1 to 64 of a-z, 0-9, - and _, starting with a letter or digit',
-      }))
-      return
-    }
-    // A room whose join failed (no answer) is joined again when opened again.
-    if (opened.has(name) && room(name).store.getState().status !== 'error') return
-    opened.add(name)
-    if (socket.isConnected) void room(name).join()
-  }
+  const joinedRooms = new JoinedRooms({
+    room,
+    connected: () => socket.isConnected,
+    forgotten(name, reason) {
+      readMarkers.forget(name)
+      room(name).left(reason)
+      notifySettings.forget(name)
+      presence(name).setState([])
+      typing(name).indicators.reset()
+      outbox.failRoom(name, reason.replace(/\.$/, ''))
+    },
+  })
 
   function authenticated(user: User): void {
     const previous = session.getState().user
@@ -283,7 +262,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     outbox.load(user)
     changes.load(user)
     // Whatever an earlier page load left unsent goes out once its room is joined.
-    for (const name of new Set([...outbox.rooms(), ...changes.rooms()])) openRoom(name)
+    for (const name of new Set([...outbox.rooms(), ...changes.rooms()])) joinedRooms.open(name)
     socket.connect()
   }
 
@@ -297,9 +276,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     socket.disconnect()
     roomsRefresh.reset()
     outboundTyping.stop()
-    opened.clear()
-    forgotten.clear()
-    announced.clear()
+    joinedRooms.clear()
     notice.setState(null)
     search.clear()
     readMarkers.clear()
@@ -329,32 +306,31 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       ...(attachments.length > 0 ? { attachments: [...attachments] } : {}),
     }
     outbox.add(message)
-    openRoom(name)
+    joinedRooms.open(name)
     outbox.flush()
   }
 
   /** Leaves the room for good (`leave` with `forget`): not a member any more, on every tab. */
   async function leave(name: string): Promise<void> {
-    forgotten.add(name)
-    opened.delete(name)
+    joinedRooms.forgotten.add(name)
+    joinedRooms.opened.delete(name)
     outboundTyping.stop(name)
     try {
       await socket.request({ type: 'leave', room: name, forget: true })
     } catch (error) {
       // Not left (no connection, refused): the room stays as it was.
-      forgotten.delete(name)
-      openRoom(name)
+      joinedRooms.reopen(name)
       throw error
     }
     rooms.setState((list) => roomLeft(list, name))
-    forget(name)
+    joinedRooms.forget(name)
   }
 
   /** An edit, delete or reaction: shown at once, sent once the room is joined. */
   function change(name: string, seq: number, what: MessageChange): void {
     if (!session.getState().user) return
     changes.add({ id: env.randomId(), room: name, seq, change: what, status: 'sending', error: null })
-    openRoom(name)
+    joinedRooms.open(name)
     changes.flush()
   }
 
@@ -370,16 +346,15 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       last_seq: 0, member: true, unread: 0, online: 1, mentions: 0,
     }
     rooms.setState((list) => roomFromServer(list, info, focus.current))
-    forgotten.delete(name)
-    openRoom(name)
+    joinedRooms.reopen(name)
     roomsRefresh.request()
   }
 
   async function directMessage(usernames: string[]): Promise<string> {
     const frame = (await socket.requestWhenConnected({ type: 'dm', users: usernames })) as JoinedFrame
-    forgotten.delete(frame.room)
-    if (!isListed(rooms.getState(), frame.room)) announced.add(frame.room)
-    openRoom(frame.room)
+    joinedRooms.forgotten.delete(frame.room)
+    if (!isListed(rooms.getState(), frame.room)) joinedRooms.announced.add(frame.room)
+    joinedRooms.open(frame.room)
     // The list names a dm by its members, which the server's list holds.
     roomsRefresh.request()
     return frame.room
@@ -433,11 +408,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       signedOut()
     },
 
-    open(name) {
-      // Opened by the person: a room left for good earlier is joined again.
-      forgotten.delete(name)
-      openRoom(name)
-    },
+    open: (name) => joinedRooms.reopen(name),
     leave,
     create,
     directMessage,
@@ -450,22 +421,20 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     fileUrl: (url) => (url.startsWith('/') && !url.startsWith('//') ? `${options.httpBase}${url}` : url),
     retry(name, clientId) {
       if (!outbox.retry(clientId)) return
-      forgotten.delete(name)
-      openRoom(name)
+      joinedRooms.reopen(name)
       outbox.flush()
     },
     change,
     retryChange(name, id) {
       if (!changes.retry(id)) return
-      openRoom(name)
+      joinedRooms.open(name)
       changes.flush()
     },
     discardChange: (_name, id) => changes.discard(id),
     reveal: (name, seq) => room(name).reveal(seq),
     loadOlder: (name) => room(name).loadOlder(),
     jumpTo(name, seq) {
-      forgotten.delete(name)
-      openRoom(name)
+      joinedRooms.reopen(name)
       return room(name).jumpTo(seq)
     },
     loadNewer: (name) => room(name).loadNewer(),

@@ -2,17 +2,13 @@
 // UI reads. Frames arrive through one door (onFrame) and each type has one
 // handler; everything stateful below is delegated to its own module.
 import { SessionApi } from './api'
-import { ChangeQueue } from './changes'
 import { defaultEnv } from './env'
 import { Focus } from './focus'
 import { JoinedRooms } from './joinedRooms'
-import { INVALID_BODY_ERROR, Outbox } from './outbox'
 import { applyPresenceDiff, presenceFromSnapshot } from './presence'
-import {
-  MAX_BODY_LENGTH, bodyLength, trimBody, type ChangedFrame, type InvitedFrame, type JoinedFrame,
-  type RemovedFrame, type RoomInfo, type ServerFrame,
-} from './protocol'
+import type { InvitedFrame, JoinedFrame, RemovedFrame, RoomInfo, ServerFrame } from './protocol'
 import { NotifySettings } from './notifySettings'
+import { Outgoing } from './outgoing'
 import { ReadMarkers } from './readMarkers'
 import type { Room, RoomHost } from './room'
 import { RoomRegistry } from './roomRegistry'
@@ -26,9 +22,7 @@ import { Socket } from './socket'
 import { createStore } from './store'
 import { TypingStatus } from './typing'
 import { startUpload } from './uploadRequest'
-import type {
-  Attachment, ChatClient, ChatClientOptions, Message, MessageChange, Notice, PendingMessage, RoomSummary, SessionState, User,
-} from './types'
+import type { ChatClient, ChatClientOptions, Message, Notice, RoomSummary, SessionState, User } from './types'
 
 export function createChatClient(options: ChatClientOptions): ChatClient {
   const env = defaultEnv(options.env)
@@ -92,44 +86,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     onFrame,
     onUnauthorized: signedOut,
   })
-
-  const outbox = new Outbox(
-    env.storage,
-    {
-      transmit: (m) =>
-        socket.request({
-          type: 'send', room: m.room, body: m.body, client_id: m.client_id,
-          ...(m.reply_to ? { reply_to: m.reply_to.seq } : {}),
-          ...(m.attachments?.length ? { attachments: m.attachments.map((a) => a.id) } : {}),
-        }),
-      changed: (name) => room(name).setPending(outbox.forRoom(name)),
-      ready: (name) => room(name).joinedOnSocket,
-      rejoin: (name) => joinedRooms.rejoin(name),
-    },
-    env.clock,
-    env.random,
-  )
-
-  const changes = new ChangeQueue(
-    env.storage,
-    {
-      async transmit({ room: name, seq, change }) {
-        const frame =
-          change.kind === 'edit'
-            ? await socket.request({ type: 'edit', room: name, seq, body: change.body })
-            : change.kind === 'delete'
-              ? await socket.request({ type: 'delete', room: name, seq })
-              : await socket.request({ type: 'react', room: name, seq, emoji: change.emoji, active: change.active })
-        return (frame as ChangedFrame).message
-      },
-      applied: (message) => room(message.room).receive(message),
-      changed: (name) => room(name).setChanges(changes.forRoom(name)),
-      ready: (name) => room(name).joinedOnSocket,
-      rejoin: (name) => joinedRooms.rejoin(name),
-    },
-    env.clock,
-    env.random,
-  )
 
   const notifySettings = new NotifySettings((frame) => socket.request(frame))
 
@@ -255,6 +211,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
   })
 
+  const outgoing = new Outgoing({
+    env, request: (frame) => socket.request(frame), room, joinedRooms, user: () => session.getState().user,
+    stopTyping: (name) => outboundTyping.stop(name),
+  })
+  const { outbox, changes } = outgoing
+
   function authenticated(user: User): void {
     const previous = session.getState().user
     if (previous && previous.id !== user.id) resetAll()
@@ -288,28 +250,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     notifySettings.reset()
   }
 
-  function send(name: string, body: string, replyTo?: Message, attachments: readonly Attachment[] = []): void {
-    const user = session.getState().user
-    const text = trimBody(body)
-    if (!user || (text === '' && attachments.length === 0)) return
-    outboundTyping.stop(name)
-    const tooLong = bodyLength(text) > MAX_BODY_LENGTH
-    const message: PendingMessage = {
-      client_id: env.randomId(),
-      room: name,
-      body: text,
-      author: user,
-      created_at: new Date(env.clock.now()).toISOString(),
-      status: tooLong ? 'failed' : 'sending',
-      error: tooLong ? INVALID_BODY_ERROR : null,
-      reply_to: replyTo ? { seq: replyTo.seq, author: replyTo.author, excerpt: Array.from(replyTo.body).slice(0, 100).join('') } : null,
-      ...(attachments.length > 0 ? { attachments: [...attachments] } : {}),
-    }
-    outbox.add(message)
-    joinedRooms.open(name)
-    outbox.flush()
-  }
-
   /** Leaves the room for good (`leave` with `forget`): not a member any more, on every tab. */
   async function leave(name: string): Promise<void> {
     joinedRooms.forgotten.add(name)
@@ -324,14 +264,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }
     rooms.setState((list) => roomLeft(list, name))
     joinedRooms.forget(name)
-  }
-
-  /** An edit, delete or reaction: shown at once, sent once the room is joined. */
-  function change(name: string, seq: number, what: MessageChange): void {
-    if (!session.getState().user) return
-    changes.add({ id: env.randomId(), room: name, seq, change: what, status: 'sending', error: null })
-    joinedRooms.open(name)
-    changes.flush()
   }
 
   // ---- rooms of version 2: create, dm, invite, remove, topic ---------------------------
@@ -416,20 +348,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     remove,
     setTopic,
     focus: (name) => focus.focus(name),
-    send,
+    send: (name, body, replyTo, attachments) => outgoing.send(name, body, replyTo, attachments),
     uploads: (name) => registry.uploads(name),
     fileUrl: (url) => (url.startsWith('/') && !url.startsWith('//') ? `${options.httpBase}${url}` : url),
-    retry(name, clientId) {
-      if (!outbox.retry(clientId)) return
-      joinedRooms.reopen(name)
-      outbox.flush()
-    },
-    change,
-    retryChange(name, id) {
-      if (!changes.retry(id)) return
-      joinedRooms.open(name)
-      changes.flush()
-    },
+    retry: (name, clientId) => outgoing.retry(name, clientId),
+    change: (name, seq, what) => outgoing.change(name, seq, what),
+    retryChange: (name, id) => outgoing.retryChange(name, id),
     discardChange: (_name, id) => changes.discard(id),
     reveal: (name, seq) => room(name).reveal(seq),
     loadOlder: (name) => room(name).loadOlder(),

@@ -6,16 +6,17 @@ import { defaultEnv } from './env'
 import { Focus } from './focus'
 import { JoinedRooms } from './joinedRooms'
 import { applyPresenceDiff, presenceFromSnapshot } from './presence'
-import type { InvitedFrame, JoinedFrame, RemovedFrame, RoomInfo, ServerFrame } from './protocol'
+import type { JoinedFrame, RoomInfo, ServerFrame } from './protocol'
 import { NotifySettings } from './notifySettings'
 import { Outgoing } from './outgoing'
 import { ReadMarkers } from './readMarkers'
 import type { Room, RoomHost } from './room'
+import { RoomActions } from './roomActions'
 import { RoomRegistry } from './roomRegistry'
 import { RoomsRefresh } from './roomsRefresh'
 import { MessageSearch } from './search'
 import {
-  isListed, roomFromServer, roomJoined, roomLeft, roomMembers, roomMessageSeen, roomOnline, roomRead, roomRemoved,
+  isListed, roomFromServer, roomJoined, roomMessageSeen, roomOnline, roomRead, roomRemoved,
   roomsFromServer,
 } from './rooms'
 import { Socket } from './socket'
@@ -217,6 +218,13 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   })
   const { outbox, changes } = outgoing
 
+  const roomActions = new RoomActions({
+    request: (frame) => socket.request(frame),
+    requestWhenConnected: (frame) => socket.requestWhenConnected(frame),
+    rooms, joinedRooms, roomsRefresh, focused: () => focus.current, user: () => session.getState().user,
+    stopTyping: (name) => outboundTyping.stop(name),
+  })
+
   function authenticated(user: User): void {
     const previous = session.getState().user
     if (previous && previous.id !== user.id) resetAll()
@@ -248,63 +256,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     registry.reset()
     rooms.setState([])
     notifySettings.reset()
-  }
-
-  /** Leaves the room for good (`leave` with `forget`): not a member any more, on every tab. */
-  async function leave(name: string): Promise<void> {
-    joinedRooms.forgotten.add(name)
-    joinedRooms.opened.delete(name)
-    outboundTyping.stop(name)
-    try {
-      await socket.request({ type: 'leave', room: name, forget: true })
-    } catch (error) {
-      // Not left (no connection, refused): the room stays as it was.
-      joinedRooms.reopen(name)
-      throw error
-    }
-    rooms.setState((list) => roomLeft(list, name))
-    joinedRooms.forget(name)
-  }
-
-  // ---- rooms of version 2: create, dm, invite, remove, topic ---------------------------
-  // Each is asked from a dialog: made during a reconnect, it waits for the socket.
-
-  async function create(name: string, kind: 'public' | 'private', topic: string): Promise<void> {
-    const me = session.getState().user
-    await socket.requestWhenConnected(topic === '' ? { type: 'create', room: name, kind } : { type: 'create', room: name, kind, topic })
-    const owner = me && { id: me.id, username: me.username }
-    const info: RoomInfo = {
-      name, kind, topic, owner, members: kind === 'private' && owner ? [owner] : null,
-      last_seq: 0, member: true, unread: 0, online: 1, mentions: 0,
-    }
-    rooms.setState((list) => roomFromServer(list, info, focus.current))
-    joinedRooms.reopen(name)
-    roomsRefresh.request()
-  }
-
-  async function directMessage(usernames: string[]): Promise<string> {
-    const frame = (await socket.requestWhenConnected({ type: 'dm', users: usernames })) as JoinedFrame
-    joinedRooms.forgotten.delete(frame.room)
-    if (!isListed(rooms.getState(), frame.room)) joinedRooms.announced.add(frame.room)
-    joinedRooms.open(frame.room)
-    // The list names a dm by its members, which the server's list holds.
-    roomsRefresh.request()
-    return frame.room
-  }
-
-  async function invite(name: string, username: string): Promise<void> {
-    const frame = (await socket.requestWhenConnected({ type: 'invite', room: name, user: username })) as InvitedFrame
-    rooms.setState((list) => roomMembers(list, name, (members) => [...members, frame.user]))
-  }
-
-  async function remove(name: string, username: string): Promise<void> {
-    const frame = (await socket.requestWhenConnected({ type: 'remove', room: name, user: username })) as RemovedFrame
-    rooms.setState((list) => roomMembers(list, name, (members) => members.filter((m) => m.id !== frame.user.id)))
-  }
-
-  async function setTopic(name: string, topic: string): Promise<void> {
-    // The answer is a `room` frame, which onFrame applies like any other.
-    await socket.requestWhenConnected({ type: 'topic', room: name, topic })
   }
 
   return {
@@ -341,12 +292,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
 
     open: (name) => joinedRooms.reopen(name),
-    leave,
-    create,
-    directMessage,
-    invite,
-    remove,
-    setTopic,
+    leave: (name) => roomActions.leave(name),
+    create: (name, kind, topic) => roomActions.create(name, kind, topic),
+    directMessage: (usernames) => roomActions.directMessage(usernames),
+    invite: (name, username) => roomActions.invite(name, username),
+    remove: (name, username) => roomActions.remove(name, username),
+    setTopic: (name, topic) => roomActions.setTopic(name, topic),
     focus: (name) => focus.focus(name),
     send: (name, body, replyTo, attachments) => outgoing.send(name, body, replyTo, attachments),
     uploads: (name) => registry.uploads(name),

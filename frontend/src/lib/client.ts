@@ -1,29 +1,25 @@
 // The chat client: one socket, the rooms kept joined on it, and the stores the
-// UI reads. Frames arrive through one door (onFrame) and each type has one
-// handler; everything stateful below is delegated to its own module.
+// UI reads. This file only puts the parts together: frames arrive through one
+// door (inbound.ts), and everything stateful is its own module.
 import { SessionApi } from './api'
 import { defaultEnv } from './env'
 import { Focus } from './focus'
+import { Inbound } from './inbound'
 import { JoinedRooms } from './joinedRooms'
-import { applyPresenceDiff, presenceFromSnapshot } from './presence'
-import type { JoinedFrame, RoomInfo, ServerFrame } from './protocol'
 import { NotifySettings } from './notifySettings'
 import { Outgoing } from './outgoing'
 import { ReadMarkers } from './readMarkers'
-import type { Room, RoomHost } from './room'
+import type { RoomHost } from './room'
 import { RoomActions } from './roomActions'
 import { RoomRegistry } from './roomRegistry'
+import { roomRead } from './rooms'
 import { RoomsRefresh } from './roomsRefresh'
 import { MessageSearch } from './search'
-import {
-  isListed, roomFromServer, roomJoined, roomMessageSeen, roomOnline, roomRead, roomRemoved,
-  roomsFromServer,
-} from './rooms'
 import { Socket } from './socket'
 import { createStore } from './store'
 import { TypingStatus } from './typing'
 import { startUpload } from './uploadRequest'
-import type { ChatClient, ChatClientOptions, Message, Notice, RoomSummary, SessionState, User } from './types'
+import type { ChatClient, ChatClientOptions, Notice, RoomSummary, SessionState, User } from './types'
 
 export function createChatClient(options: ChatClientOptions): ChatClient {
   const env = defaultEnv(options.env)
@@ -31,34 +27,18 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const session = createStore<SessionState>({ status: 'unknown', user: null })
   const rooms = createStore<RoomSummary[]>([])
   const notice = createStore<Notice | null>(null)
-  let noticeCount = 0
-  /** Who hears of messages that arrive live (desktop notifications). */
-  const liveListeners = new Set<(message: Message) => void>()
 
   const selfId = () => session.getState().user?.id ?? null
+  const currentUser = () => session.getState().user
 
   // ---- per-room objects, created on first use and kept (the UI holds the stores) ----
 
   const host: RoomHost = {
     request: (frame) => socket.request(frame),
-    joined: onJoined,
-    received(_room, messages) {
-      const me = selfId()
-      for (const m of messages) if (m.author.id === me && outbox.has(m.client_id)) outbox.acknowledge(m.client_id)
-      search.seen(messages)
-    },
-    refused(room, reason) {
-      joinedRooms.opened.delete(room.name)
-      outbox.failRoom(room.name, reason)
-      changes.failRoom(room.name, reason)
-      // Not open to this user (e.g. removed while this tab was away): not theirs to list either.
-      rooms.setState((list) => roomRemoved(list, room.name))
-    },
+    joined: (r, frame) => inbound.joined(r, frame),
+    received: (r, messages) => inbound.received(r, messages),
+    refused: (r, reason) => inbound.refused(r, reason),
   }
-
-  // A search typed during a reconnect is sent once the socket is back.
-  const search = new MessageSearch((frame) => socket.requestWhenConnected(frame))
-
   const registry = new RoomRegistry(host, env.clock, selfId, (file, fileName, onProgress) =>
     startUpload({
       Xhr: env.XMLHttpRequest, url: `${options.httpBase}/api/uploads`, file, name: fileName, onProgress,
@@ -66,8 +46,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }),
   )
   const room = (name: string) => registry.room(name)
-  const presence = (name: string) => registry.presence(name)
-  const typing = (name: string) => registry.typing(name)
 
   // ---- the socket ---------------------------------------------------------------
 
@@ -84,146 +62,50 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       outboundTyping.stop()
       roomsRefresh.stop()
     },
-    onFrame,
+    onFrame: (frame, answered) => inbound.frame(frame, answered),
     onUnauthorized: signedOut,
   })
+  const connected = () => socket.isConnected
 
+  // ---- the parts ------------------------------------------------------------------
+
+  // A search typed during a reconnect is sent once the socket is back.
+  const search = new MessageSearch((frame) => socket.requestWhenConnected(frame))
   const notifySettings = new NotifySettings((frame) => socket.request(frame))
-
-  const readMarkers = new ReadMarkers({ joined: (name) => room(name).joinedOnSocket, send: (frame) => socket.send(frame) })
-
   const outboundTyping = new TypingStatus(env.clock, (name, active) => {
     if (room(name).joinedOnSocket) socket.send({ type: 'typing', room: name, active })
   })
-
-  function onFrame(frame: ServerFrame, answered: boolean): void {
-    switch (frame.type) {
-      case 'message':
-        onMessage(frame.message)
-        for (const listener of [...liveListeners]) listener(frame.message)
-        return
-      case 'notify':
-        return notifySettings.apply(frame)
-      case 'update':
-        return room(frame.room).receive(frame.message)
-      case 'sent':
-        // Also when its request timed out: the message is stored, so it is no longer failed.
-        onMessage(frame.message)
-        return outbox.acknowledge(frame.message.client_id)
-      case 'typing':
-        return typing(frame.room).indicators.typing(frame.user, frame.active)
-      case 'room':
-        return onRoomInfo(frame.room)
-      case 'room_removed':
-        return onRoomRemoved(frame.room)
-      case 'presence': {
-        const next = applyPresenceDiff(presence(frame.room).getState(), frame.joins, frame.leaves)
-        presence(frame.room).setState(next)
-        rooms.setState((list) => roomOnline(list, frame.room, next.length))
-        for (const user of frame.leaves) typing(frame.room).indicators.clear(user.id)
-        return
-      }
-      case 'error':
-        if (!answered) console.warn(`chat: server error ${frame.code}: ${frame.detail}`)
-        return
-      default:
-        // Replies are handled where they were asked for; a late one is of no use.
-        return
-    }
-  }
-
-  function onMessage(message: Message): void {
-    // A room this tab does not list (made or opened elsewhere): the server's list has it.
-    if (!isListed(rooms.getState(), message.room)) roomsRefresh.request()
-    room(message.room).receive(message)
-    rooms.setState((list) => roomMessageSeen(list, message, selfId(), focus.current))
-    typing(message.room).indicators.clear(message.author.id)
-  }
-
-  /** The server's word on one room: it entered this user's list, or was left for good (on any tab). */
-  function onRoomInfo(info: RoomInfo): void {
-    const isNew = !isListed(rooms.getState(), info.name)
-    rooms.setState((list) => roomFromServer(list, info, focus.current))
-    if (!info.member) return joinedRooms.forget(info.name)
-    // Invited, or a dm someone else opened: keep it joined so its messages count as unread live.
-    joinedRooms.forgotten.delete(info.name)
-    if (isNew || !joinedRooms.opened.has(info.name)) {
-      joinedRooms.announced.add(info.name)
-      joinedRooms.open(info.name)
-    }
-  }
-
-  /** This user lost a private room (removed, or left it for good on another tab). */
-  function onRoomRemoved(name: string): void {
-    // Left here (leave with forget): the person knows; another tab of theirs hears it.
-    const leftHere = joinedRooms.forgotten.has(name)
-    const wasListed = isListed(rooms.getState(), name)
-    rooms.setState((list) => roomRemoved(list, name))
-    joinedRooms.forget(name, leftHere ? 'You left this room.' : 'You are no longer a member of this room.')
-    if (!leftHere && (wasListed || name === focus.current)) {
-      notice.setState({ id: ++noticeCount, text: `You are no longer a member of ${name}.`, room: name })
-    }
-  }
-
-  function onJoined(r: Room, frame: JoinedFrame): void {
-    const users = presenceFromSnapshot(frame.presence)
-    presence(r.name).setState(users)
-    const last = frame.messages[frame.messages.length - 1]
-    rooms.setState((list) => roomJoined(list, r.name, last?.seq ?? null, users.length))
-    if (r.name === focus.current) rooms.setState((list) => roomRead(list, r.name))
-    outbox.flush()
-    changes.flush()
-    readMarkers.send(r.name)
-    // Messages stored between the room's announcement and this join are counted by the server's list.
-    if (joinedRooms.announced.delete(r.name)) roomsRefresh.request()
-  }
-
-  /** The server's answer to `rooms`. */
-  function roomsListed(infos: readonly RoomInfo[]): void {
-    focus.takeOpening(infos)
-    rooms.setState((list) => roomsFromServer(list, infos, focus.current))
-    for (const info of infos) {
-      // Keep every room we belong to joined, so its unread count and presence stay live,
-      if (info.member && !joinedRooms.forgotten.has(info.name)) joinedRooms.open(info.name)
-      // and complete from the store what live frames never brought.
-      if (joinedRooms.opened.has(info.name)) room(info.name).catchUp(info.last_seq, info.rev)
-    }
-  }
-
-  const focus = new Focus({ rooms, room, allRooms: () => registry.rooms() })
-
-  const roomsRefresh = new RoomsRefresh(
-    { request: (frame) => socket.request(frame), connected: () => socket.isConnected, answered: roomsListed },
-    env,
-  )
-
-  // ---- commands -----------------------------------------------------------------
-
+  const stopTyping = (name: string) => outboundTyping.stop(name)
+  const readMarkers = new ReadMarkers({ joined: (name) => room(name).joinedOnSocket, send: (frame) => socket.send(frame) })
   const joinedRooms = new JoinedRooms({
     room,
-    connected: () => socket.isConnected,
+    connected,
     forgotten(name, reason) {
       readMarkers.forget(name)
       room(name).left(reason)
       notifySettings.forget(name)
-      presence(name).setState([])
-      typing(name).indicators.reset()
+      registry.presence(name).setState([])
+      registry.typing(name).indicators.reset()
       outbox.failRoom(name, reason.replace(/\.$/, ''))
     },
   })
-
-  const outgoing = new Outgoing({
-    env, request: (frame) => socket.request(frame), room, joinedRooms, user: () => session.getState().user,
-    stopTyping: (name) => outboundTyping.stop(name),
-  })
+  const focus = new Focus({ rooms, room, allRooms: () => registry.rooms() })
+  const roomsRefresh = new RoomsRefresh(
+    { request: (frame) => socket.request(frame), connected, answered: (infos) => inbound.roomsListed(infos) },
+    env,
+  )
+  const outgoing = new Outgoing({ env, request: (frame) => socket.request(frame), room, joinedRooms, user: currentUser, stopTyping })
   const { outbox, changes } = outgoing
-
   const roomActions = new RoomActions({
     request: (frame) => socket.request(frame),
     requestWhenConnected: (frame) => socket.requestWhenConnected(frame),
-    rooms, joinedRooms, roomsRefresh, focused: () => focus.current, user: () => session.getState().user,
-    stopTyping: (name) => outboundTyping.stop(name),
+    rooms, joinedRooms, roomsRefresh, focused: () => focus.current, user: currentUser, stopTyping,
   })
+  const inbound = new Inbound({
+    rooms, notice, registry, joinedRooms, focus, roomsRefresh, readMarkers, outbox, changes, search, notifySettings, selfId,
+  })
+
+  // ---- the session -------------------------------------------------------------------
 
   function authenticated(user: User): void {
     const previous = session.getState().user
@@ -264,8 +146,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     connection: socket.connection,
     rooms,
     room: (name) => room(name).store,
-    presence: (name) => presence(name),
-    typing: (name) => typing(name).store,
+    presence: (name) => registry.presence(name),
+    typing: (name) => registry.typing(name).store,
     notifyLevels: notifySettings.store,
 
     async start() {
@@ -331,15 +213,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     async pushUnsubscribe(endpoint) {
       await socket.request({ type: 'push_unsubscribe', endpoint })
     },
-    onLiveMessage(listener) {
-      liveListeners.add(listener)
-      return () => {
-        liveListeners.delete(listener)
-      }
-    },
+    onLiveMessage: (listener) => inbound.onLive(listener),
     dispose() {
       resetAll()
-      liveListeners.clear()
+      inbound.dispose()
       socket.dispose()
       roomsRefresh.dispose()
     },

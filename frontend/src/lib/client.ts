@@ -68,6 +68,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const connected = () => socket.isConnected
 
   // ---- the parts ------------------------------------------------------------------
+  // Each is made after what its constructor is given; the handlers above reach
+  // the later ones (inbound, the queues) only once the socket has connected.
 
   // A search typed during a reconnect is sent once the socket is back.
   const search = new MessageSearch((frame) => socket.requestWhenConnected(frame))

@@ -1,11 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
-import { testClients } from './testing/clients'
+import { seqs, testClients } from './testing/clients'
 import { FakeServer, alice, bob, flush } from './testing/fakes'
-import type { ChatClient } from './types'
 
 const { started } = testClients()
-
-const seqs = (client: ChatClient, room: string) => client.room(room).getState().messages.map((m) => m.seq)
 
 describe('session and connection', () => {
   it('start() reads the session and connects when logged in', async () => {

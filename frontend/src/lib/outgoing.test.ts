@@ -1,11 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
-import { reconnect, testClients } from './testing/clients'
+import { reconnect, seqs, testClients } from './testing/clients'
 import { FakeServer, MemoryStorage, alice, bob, flush } from './testing/fakes'
-import type { ChatClient } from './types'
 
 const { started } = testClients()
-
-const seqs = (client: ChatClient, room: string) => client.room(room).getState().messages.map((m) => m.seq)
 
 describe('sending (outbox)', () => {
   it('shows a message as sending at once, then moves it to the log on sent', async () => {

@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { reconnect, testClients } from './testing/clients'
+import { reconnect, seqs, testClients } from './testing/clients'
 import { FakeEvents, FakeServer, bob, carol, flush } from './testing/fakes'
-import type { ChatClient } from './types'
 
 const { started } = testClients()
-
-const seqs = (client: ChatClient, room: string) => client.room(room).getState().messages.map((m) => m.seq)
 
 describe('rooms and messages', () => {
   it('a new room gets the newest 50 and has_more; loadOlder pages back', async () => {

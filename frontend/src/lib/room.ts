@@ -4,7 +4,7 @@
 // a long catch-up, asks `changes` when a live change skips a revision (or fills
 // holes in seq with `history` from a v1 server), and loads older pages on demand. Outbox and unread bookkeeping live with the client,
 // which hears of every join and every message through the RoomHost.
-import { findGaps, highestSeq, lowestSeq, mergeMessages, type Gap } from './messages'
+import { highestSeq, holesToFill, lowestSeq, mergeMessages, notOlderThanHeld, skipsAhead, type Gap } from './messages'
 import { newestKnown, pageForward, routeIncoming, sliceAround, sliceAtEnd } from './slice'
 import type { ChangesFrame, HistoryFrame, JoinedFrame, RequestFrame, ServerFrame } from './protocol'
 import { PushError } from './push'
@@ -130,9 +130,7 @@ export class Room {
       this.aside = routed.aside
       messages = routed.within
     }
-    const oldest = lowestSeq(view.messages)
-    if (oldest === null || !view.hasMore || messages.every((m) => m.seq >= oldest)) return messages
-    return messages.filter((m) => m.seq >= oldest)
+    return notOlderThanHeld(view, messages)
   }
 
   private joinedWith(frame: JoinedFrame, hasMore: boolean): void {
@@ -228,8 +226,7 @@ export class Room {
    */
   receive(message: Message): void {
     const view = this.store.getState()
-    // An empty log with nothing older held every message there was: the next one is seq 1.
-    const top = highestSeq(view.messages) ?? (this.isJoined && !view.hasMore ? 0 : null)
+    const skips = skipsAhead(view, this.isJoined, message.seq)
     const within = this.held([message])
     // Set aside (a slice short of the end): still stored, so the outbox hears of it.
     if (within.length === 0 && view.hasNewer) this.host.received(this, [message])
@@ -244,7 +241,7 @@ export class Room {
       return
     }
     if (messages === view.messages) return
-    if (top !== null && message.seq > top + 1 && !this.catchingUp && !view.hasNewer) void this.fillGaps()
+    if (skips && !this.catchingUp && !view.hasNewer) void this.fillGaps()
   }
 
   /** Fetches every hole in the log with `history`, newest part of each hole first. */
@@ -289,19 +286,9 @@ export class Room {
     else void this.fillGaps()
   }
 
-  /**
-   * The holes in the log; the one below it when nothing older is said to
-   * exist; and the one above it up to the newest seq the server has named.
-   */
+  /** The holes to fetch: inside the log, below it, and above it up to the server's newest. */
   private gaps(): Gap[] {
-    const { messages, hasMore } = this.store.getState()
-    const lowest = lowestSeq(messages)
-    const highest = highestSeq(messages) ?? (hasMore ? null : 0)
-    const leading = !hasMore && lowest !== null && lowest > 1 ? [{ from: 1, to: lowest - 1 }] : []
-    // A slice short of the end has no hole above it: the newer messages come by paging forward.
-    const trailing =
-      highest !== null && this.serverLast > highest && !this.store.getState().hasNewer ? [{ from: highest + 1, to: this.serverLast }] : []
-    return [...leading, ...findGaps(messages), ...trailing]
+    return holesToFill(this.store.getState(), this.serverLast)
   }
 
   /** Fetches the page before the oldest message held. */

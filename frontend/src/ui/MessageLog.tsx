@@ -5,9 +5,11 @@ import { useServices } from './context'
 import { dayLabel } from './days'
 import { DeleteMessageDialog } from './DeleteMessageDialog'
 import { EmojiPicker } from './EmojiPicker'
+import { LogBottom, LogEmpty, LogTop } from './LogEdges'
 import { MessageItem, type MessageActions } from './MessageItem'
 import { estimateRow } from './rowHeight'
 import { countNewer, firstUnreadSeq } from './unread'
+import { useHighlight } from './useHighlight'
 import { usePageVisible } from './usePageVisible'
 import { useToday } from './useToday'
 import { storedLog, withPending } from './view'
@@ -16,8 +18,6 @@ import { storedLog, withPending } from './view'
 const EDGE_PX = 48
 /** Rows rendered beyond each edge of the screen, so a quick scroll shows no gap. */
 const OVERSCAN_ROWS = 8
-/** How long the message a reply's quote leads to stays highlighted. */
-const HIGHLIGHT_MS = 2_000
 const NO_CHANGES: readonly PendingChange[] = []
 
 interface Props {
@@ -214,15 +214,9 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
   }, [view.changes])
   const [picking, setPicking] = useState<number | null>(null)
   const [deleting, setDeleting] = useState<number | null>(null)
-  const [highlight, setHighlight] = useState<number | null>(null)
+  const [highlight, setHighlight] = useHighlight()
   const onReplyRef = useRef(onReply)
   onReplyRef.current = onReply
-
-  useEffect(() => {
-    if (highlight === null) return
-    const timer = window.setTimeout(() => setHighlight(null), HIGHLIGHT_MS)
-    return () => window.clearTimeout(timer)
-  }, [highlight])
 
   // The message the room was opened at (a search result): scrolled to, highlighted
   // for a moment and focused, so a screen reader reads it. A target set before
@@ -245,7 +239,7 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
     window.requestAnimationFrame(() => {
       scroller.current?.querySelector<HTMLElement>(`[data-seq="${target.seq}"] .message`)?.focus({ preventScroll: true })
     })
-  }, [view.target, entries, virtualizer])
+  }, [view.target, entries, virtualizer, setHighlight])
 
   const actions = useMemo<MessageActions>(() => ({
     reply: (message) => onReplyRef.current(message),
@@ -268,7 +262,7 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
     retryChange: (id) => client.retryChange(room, id),
     discardChange: (id) => client.discardChange(room, id),
     retry: (clientId) => client.retry(room, clientId),
-  }), [client, room, virtualizer])
+  }), [client, room, virtualizer, setHighlight])
 
   const rows = virtualizer.getVirtualItems()
   const totalSize = virtualizer.getTotalSize()
@@ -288,21 +282,8 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
         tabIndex={0}
         onScroll={onScroll}
       >
-        {hasMore ? (
-          <div className="log-top">
-            <button type="button" className="small-button" onClick={loadOlder} disabled={loadingOlder} aria-busy={loadingOlder || undefined}>
-              Load older messages
-            </button>
-          </div>
-        ) : (
-          view.status === 'joined' &&
-          view.messages.length > 0 && <p className="log-start muted small">This is the start of {label}.</p>
-        )}
-        {entries.length === 0 && (
-          <p className="log-empty muted">
-            {view.status === 'joining' ? 'Loading messages…' : `No messages in ${label} yet. Say hello!`}
-          </p>
-        )}
+        <LogTop view={view} label={label} onLoadOlder={loadOlder} />
+        {entries.length === 0 && <LogEmpty view={view} label={label} />}
         <ul
           ref={list}
           className="messages"
@@ -336,13 +317,7 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
             )
           })}
         </ul>
-        {hasNewer && (
-          <div className="log-bottom">
-            <button type="button" className="small-button" onClick={loadNewer} disabled={loadingNewer} aria-busy={loadingNewer || undefined}>
-              Load newer messages
-            </button>
-          </div>
-        )}
+        {hasNewer && <LogBottom loadingNewer={loadingNewer} onLoadNewer={loadNewer} />}
       </div>
       {picking !== null && (
         <EmojiPicker

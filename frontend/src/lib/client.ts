@@ -1,32 +1,25 @@
 // The chat client: one socket, the rooms kept joined on it, and the stores the
-// UI reads. Frames arrive through one door (onFrame) and each type has one
-// handler; everything stateful below is delegated to its own module.
+// UI reads. This file only puts the parts together: frames arrive through one
+// door (inbound.ts), and everything stateful is its own module.
 import { SessionApi } from './api'
-import { ChangeQueue } from './changes'
 import { defaultEnv } from './env'
-import { INVALID_BODY_ERROR, Outbox } from './outbox'
-import { applyPresenceDiff, presenceFromSnapshot } from './presence'
-import {
-  MAX_BODY_LENGTH, ROOM_NAME, bodyLength, trimBody, type ChangedFrame, type InvitedFrame, type JoinedFrame,
-  type RemovedFrame, type RoomInfo, type RoomsFrame, type ServerFrame,
-} from './protocol'
+import { Focus } from './focus'
+import { Inbound } from './inbound'
+import { JoinedRooms } from './joinedRooms'
 import { NotifySettings } from './notifySettings'
-import { PushError } from './push'
-import { Room, type RoomHost } from './room'
+import { Outgoing } from './outgoing'
+import { ReadMarkers } from './readMarkers'
+import type { RoomHost } from './room'
+import { RoomActions } from './roomActions'
+import { RoomRegistry } from './roomRegistry'
+import { roomRead } from './rooms'
+import { RoomsRefresh } from './roomsRefresh'
 import { MessageSearch } from './search'
-import {
-  isListed, roomFromServer, roomJoined, roomLeft, roomMembers, roomMessageSeen, roomOnline, roomRead, roomRemoved,
-  roomsFromServer,
-} from './rooms'
 import { Socket } from './socket'
-import { createStore, type WritableStore } from './store'
-import { ROOMS_REFRESH_MS } from './timing'
-import { TypingIndicators, TypingStatus } from './typing'
+import { createStore } from './store'
+import { TypingStatus } from './typing'
 import { startUpload } from './uploadRequest'
-import { UploadQueue } from './uploads'
-import type {
-  Attachment, ChatClient, ChatClientOptions, Message, MessageChange, Notice, PendingMessage, RoomSummary, SessionState, User,
-} from './types'
+import type { ChatClient, ChatClientOptions, Notice, RoomSummary, SessionState, User } from './types'
 
 export function createChatClient(options: ChatClientOptions): ChatClient {
   const env = defaultEnv(options.env)
@@ -34,346 +27,87 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const session = createStore<SessionState>({ status: 'unknown', user: null })
   const rooms = createStore<RoomSummary[]>([])
   const notice = createStore<Notice | null>(null)
-  let noticeCount = 0
-  const roomByName = new Map<string, Room>()
-  const presenceByName = new Map<string, WritableStore<User[]>>()
-  const typingByName = new Map<string, { store: WritableStore<User[]>; indicators: TypingIndicators }>()
-  const uploadsByName = new Map<string, UploadQueue>()
-  /** Rooms kept joined across reconnects. */
-  const opened = new Set<string>()
-  /** Rooms left for good here: a `rooms` answer asked before the leave must not join them again. */
-  const forgotten = new Set<string>()
-  /** Rooms that entered the list by an unasked `room` frame: their counts are asked again once joined. */
-  const announced = new Set<string>()
-  const readSent = new Map<string, number>()
-  /** The highest seq the UI has shown per room; sent as `read` once joined. */
-  const readWanted = new Map<string, number>()
-  let focused: string | null = null
-  /** The focused room was not listed when focused: the next `rooms` answer gives its opening. */
-  let openingFromNextRooms: string | null = null
-  let refreshTimer: unknown = null
-  /** A `rooms` request is on its way; `roomsAgain` asks once more when it is answered. */
-  let roomsAsked = false
-  let roomsAgain = false
-  /** Who hears of messages that arrive live (desktop notifications). */
-  const liveListeners = new Set<(message: Message) => void>()
 
   const selfId = () => session.getState().user?.id ?? null
+  const currentUser = () => session.getState().user
 
   // ---- per-room objects, created on first use and kept (the UI holds the stores) ----
 
   const host: RoomHost = {
     request: (frame) => socket.request(frame),
-    joined: onJoined,
-    received(_room, messages) {
-      const me = selfId()
-      for (const m of messages) if (m.author.id === me && outbox.has(m.client_id)) outbox.acknowledge(m.client_id)
-      search.seen(messages)
-    },
-    refused(room, reason) {
-      opened.delete(room.name)
-      outbox.failRoom(room.name, reason)
-      changes.failRoom(room.name, reason)
-      // Not open to this user (e.g. removed while this tab was away): not theirs to list either.
-      rooms.setState((list) => roomRemoved(list, room.name))
-    },
+    joined: (r, frame) => inbound.joined(r, frame),
+    received: (r, messages) => inbound.received(r, messages),
+    refused: (r, reason) => inbound.refused(r, reason),
   }
-
-  // A search typed during a reconnect is sent once the socket is back.
-  const search = new MessageSearch((frame) => socket.requestWhenConnected(frame))
-
-  function room(name: string): Room {
-    let r = roomByName.get(name)
-    if (!r) {
-      r = new Room(name, host)
-      roomByName.set(name, r)
-    }
-    return r
-  }
-
-  function presence(name: string): WritableStore<User[]> {
-    let store = presenceByName.get(name)
-    if (!store) presenceByName.set(name, (store = createStore<User[]>([])))
-    return store
-  }
-
-  function typing(name: string) {
-    let entry = typingByName.get(name)
-    if (!entry) {
-      const store = createStore<User[]>([])
-      entry = { store, indicators: new TypingIndicators(env.clock, selfId, (users) => store.setState(users)) }
-      typingByName.set(name, entry)
-    }
-    return entry
-  }
-
-  function uploads(name: string): UploadQueue {
-    let queue = uploadsByName.get(name)
-    if (!queue) {
-      queue = new UploadQueue((file, fileName, onProgress) =>
-        startUpload({
-          Xhr: env.XMLHttpRequest, url: `${options.httpBase}/api/uploads`, file, name: fileName, onProgress,
-          csrfToken: () => api.csrfToken(),
-        }),
-      )
-      uploadsByName.set(name, queue)
-    }
-    return queue
-  }
+  const registry = new RoomRegistry(host, env.clock, selfId, (file, fileName, onProgress) =>
+    startUpload({
+      Xhr: env.XMLHttpRequest, url: `${options.httpBase}/api/uploads`, file, name: fileName, onProgress,
+      csrfToken: () => api.csrfToken(),
+    }),
+  )
+  const room = (name: string) => registry.room(name)
 
   // ---- the socket ---------------------------------------------------------------
 
   const socket = new Socket(options.socketUrl, env, {
     onOpen() {
-      requestRooms()
+      roomsRefresh.request()
       notifySettings.load()
-      for (const name of opened) void room(name).join()
+      joinedRooms.joinAll()
     },
     onClose() {
-      for (const r of roomByName.values()) r.disconnected()
-      for (const { indicators } of typingByName.values()) indicators.reset()
+      registry.disconnected()
       outbox.disconnected()
       changes.disconnected()
       outboundTyping.stop()
-      stopRefresh()
+      roomsRefresh.stop()
     },
-    onFrame,
+    onFrame: (frame, answered) => inbound.frame(frame, answered),
     onUnauthorized: signedOut,
   })
+  const connected = () => socket.isConnected
 
-  const outbox = new Outbox(
-    env.storage,
-    {
-      transmit: (m) =>
-        socket.request({
-          type: 'send', room: m.room, body: m.body, client_id: m.client_id,
-          ...(m.reply_to ? { reply_to: m.reply_to.seq } : {}),
-          ...(m.attachments?.length ? { attachments: m.attachments.map((a) => a.id) } : {}),
-        }),
-      changed: (name) => room(name).setPending(outbox.forRoom(name)),
-      ready: (name) => room(name).joinedOnSocket,
-      rejoin(name) {
-        if (opened.has(name)) void room(name).join()
-      },
-    },
-    env.clock,
-    env.random,
-  )
+  // ---- the parts ------------------------------------------------------------------
+  // Each is made after what its constructor is given; the handlers above reach
+  // the later ones (inbound, the queues) only once the socket has connected.
 
-  const changes = new ChangeQueue(
-    env.storage,
-    {
-      async transmit({ room: name, seq, change }) {
-        const frame =
-          change.kind === 'edit'
-            ? await socket.request({ type: 'edit', room: name, seq, body: change.body })
-            : change.kind === 'delete'
-              ? await socket.request({ type: 'delete', room: name, seq })
-              : await socket.request({ type: 'react', room: name, seq, emoji: change.emoji, active: change.active })
-        return (frame as ChangedFrame).message
-      },
-      applied: (message) => room(message.room).receive(message),
-      changed: (name) => room(name).setChanges(changes.forRoom(name)),
-      ready: (name) => room(name).joinedOnSocket,
-      rejoin(name) {
-        if (opened.has(name)) void room(name).join()
-      },
-    },
-    env.clock,
-    env.random,
-  )
-
+  // A search typed during a reconnect is sent once the socket is back.
+  const search = new MessageSearch((frame) => socket.requestWhenConnected(frame))
   const notifySettings = new NotifySettings((frame) => socket.request(frame))
-
   const outboundTyping = new TypingStatus(env.clock, (name, active) => {
     if (room(name).joinedOnSocket) socket.send({ type: 'typing', room: name, active })
   })
+  const stopTyping = (name: string) => outboundTyping.stop(name)
+  const readMarkers = new ReadMarkers({ joined: (name) => room(name).joinedOnSocket, send: (frame) => socket.send(frame) })
+  const joinedRooms = new JoinedRooms({
+    room,
+    connected,
+    forgotten(name, reason) {
+      readMarkers.forget(name)
+      room(name).left(reason)
+      notifySettings.forget(name)
+      registry.presence(name).setState([])
+      registry.typing(name).indicators.reset()
+      outbox.failRoom(name, reason.replace(/\.$/, ''))
+    },
+  })
+  const focus = new Focus({ rooms, room, allRooms: () => registry.rooms() })
+  const roomsRefresh = new RoomsRefresh(
+    { request: (frame) => socket.request(frame), connected, answered: (infos) => inbound.roomsListed(infos) },
+    env,
+  )
+  const outgoing = new Outgoing({ env, request: (frame) => socket.request(frame), room, joinedRooms, user: currentUser, stopTyping })
+  const { outbox, changes } = outgoing
+  const roomActions = new RoomActions({
+    request: (frame) => socket.request(frame),
+    requestWhenConnected: (frame) => socket.requestWhenConnected(frame),
+    rooms, joinedRooms, roomsRefresh, focused: () => focus.current, user: currentUser, stopTyping,
+  })
+  const inbound = new Inbound({
+    rooms, notice, registry, joinedRooms, focus, roomsRefresh, readMarkers, outbox, changes, search, notifySettings, selfId,
+  })
 
-  function onFrame(frame: ServerFrame, answered: boolean): void {
-    switch (frame.type) {
-      case 'message':
-        onMessage(frame.message)
-        for (const listener of [...liveListeners]) listener(frame.message)
-        return
-      case 'notify':
-        return notifySettings.apply(frame)
-      case 'update':
-        return room(frame.room).receive(frame.message)
-      case 'sent':
-        // Also when its request timed out: the message is stored, so it is no longer failed.
-        onMessage(frame.message)
-        return outbox.acknowledge(frame.message.client_id)
-      case 'typing':
-        return typing(frame.room).indicators.typing(frame.user, frame.active)
-      case 'room':
-        return onRoomInfo(frame.room)
-      case 'room_removed':
-        return onRoomRemoved(frame.room)
-      case 'presence': {
-        const next = applyPresenceDiff(presence(frame.room).getState(), frame.joins, frame.leaves)
-        presence(frame.room).setState(next)
-        rooms.setState((list) => roomOnline(list, frame.room, next.length))
-        for (const user of frame.leaves) typing(frame.room).indicators.clear(user.id)
-        return
-      }
-      case 'error':
-        if (!answered) console.warn(`chat: server error ${frame.code}: ${frame.detail}`)
-        return
-      default:
-        // Replies are handled where they were asked for; a late one is of no use.
-        return
-    }
-  }
-
-  function onMessage(message: Message): void {
-    // A room this tab does not list (made or opened elsewhere): the server's list has it.
-    if (!isListed(rooms.getState(), message.room)) requestRooms()
-    room(message.room).receive(message)
-    rooms.setState((list) => roomMessageSeen(list, message, selfId(), focused))
-    typing(message.room).indicators.clear(message.author.id)
-  }
-
-  /** The server's word on one room: it entered this user's list, or was left for good (on any tab). */
-  function onRoomInfo(info: RoomInfo): void {
-    const isNew = !isListed(rooms.getState(), info.name)
-    rooms.setState((list) => roomFromServer(list, info, focused))
-    if (!info.member) return forget(info.name)
-    // Invited, or a dm someone else opened: keep it joined so its messages count as unread live.
-    forgotten.delete(info.name)
-    if (isNew || !opened.has(info.name)) {
-      announced.add(info.name)
-      openRoom(info.name)
-    }
-  }
-
-  /** This user lost a private room (removed, or left it for good on another tab). */
-  function onRoomRemoved(name: string): void {
-    // Left here (leave with forget): the person knows; another tab of theirs hears it.
-    const leftHere = forgotten.has(name)
-    const wasListed = isListed(rooms.getState(), name)
-    rooms.setState((list) => roomRemoved(list, name))
-    forget(name, leftHere ? 'You left this room.' : 'You are no longer a member of this room.')
-    if (!leftHere && (wasListed || name === focused)) {
-      notice.setState({ id: ++noticeCount, text: `You are no longer a member of ${name}.`, room: name })
-    }
-  }
-
-  function forget(name: string, reason = 'You left this room.'): void {
-    forgotten.add(name)
-    opened.delete(name)
-    announced.delete(name)
-    readSent.delete(name)
-    readWanted.delete(name)
-    room(name).left(reason)
-    notifySettings.forget(name)
-    presence(name).setState([])
-    typing(name).indicators.reset()
-    outbox.failRoom(name, reason.replace(/\.$/, ''))
-  }
-
-  function onJoined(r: Room, frame: JoinedFrame): void {
-    const users = presenceFromSnapshot(frame.presence)
-    presence(r.name).setState(users)
-    const last = frame.messages[frame.messages.length - 1]
-    rooms.setState((list) => roomJoined(list, r.name, last?.seq ?? null, users.length))
-    if (r.name === focused) rooms.setState((list) => roomRead(list, r.name))
-    outbox.flush()
-    changes.flush()
-    sendRead(r.name)
-    // Messages stored between the room's announcement and this join are counted by the server's list.
-    if (announced.delete(r.name)) requestRooms()
-  }
-
-  /** Moves the server's read marker forward to what the UI has shown, never back. */
-  function sendRead(name: string): void {
-    const seq = readWanted.get(name) ?? 0
-    if (seq <= (readSent.get(name) ?? 0) || !room(name).joinedOnSocket) return
-    if (socket.send({ type: 'read', room: name, seq })) readSent.set(name, seq)
-  }
-
-  /** Asks for `rooms`; while one is on its way, asks once more after it instead (coalesced). */
-  function requestRooms(): void {
-    if (roomsAsked) {
-      roomsAgain = true
-      return
-    }
-    stopRefresh()
-    refreshTimer = env.clock.setTimeout(requestRooms, ROOMS_REFRESH_MS)
-    roomsAsked = true
-    roomsAgain = false
-    socket.request({ type: 'rooms' }).then(
-      (frame) => {
-        takeOpening((frame as RoomsFrame).rooms)
-        rooms.setState((list) => roomsFromServer(list, (frame as RoomsFrame).rooms, focused))
-        for (const info of (frame as RoomsFrame).rooms) {
-          // Keep every room we belong to joined, so its unread count and presence stay live,
-          if (info.member && !forgotten.has(info.name)) openRoom(info.name)
-          // and complete from the store what live frames never brought.
-          if (opened.has(info.name)) room(info.name).catchUp(info.last_seq, info.rev)
-        }
-      },
-      (error: unknown) => {
-        if (!(error instanceof PushError && error.code === 'disconnected')) console.warn('chat: could not list rooms', error)
-      },
-    ).finally(() => {
-      roomsAsked = false
-      if (roomsAgain && socket.isConnected) requestRooms()
-    })
-  }
-
-  /** The room being read, as the server counted it before reading zeroes its unread count. */
-  function takeOpening(infos: readonly RoomInfo[]): void {
-    const name = openingFromNextRooms
-    openingFromNextRooms = null
-    const info = infos.find((r) => r.name === name)
-    if (name === focused && info) room(info.name).setOpening({ unread: info.unread, lastSeq: info.last_seq })
-  }
-
-  /**
-   * A room becomes the one being read: its unread count, about to be zeroed, is
-   * kept in its view for the `New messages` line until another room is read.
-   * Focusing the same room again (React's StrictMode does) keeps what was taken.
-   */
-  function focusRoom(name: string | null): void {
-    if (name !== null && name !== focused) {
-      for (const r of roomByName.values()) if (r.name !== name) r.setOpening(null)
-    }
-    focused = name
-    openingFromNextRooms = null
-    if (name === null) return
-    if (room(name).store.getState().opening === null) {
-      const summary = rooms.getState().find((r) => r.name === name)
-      if (summary) room(name).setOpening({ unread: summary.unread, lastSeq: summary.last_seq })
-      else openingFromNextRooms = name
-    }
-    rooms.setState((list) => roomRead(list, name))
-  }
-
-  function stopRefresh(): void {
-    if (refreshTimer !== null) env.clock.clearTimeout(refreshTimer)
-    refreshTimer = null
-  }
-
-  const onTabBack = () => {
-    if (socket.isConnected && env.document?.visibilityState !== 'hidden') requestRooms()
-  }
-  env.window?.addEventListener('focus', onTabBack)
-  env.document?.addEventListener('visibilitychange', onTabBack)
-
-  // ---- commands -----------------------------------------------------------------
-
-  function openRoom(name: string): void {
-    if (!ROOM_NAME.test(name)) {
-      room(name).store.setState((v) => ({
-        ...v, status: 'error', error: 'A room name is 1 to 64 of a-z, 0-9, - and _, starting with a letter or digit',
-      }))
-      return
-    }
-    // A room whose join failed (no answer) is joined again when opened again.
-    if (opened.has(name) && room(name).store.getState().status !== 'error') return
-    opened.add(name)
-    if (socket.isConnected) void room(name).join()
-  }
+  // ---- the session -------------------------------------------------------------------
 
   function authenticated(user: User): void {
     const previous = session.getState().user
@@ -382,7 +116,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     outbox.load(user)
     changes.load(user)
     // Whatever an earlier page load left unsent goes out once its room is joined.
-    for (const name of new Set([...outbox.rooms(), ...changes.rooms()])) openRoom(name)
+    for (const name of new Set([...outbox.rooms(), ...changes.rooms()])) joinedRooms.open(name)
     socket.connect()
   }
 
@@ -394,115 +128,18 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   function resetAll(): void {
     socket.disconnect()
-    stopRefresh()
+    roomsRefresh.reset()
     outboundTyping.stop()
-    opened.clear()
-    forgotten.clear()
-    announced.clear()
+    joinedRooms.clear()
     notice.setState(null)
     search.clear()
-    roomsAgain = false
-    readSent.clear()
-    readWanted.clear()
-    focused = null
-    openingFromNextRooms = null
+    readMarkers.clear()
+    focus.reset()
     outbox.clear()
     changes.clear()
-    for (const queue of uploadsByName.values()) queue.clear()
-    for (const r of roomByName.values()) r.reset()
-    for (const store of presenceByName.values()) store.setState([])
-    for (const { indicators } of typingByName.values()) indicators.reset()
+    registry.reset()
     rooms.setState([])
     notifySettings.reset()
-  }
-
-  function send(name: string, body: string, replyTo?: Message, attachments: readonly Attachment[] = []): void {
-    const user = session.getState().user
-    const text = trimBody(body)
-    if (!user || (text === '' && attachments.length === 0)) return
-    outboundTyping.stop(name)
-    const tooLong = bodyLength(text) > MAX_BODY_LENGTH
-    const message: PendingMessage = {
-      client_id: env.randomId(),
-      room: name,
-      body: text,
-      author: user,
-      created_at: new Date(env.clock.now()).toISOString(),
-      status: tooLong ? 'failed' : 'sending',
-      error: tooLong ? INVALID_BODY_ERROR : null,
-      reply_to: replyTo ? { seq: replyTo.seq, author: replyTo.author, excerpt: Array.from(replyTo.body).slice(0, 100).join('') } : null,
-      ...(attachments.length > 0 ? { attachments: [...attachments] } : {}),
-    }
-    outbox.add(message)
-    openRoom(name)
-    outbox.flush()
-  }
-
-  /** Leaves the room for good (`leave` with `forget`): not a member any more, on every tab. */
-  async function leave(name: string): Promise<void> {
-    forgotten.add(name)
-    opened.delete(name)
-    outboundTyping.stop(name)
-    try {
-      await socket.request({ type: 'leave', room: name, forget: true })
-    } catch (error) {
-      // Not left (no connection, refused): the room stays as it was.
-      forgotten.delete(name)
-      openRoom(name)
-      throw error
-    }
-    rooms.setState((list) => roomLeft(list, name))
-    forget(name)
-  }
-
-  /** An edit, delete or reaction: shown at once, sent once the room is joined. */
-  function change(name: string, seq: number, what: MessageChange): void {
-    if (!session.getState().user) return
-    changes.add({ id: env.randomId(), room: name, seq, change: what, status: 'sending', error: null })
-    openRoom(name)
-    changes.flush()
-  }
-
-  // ---- rooms of version 2: create, dm, invite, remove, topic ---------------------------
-  // Each is asked from a dialog: made during a reconnect, it waits for the socket.
-
-  async function create(name: string, kind: 'public' | 'private', topic: string): Promise<void> {
-    const me = session.getState().user
-    await socket.requestWhenConnected(topic === '' ? { type: 'create', room: name, kind } : { type: 'create', room: name, kind, topic })
-    const owner = me && { id: me.id, username: me.username }
-    const info: RoomInfo = {
-      name, kind, topic, owner, members: kind === 'private' && owner ? [owner] : null,
-      last_seq: 0, member: true, unread: 0, online: 1, mentions: 0,
-    }
-    rooms.setState((list) => roomFromServer(list, info, focused))
-    forgotten.delete(name)
-    openRoom(name)
-    requestRooms()
-  }
-
-  async function directMessage(usernames: string[]): Promise<string> {
-    const frame = (await socket.requestWhenConnected({ type: 'dm', users: usernames })) as JoinedFrame
-    forgotten.delete(frame.room)
-    if (!isListed(rooms.getState(), frame.room)) announced.add(frame.room)
-    openRoom(frame.room)
-    // The list names a dm by its members, which the server's list holds.
-    requestRooms()
-    return frame.room
-  }
-
-  async function invite(name: string, username: string): Promise<void> {
-    const frame = (await socket.requestWhenConnected({ type: 'invite', room: name, user: username })) as InvitedFrame
-    rooms.setState((list) => roomMembers(list, name, (members) => [...members, frame.user]))
-  }
-
-  async function remove(name: string, username: string): Promise<void> {
-    const frame = (await socket.requestWhenConnected({ type: 'remove', room: name, user: username })) as RemovedFrame
-    rooms.setState((list) => roomMembers(list, name, (members) => members.filter((m) => m.id !== frame.user.id)))
-  }
-
-  async function setTopic(name: string, topic: string): Promise<void> {
-    // The answer is a `room` frame, which onFrame applies like any other.
-    await socket.requestWhenConnected({ type: 'topic', room: name, topic })
   }
 
   return {
@@ -511,8 +148,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     connection: socket.connection,
     rooms,
     room: (name) => room(name).store,
-    presence: (name) => presence(name),
-    typing: (name) => typing(name).store,
+    presence: (name) => registry.presence(name),
+    typing: (name) => registry.typing(name).store,
     notifyLevels: notifySettings.store,
 
     async start() {
@@ -538,50 +175,35 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       signedOut()
     },
 
-    open(name) {
-      // Opened by the person: a room left for good earlier is joined again.
-      forgotten.delete(name)
-      openRoom(name)
-    },
-    leave,
-    create,
-    directMessage,
-    invite,
-    remove,
-    setTopic,
-    focus: focusRoom,
-    send,
-    uploads,
+    open: (name) => joinedRooms.reopen(name),
+    leave: (name) => roomActions.leave(name),
+    create: (name, kind, topic) => roomActions.create(name, kind, topic),
+    directMessage: (usernames) => roomActions.directMessage(usernames),
+    invite: (name, username) => roomActions.invite(name, username),
+    remove: (name, username) => roomActions.remove(name, username),
+    setTopic: (name, topic) => roomActions.setTopic(name, topic),
+    focus: (name) => focus.focus(name),
+    send: (name, body, replyTo, attachments) => outgoing.send(name, body, replyTo, attachments),
+    uploads: (name) => registry.uploads(name),
     fileUrl: (url) => (url.startsWith('/') && !url.startsWith('//') ? `${options.httpBase}${url}` : url),
-    retry(name, clientId) {
-      if (!outbox.retry(clientId)) return
-      forgotten.delete(name)
-      openRoom(name)
-      outbox.flush()
-    },
-    change,
-    retryChange(name, id) {
-      if (!changes.retry(id)) return
-      openRoom(name)
-      changes.flush()
-    },
+    retry: (name, clientId) => outgoing.retry(name, clientId),
+    change: (name, seq, what) => outgoing.change(name, seq, what),
+    retryChange: (name, id) => outgoing.retryChange(name, id),
     discardChange: (_name, id) => changes.discard(id),
     reveal: (name, seq) => room(name).reveal(seq),
     loadOlder: (name) => room(name).loadOlder(),
     jumpTo(name, seq) {
-      forgotten.delete(name)
-      openRoom(name)
+      joinedRooms.reopen(name)
       return room(name).jumpTo(seq)
     },
     loadNewer: (name) => room(name).loadNewer(),
     jumpToLatest: (name) => room(name).jumpToLatest(),
     search,
     markRead(name, seq) {
-      if (name === focused || seq >= (rooms.getState().find((r) => r.name === name)?.last_seq ?? 0)) {
+      if (name === focus.current || seq >= (rooms.getState().find((r) => r.name === name)?.last_seq ?? 0)) {
         rooms.setState((list) => roomRead(list, name))
       }
-      readWanted.set(name, Math.max(seq, readWanted.get(name) ?? 0))
-      sendRead(name)
+      readMarkers.shown(name, seq)
     },
     composerInput: (name, text) => outboundTyping.update(name, text),
     composerIdle: (name) => outboundTyping.stop(name),
@@ -593,18 +215,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     async pushUnsubscribe(endpoint) {
       await socket.request({ type: 'push_unsubscribe', endpoint })
     },
-    onLiveMessage(listener) {
-      liveListeners.add(listener)
-      return () => {
-        liveListeners.delete(listener)
-      }
-    },
+    onLiveMessage: (listener) => inbound.onLive(listener),
     dispose() {
       resetAll()
-      liveListeners.clear()
+      inbound.dispose()
       socket.dispose()
-      env.window?.removeEventListener('focus', onTabBack)
-      env.document?.removeEventListener('visibilitychange', onTabBack)
+      roomsRefresh.dispose()
     },
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { findGaps, highestSeq, lowestSeq, mergeMessages } from './messages'
+import { findGaps, highestSeq, holesToFill, lowestSeq, mergeMessages, notOlderThanHeld, skipsAhead } from './messages'
 import { V2_FIELDS } from './testing/fakes'
 import type { Message } from './types'
 
@@ -39,5 +39,45 @@ describe('findGaps', () => {
     expect(findGaps([m(1), m(2), m(5), m(6), m(8)])).toEqual([{ from: 3, to: 4 }, { from: 7, to: 7 }])
     expect(findGaps([m(3), m(4)])).toEqual([])
     expect(findGaps([])).toEqual([])
+  })
+})
+
+describe('holesToFill', () => {
+  const log = (messages: Message[], hasMore = false, hasNewer = false) => ({ messages, hasMore, hasNewer })
+
+  it('the holes inside, the one below when nothing older remains, the one above up to the server\'s newest', () => {
+    expect(holesToFill(log([m(3), m(5)]), 7)).toEqual([{ from: 1, to: 2 }, { from: 4, to: 4 }, { from: 6, to: 7 }])
+  })
+
+  it('no hole below while older pages remain, none above a slice short of the end', () => {
+    expect(holesToFill(log([m(3), m(5)], true, true), 7)).toEqual([{ from: 4, to: 4 }])
+  })
+
+  it('an empty log with nothing older misses everything up to the server\'s newest; with older pages, nothing is known', () => {
+    expect(holesToFill(log([]), 2)).toEqual([{ from: 1, to: 2 }])
+    expect(holesToFill(log([], true), 2)).toEqual([])
+  })
+})
+
+describe('skipsAhead', () => {
+  it('a seq past the newest held plus one skips; the next one does not', () => {
+    expect(skipsAhead({ messages: [m(1), m(2)], hasMore: false }, true, 3)).toBe(false)
+    expect(skipsAhead({ messages: [m(1), m(2)], hasMore: false }, true, 4)).toBe(true)
+  })
+
+  it('an empty joined log with nothing older expects seq 1; unjoined or with older pages it cannot tell', () => {
+    expect(skipsAhead({ messages: [], hasMore: false }, true, 1)).toBe(false)
+    expect(skipsAhead({ messages: [], hasMore: false }, true, 2)).toBe(true)
+    expect(skipsAhead({ messages: [], hasMore: false }, false, 2)).toBe(false)
+    expect(skipsAhead({ messages: [], hasMore: true }, true, 2)).toBe(false)
+  })
+})
+
+describe('notOlderThanHeld', () => {
+  it('leaves out messages older than the oldest held while older pages remain', () => {
+    const incoming = [m(2), m(6)]
+    expect(notOlderThanHeld({ messages: [m(5)], hasMore: true }, incoming).map((x) => x.seq)).toEqual([6])
+    expect(notOlderThanHeld({ messages: [m(5)], hasMore: false }, incoming)).toBe(incoming)
+    expect(notOlderThanHeld({ messages: [], hasMore: true }, incoming)).toBe(incoming)
   })
 })

@@ -57,3 +57,39 @@ export function findGaps(messages: readonly Message[]): Gap[] {
   }
   return gaps
 }
+
+/** Where the log stands, as far as its holes go. */
+export interface LogEnds {
+  messages: readonly Message[]
+  /** Older pages remain on the server. */
+  hasMore: boolean
+  /** The log is a slice short of the live end. */
+  hasNewer: boolean
+}
+
+/**
+ * The holes in the log; the one below it when nothing older is said to
+ * exist; and the one above it up to the newest seq the server has named.
+ */
+export function holesToFill({ messages, hasMore, hasNewer }: LogEnds, serverLast: number): Gap[] {
+  const lowest = lowestSeq(messages)
+  const highest = highestSeq(messages) ?? (hasMore ? null : 0)
+  const leading = !hasMore && lowest !== null && lowest > 1 ? [{ from: 1, to: lowest - 1 }] : []
+  // A slice short of the end has no hole above it: the newer messages come by paging forward.
+  const trailing = highest !== null && serverLast > highest && !hasNewer ? [{ from: highest + 1, to: serverLast }] : []
+  return [...leading, ...findGaps(messages), ...trailing]
+}
+
+/** Whether a message arriving live skips seqs past the newest held (`joined`: the log is on the socket). */
+export function skipsAhead({ messages, hasMore }: Pick<LogEnds, 'messages' | 'hasMore'>, joined: boolean, seq: number): boolean {
+  // An empty log with nothing older held every message there was: the next one is seq 1.
+  const top = highestSeq(messages) ?? (joined && !hasMore ? 0 : null)
+  return top !== null && seq > top + 1
+}
+
+/** `incoming` without the messages older than the oldest held while older pages remain. */
+export function notOlderThanHeld({ messages: held, hasMore }: Pick<LogEnds, 'messages' | 'hasMore'>, incoming: readonly Message[]): readonly Message[] {
+  const oldest = lowestSeq(held)
+  if (oldest === null || !hasMore || incoming.every((m) => m.seq >= oldest)) return incoming
+  return incoming.filter((m) => m.seq >= oldest)
+}

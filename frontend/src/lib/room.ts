@@ -4,13 +4,13 @@
 // a long catch-up, asks `changes` when a live change skips a revision (or fills
 // holes in seq with `history` from a v1 server), and loads older pages on demand. Outbox and unread bookkeeping live with the client,
 // which hears of every join and every message through the RoomHost.
-import { findGaps, highestSeq, lowestSeq, mergeMessages, type Gap } from './messages'
-import { newestKnown, pageForward, routeIncoming, sliceAround, sliceAtEnd } from './slice'
+import { highestSeq, holesToFill, lowestSeq, mergeMessages, notOlderThanHeld, skipsAhead, type Gap } from './messages'
 import type { ChangesFrame, HistoryFrame, JoinedFrame, RequestFrame, ServerFrame } from './protocol'
 import { PushError } from './push'
 import { NO_REVISIONS, caughtUpTo, liveRevision, missedChange, type Revisions } from './revs'
+import { RoomSlice } from './roomSlice'
 import { createStore, type WritableStore } from './store'
-import { HISTORY_MAX_LIMIT, HISTORY_PAGE_SIZE, JUMP_CONTEXT } from './timing'
+import { HISTORY_MAX_LIMIT, HISTORY_PAGE_SIZE } from './timing'
 import type { Message, PendingChange, PendingMessage, RoomOpening, RoomView } from './types'
 
 export interface RoomHost {
@@ -31,9 +31,6 @@ export const emptyRoomView = (name: string): RoomView => ({
   hasNewer: false, loadingNewer: false, target: null,
 })
 
-/** Each jump's target gets its own id, so asking for the same message again shows it again. */
-let jumpCount = 0
-
 export class Room {
   readonly store: WritableStore<RoomView>
   /** Bumped whenever the socket goes away: replies to older requests are stale. */
@@ -50,13 +47,23 @@ export class Room {
   private joinAsked = false
   /** Jumps waiting for the join (settled). */
   private waiting: (() => void)[] = []
-  /** Newer messages kept aside while the log is a slice short of the end (see slice.ts). */
-  private aside: Message[] = []
-  /** The jump on its way, by its target: asking for the same one again waits for it. */
-  private jumping: { seq: number; done: Promise<boolean> } | null = null
+  /** Jumping, paging forward and back to the end while the log is a slice short of the end. */
+  private readonly slice: RoomSlice
 
   constructor(readonly name: string, private readonly host: RoomHost) {
     this.store = createStore(emptyRoomView(name))
+    this.slice = new RoomSlice({
+      name,
+      store: this.store,
+      generation: () => this.generation,
+      joined: () => this.isJoined,
+      serverLast: () => this.serverLast,
+      update: (patch) => this.update(patch),
+      request: (frame) => this.host.request(frame),
+      received: (messages) => this.host.received(this, messages),
+      settled: () => this.settled(),
+      attached: () => this.attached(),
+    })
   }
 
   get joinedOnSocket(): boolean {
@@ -99,7 +106,7 @@ export class Room {
           since = last.seq
         }
         // A v1 catch-up pages up to the newest: a slice has reached the end.
-        if (since !== null) this.attach()
+        if (since !== null) this.slice.attach()
       }
     } catch (error) {
       if (generation !== this.generation) return
@@ -126,13 +133,9 @@ export class Room {
     let messages = incoming
     if (view.hasNewer) {
       // Newer than the slice: kept aside until paging forward reaches them.
-      const routed = routeIncoming({ messages: view.messages, aside: this.aside }, incoming)
-      this.aside = routed.aside
-      messages = routed.within
+      messages = this.slice.route(incoming)
     }
-    const oldest = lowestSeq(view.messages)
-    if (oldest === null || !view.hasMore || messages.every((m) => m.seq >= oldest)) return messages
-    return messages.filter((m) => m.seq >= oldest)
+    return notOlderThanHeld(view, messages)
   }
 
   private joinedWith(frame: JoinedFrame, hasMore: boolean): void {
@@ -228,8 +231,7 @@ export class Room {
    */
   receive(message: Message): void {
     const view = this.store.getState()
-    // An empty log with nothing older held every message there was: the next one is seq 1.
-    const top = highestSeq(view.messages) ?? (this.isJoined && !view.hasMore ? 0 : null)
+    const skips = skipsAhead(view, this.isJoined, message.seq)
     const within = this.held([message])
     // Set aside (a slice short of the end): still stored, so the outbox hears of it.
     if (within.length === 0 && view.hasNewer) this.host.received(this, [message])
@@ -244,7 +246,7 @@ export class Room {
       return
     }
     if (messages === view.messages) return
-    if (top !== null && message.seq > top + 1 && !this.catchingUp && !view.hasNewer) void this.fillGaps()
+    if (skips && !this.catchingUp && !view.hasNewer) void this.fillGaps()
   }
 
   /** Fetches every hole in the log with `history`, newest part of each hole first. */
@@ -289,19 +291,9 @@ export class Room {
     else void this.fillGaps()
   }
 
-  /**
-   * The holes in the log; the one below it when nothing older is said to
-   * exist; and the one above it up to the newest seq the server has named.
-   */
+  /** The holes to fetch: inside the log, below it, and above it up to the server's newest. */
   private gaps(): Gap[] {
-    const { messages, hasMore } = this.store.getState()
-    const lowest = lowestSeq(messages)
-    const highest = highestSeq(messages) ?? (hasMore ? null : 0)
-    const leading = !hasMore && lowest !== null && lowest > 1 ? [{ from: 1, to: lowest - 1 }] : []
-    // A slice short of the end has no hole above it: the newer messages come by paging forward.
-    const trailing =
-      highest !== null && this.serverLast > highest && !this.store.getState().hasNewer ? [{ from: highest + 1, to: this.serverLast }] : []
-    return [...leading, ...findGaps(messages), ...trailing]
+    return holesToFill(this.store.getState(), this.serverLast)
   }
 
   /** Fetches the page before the oldest message held. */
@@ -352,46 +344,21 @@ export class Room {
     return page
   }
 
-  // ---- a slice of the log: jumping to a message, paging forward, back to the end --------
+  // ---- a slice of the log: jumping to a message, paging forward, back to the end (roomSlice.ts) ----
 
-  /** Shows the message `seq`: held, it becomes the target; else the log becomes the slice around it. */
   jumpTo(seq: number): Promise<boolean> {
-    if (this.jumping?.seq === seq) return this.jumping.done
-    const done = this.jump(seq).finally(() => {
-      if (this.jumping?.done === done) this.jumping = null
-    })
-    this.jumping = { seq, done }
-    return done
+    return this.slice.jumpTo(seq)
   }
 
-  private async jump(seq: number): Promise<boolean> {
-    await this.settled()
-    if (!this.isJoined) return false
-    const generation = this.generation
-    const holds = () => this.store.getState().messages.some((m) => m.seq === seq)
-    if (!holds()) {
-      try {
-        const [older, newer] = await Promise.all([
-          this.host.request({ type: 'history', room: this.name, before: seq + 1, limit: JUMP_CONTEXT }) as Promise<HistoryFrame>,
-          this.host.request({ type: 'history', room: this.name, after: seq, limit: JUMP_CONTEXT }) as Promise<HistoryFrame>,
-        ])
-        if (generation !== this.generation) return false
-        const view = this.store.getState()
-        const slice = sliceAround(view.messages, older.messages, newer.messages, !newer.has_more)
-        this.aside = mergeMessages(this.aside, slice.aside)
-        this.update({ messages: slice.messages, hasMore: older.has_more, hasNewer: newer.has_more, error: null })
-        this.host.received(this, [...older.messages, ...newer.messages])
-        if (!newer.has_more) this.attach()
-      } catch (error) {
-        if (generation !== this.generation) return false
-        const text = error instanceof Error ? error.message : String(error)
-        this.update({ error: `Could not open that message: ${text}` })
-        return false
-      }
-    }
-    this.update({ target: { seq, id: ++jumpCount } })
-    return holds()
+  loadNewer(): Promise<void> {
+    return this.slice.loadNewer()
   }
+
+  jumpToLatest(): Promise<void> {
+    return this.slice.jumpToLatest()
+  }
+
+  // ---- waiting for the join, and live again (the slice asks for both) ---------------------
 
   /** Resolves once the room is joined on the socket, or its join has failed. */
   private settled(): Promise<void> {
@@ -406,64 +373,12 @@ export class Room {
     for (const resolve of waiting) resolve()
   }
 
-  /** Fetches the page after the newest message of a slice; the last page makes the log live. */
-  async loadNewer(): Promise<void> {
-    const view = this.store.getState()
-    const newest = highestSeq(view.messages)
-    if (!this.isJoined || !view.hasNewer || view.loadingNewer || newest === null) return
-    const generation = this.generation
-    this.update({ loadingNewer: true })
-    try {
-      const page = (await this.host.request({ type: 'history', room: this.name, after: newest, limit: HISTORY_PAGE_SIZE })) as HistoryFrame
-      if (generation !== this.generation) return
-      const next = pageForward({ messages: this.store.getState().messages, aside: this.aside }, page.messages, page.has_more)
-      this.aside = next.aside
-      this.update({ messages: next.messages, hasNewer: !next.attached, loadingNewer: false, error: null })
-      this.host.received(this, page.messages)
-      if (next.attached) this.attached()
-    } catch (error) {
-      if (generation !== this.generation) return
-      const text = error instanceof Error ? error.message : String(error)
-      this.update({ loadingNewer: false, error: `Could not load newer messages: ${text}` })
-    }
-  }
-
-  /** Back to the live end: the newest page and what was set aside meanwhile. */
-  async jumpToLatest(): Promise<void> {
-    const view = this.store.getState()
-    if (!this.isJoined || !view.hasNewer) return
-    const generation = this.generation
-    const newest = newestKnown({ messages: view.messages, aside: this.aside }, this.serverLast)
-    this.update({ loadingNewer: true })
-    try {
-      const page = (await this.host.request({ type: 'history', room: this.name, before: newest + 1, limit: HISTORY_PAGE_SIZE })) as HistoryFrame
-      if (generation !== this.generation || !this.store.getState().hasNewer) return
-      const messages = sliceAtEnd(this.aside, page.messages)
-      this.aside = []
-      this.update({ messages, hasMore: page.has_more, hasNewer: false, loadingNewer: false, error: null })
-      this.host.received(this, page.messages)
-      this.attached()
-    } catch (error) {
-      if (generation !== this.generation) return
-      const text = error instanceof Error ? error.message : String(error)
-      this.update({ loadingNewer: false, error: `Could not load the latest messages: ${text}` })
-    }
-  }
-
-  /** The slice reached the end some other way (a v1 catch-up, a jump near the end): join up what was aside. */
-  private attach(): void {
-    const view = this.store.getState()
-    if (!view.hasNewer && this.aside.length === 0) return
-    const next = pageForward({ messages: view.messages, aside: this.aside }, [], false)
-    this.aside = []
-    this.update({ messages: next.messages, hasNewer: false, loadingNewer: false })
-    this.attached()
-  }
-
   /** Live again: a hole between the slice and what came live is filled as any other. */
   private attached(): void {
     if (this.revisions.held === null) void this.fillGaps()
   }
+
+  // ---- the rest of the view ------------------------------------------------------------
 
   setPending(pending: PendingMessage[]): void {
     this.update({ pending })
@@ -479,8 +394,7 @@ export class Room {
 
   reset(): void {
     this.disconnected()
-    this.aside = []
-    this.jumping = null
+    this.slice.reset()
     this.revisions = NO_REVISIONS
     this.store.setState(emptyRoomView(this.name))
   }

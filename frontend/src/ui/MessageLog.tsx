@@ -1,58 +1,24 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual'
 import type { Message, PendingChange, RoomView, User } from '../lib'
 import { useServices } from './context'
-import { calendarDay, dayLabel, msUntilNextDay, type CalendarDay } from './days'
-import { Dialog } from './Dialog'
+import { dayLabel } from './days'
+import { DeleteMessageDialog } from './DeleteMessageDialog'
 import { EmojiPicker } from './EmojiPicker'
+import { LogBottom, LogEmpty, LogTop } from './LogEdges'
 import { MessageItem, type MessageActions } from './MessageItem'
-import { attachmentsHeight } from './attachments'
-import { firstUnreadSeq } from './unread'
-import { storedLog, withPending, type LogEntry } from './view'
+import { estimateRow } from './rowHeight'
+import { countNewer, firstUnreadSeq } from './unread'
+import { useHighlight } from './useHighlight'
+import { usePageVisible } from './usePageVisible'
+import { useToday } from './useToday'
+import { storedLog, withPending } from './view'
 
 /** Within this many pixels of an edge counts as being at it. */
 const EDGE_PX = 48
 /** Rows rendered beyond each edge of the screen, so a quick scroll shows no gap. */
 const OVERSCAN_ROWS = 8
-/** How long the message a reply's quote leads to stays highlighted. */
-const HIGHLIGHT_MS = 2_000
 const NO_CHANGES: readonly PendingChange[] = []
-
-function subscribeVisibility(listener: () => void) {
-  document.addEventListener('visibilitychange', listener)
-  window.addEventListener('focus', listener)
-  return () => {
-    document.removeEventListener('visibilitychange', listener)
-    window.removeEventListener('focus', listener)
-  }
-}
-const pageVisible = () => document.visibilityState === 'visible'
-
-/** The reader's today, renewed at their midnight so `Today` turns into `Yesterday`. */
-function useToday(): CalendarDay {
-  const [today, setToday] = useState(() => calendarDay(Date.now()))
-  useEffect(() => {
-    const timer = window.setTimeout(() => setToday(calendarDay(Date.now())), msUntilNextDay(Date.now()))
-    return () => window.clearTimeout(timer)
-  }, [today])
-  return today
-}
-
-/** A first guess at a row's height until it is measured: a header, a day separator, the unread line. */
-function estimateRow(entry: LogEntry | undefined, unreadKey: string | null): number {
-  if (!entry) return 48
-  return (
-    (entry.continues ? 26 : 56) + (entry.startsDay ? 44 : 0) + (entry.key === unreadKey ? 36 : 0) +
-    attachmentsHeight(entry.message.attachments)
-  )
-}
-
-/** How many stored messages are newer than `seq` (messages ascend by seq). */
-function countNewer(messages: RoomView['messages'], seq: number): number {
-  let count = 0
-  for (let i = messages.length - 1; i >= 0 && messages[i]!.seq > seq; i--) count++
-  return count
-}
 
 interface Props {
   room: string
@@ -90,7 +56,7 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
   const atBottomRef = useRef(true)
   /** Scrolled up by more than a screen. */
   const [far, setFar] = useState(false)
-  const visible = useSyncExternalStore(subscribeVisibility, pageVisible, () => true)
+  const visible = usePageVisible()
   const lastSeq = view.messages.at(-1)?.seq ?? 0
   const { hasMore, loadingOlder, hasNewer, loadingNewer } = view
 
@@ -248,15 +214,9 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
   }, [view.changes])
   const [picking, setPicking] = useState<number | null>(null)
   const [deleting, setDeleting] = useState<number | null>(null)
-  const [highlight, setHighlight] = useState<number | null>(null)
+  const [highlight, setHighlight] = useHighlight()
   const onReplyRef = useRef(onReply)
   onReplyRef.current = onReply
-
-  useEffect(() => {
-    if (highlight === null) return
-    const timer = window.setTimeout(() => setHighlight(null), HIGHLIGHT_MS)
-    return () => window.clearTimeout(timer)
-  }, [highlight])
 
   // The message the room was opened at (a search result): scrolled to, highlighted
   // for a moment and focused, so a screen reader reads it. A target set before
@@ -279,7 +239,7 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
     window.requestAnimationFrame(() => {
       scroller.current?.querySelector<HTMLElement>(`[data-seq="${target.seq}"] .message`)?.focus({ preventScroll: true })
     })
-  }, [view.target, entries, virtualizer])
+  }, [view.target, entries, virtualizer, setHighlight])
 
   const actions = useMemo<MessageActions>(() => ({
     reply: (message) => onReplyRef.current(message),
@@ -302,7 +262,7 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
     retryChange: (id) => client.retryChange(room, id),
     discardChange: (id) => client.discardChange(room, id),
     retry: (clientId) => client.retry(room, clientId),
-  }), [client, room, virtualizer])
+  }), [client, room, virtualizer, setHighlight])
 
   const rows = virtualizer.getVirtualItems()
   const totalSize = virtualizer.getTotalSize()
@@ -322,21 +282,8 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
         tabIndex={0}
         onScroll={onScroll}
       >
-        {hasMore ? (
-          <div className="log-top">
-            <button type="button" className="small-button" onClick={loadOlder} disabled={loadingOlder} aria-busy={loadingOlder || undefined}>
-              Load older messages
-            </button>
-          </div>
-        ) : (
-          view.status === 'joined' &&
-          view.messages.length > 0 && <p className="log-start muted small">This is the start of {label}.</p>
-        )}
-        {entries.length === 0 && (
-          <p className="log-empty muted">
-            {view.status === 'joining' ? 'Loading messages…' : `No messages in ${label} yet. Say hello!`}
-          </p>
-        )}
+        <LogTop view={view} label={label} onLoadOlder={loadOlder} />
+        {entries.length === 0 && <LogEmpty view={view} label={label} />}
         <ul
           ref={list}
           className="messages"
@@ -370,13 +317,7 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
             )
           })}
         </ul>
-        {hasNewer && (
-          <div className="log-bottom">
-            <button type="button" className="small-button" onClick={loadNewer} disabled={loadingNewer} aria-busy={loadingNewer || undefined}>
-              Load newer messages
-            </button>
-          </div>
-        )}
+        {hasNewer && <LogBottom loadingNewer={loadingNewer} onLoadNewer={loadNewer} />}
       </div>
       {picking !== null && (
         <EmojiPicker
@@ -390,25 +331,13 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
         />
       )}
       {deleting !== null && (
-        <Dialog title="Delete message" onClose={() => setDeleting(null)}>
-          <p>Delete this message for everyone? This cannot be undone.</p>
-          <div className="dialog-buttons">
-            <button type="button" className="small-button" onClick={() => setDeleting(null)}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="primary danger"
-              autoFocus
-              onClick={() => {
-                client.change(room, deleting, { kind: 'delete' })
-                setDeleting(null)
-              }}
-            >
-              Delete
-            </button>
-          </div>
-        </Dialog>
+        <DeleteMessageDialog
+          onConfirm={() => {
+            client.change(room, deleting, { kind: 'delete' })
+            setDeleting(null)
+          }}
+          onClose={() => setDeleting(null)}
+        />
       )}
       {showJump && (
         <button type="button" className="jump" onClick={jumpToLatest}>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Message, User } from '../lib'
 import { V2_FIELDS } from '../lib/testing/fakes'
-import { firstUnreadSeq } from './unread'
+import { countNewer, firstUnreadSeq } from './unread'
 
 const me: User = { id: 1, username: 'me' }
 const bob: User = { id: 2, username: 'bob' }
@@ -47,5 +47,14 @@ describe('the first unread message', () => {
 
   it('puts the line above the oldest message by others when more were counted than the room holds', () => {
     expect(firstUnreadSeq(log(1, 10, [1]), { unread: 50, lastSeq: 10 }, me.id, false)).toBe(2)
+  })
+})
+
+describe('messages newer than the reader has seen', () => {
+  it('counts the stored messages above a seq', () => {
+    expect(countNewer(log(1, 10), 7)).toBe(3)
+    expect(countNewer(log(1, 10), 10)).toBe(0)
+    expect(countNewer(log(4, 6), 0)).toBe(3)
+    expect(countNewer([], 3)).toBe(0)
   })
 })

@@ -32,3 +32,10 @@ export function firstUnreadSeq(
   // Fewer held than were unread: with the whole room held, all of them were.
   return hasMore ? null : oldestCounted
 }
+
+/** How many stored messages are newer than `seq` (messages ascend by seq). */
+export function countNewer(messages: readonly Message[], seq: number): number {
+  let count = 0
+  for (let i = messages.length - 1; i >= 0 && messages[i]!.seq > seq; i--) count++
+  return count
+}

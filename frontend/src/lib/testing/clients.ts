@@ -58,3 +58,6 @@ export async function reconnect(server: FakeServer, whileDown?: () => void | Pro
   server.acceptAll()
   await flush()
 }
+
+/** The seqs of the messages a client holds in a room, oldest first. */
+export const seqs = (client: ChatClient, room: string) => client.room(room).getState().messages.map((m) => m.seq)

@@ -25,9 +25,9 @@ import re
 import shlex
 import time
 import weakref
-from urllib.parse import urlencode
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 from django.conf import settings

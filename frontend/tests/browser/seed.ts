@@ -58,15 +58,20 @@ with transaction.atomic():
 print(room.last_seq)
 `
 
-/** Writes the messages; returns the room's last seq. */
-export function seedRoom(varDir: string, spec: SeedRoom): number {
-  const result = spawnSync(join(REPO_DIR, '.venv', 'bin', 'python'), ['manage.py', 'shell', '-c', SEED_SCRIPT], {
+/** A script run by `manage.py shell` against the test server's database, given `input` on stdin. */
+function djangoShell(varDir: string, script: string, input: string) {
+  return spawnSync(join(REPO_DIR, '.venv', 'bin', 'python'), ['manage.py', 'shell', '-c', script], {
     cwd: BACKEND_DIR,
     env: serverEnv(varDir),
-    input: JSON.stringify(spec),
+    input,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   })
+}
+
+/** Writes the messages; returns the room's last seq. */
+export function seedRoom(varDir: string, spec: SeedRoom): number {
+  const result = djangoShell(varDir, SEED_SCRIPT, JSON.stringify(spec))
   if (result.status !== 0) throw new Error(`seeding ${spec.room} failed:\n${result.stdout}\n${result.stderr}`)
   return Number(result.stdout.trim().split('\n').at(-1))
 }
@@ -75,11 +80,6 @@ export function seedRoom(varDir: string, spec: SeedRoom): number {
 export function makeStaff(varDir: string, username: string): void {
   const script = 'import sys\nfrom django.contrib.auth import get_user_model\n'
     + 'assert get_user_model().objects.filter(username=sys.stdin.read()).update(is_staff=True) == 1'
-  const result = spawnSync(join(REPO_DIR, '.venv', 'bin', 'python'), ['manage.py', 'shell', '-c', script], {
-    cwd: BACKEND_DIR,
-    env: serverEnv(varDir),
-    input: username,
-    encoding: 'utf8',
-  })
+  const result = djangoShell(varDir, script, username)
   if (result.status !== 0) throw new Error(`making ${username} staff failed:\n${result.stdout}\n${result.stderr}`)
 }

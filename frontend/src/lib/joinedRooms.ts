@@ -49,9 +49,14 @@ export class JoinedRooms {
     for (const name of this.opened) void this.host.room(name).join()
   }
 
-  forget(name: string, reason = 'You left this room.'): void {
+  /** Not to be joined again: left for good, or a leave for good on its way. */
+  stopKeeping(name: string): void {
     this.forgotten.add(name)
     this.opened.delete(name)
+  }
+
+  forget(name: string, reason = 'You left this room.'): void {
+    this.stopKeeping(name)
     this.announced.delete(name)
     this.host.forgotten(name, reason)
   }

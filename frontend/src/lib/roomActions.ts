@@ -30,8 +30,7 @@ export class RoomActions {
   /** Leaves the room for good (`leave` with `forget`): not a member any more, on every tab. */
   async leave(name: string): Promise<void> {
     const { joinedRooms } = this.parts
-    joinedRooms.forgotten.add(name)
-    joinedRooms.opened.delete(name)
+    joinedRooms.stopKeeping(name)
     this.parts.stopTyping(name)
     try {
       await this.parts.request({ type: 'leave', room: name, forget: true })
@@ -63,9 +62,8 @@ export class RoomActions {
   async directMessage(usernames: string[]): Promise<string> {
     const { joinedRooms } = this.parts
     const frame = (await this.parts.requestWhenConnected({ type: 'dm', users: usernames })) as JoinedFrame
-    joinedRooms.forgotten.delete(frame.room)
     if (!isListed(this.parts.rooms.getState(), frame.room)) joinedRooms.announced.add(frame.room)
-    joinedRooms.open(frame.room)
+    joinedRooms.reopen(frame.room)
     // The list names a dm by its members, which the server's list holds.
     this.parts.roomsRefresh.request()
     return frame.room

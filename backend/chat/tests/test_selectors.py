@@ -224,6 +224,16 @@ def test_general_migration_is_idempotent_and_keeps_an_existing_room(user):
     }
 
 
+@pytest.mark.django_db(transaction=True)
+def test_general_is_back_after_a_flush():
+    # A flush (`manage.py flush`, and the one that ends each transactional
+    # test) empties every table; post_migrate puts the landing room back.
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    assert list(Room.objects.values_list("name", flat=True)) == ["general"]
+
+
 def test_room_info_is_the_rooms_entry_of_one_room(user, other_user):
     room_join(user=other_user, name="lobby")
     message_create(user=other_user, room="lobby", body="x", client_id="o1")

@@ -127,8 +127,13 @@ export function MessageLog({ room, label, user, view, canModerate, onReply }: Pr
     if (lineShown.current || unreadKey === null || !element) return
     lineShown.current = true
     const index = entries.findIndex((entry) => entry.key === unreadKey)
-    const lineTop = index < 0 ? undefined : virtualizer.getOffsetForIndex(index, 'start')?.[0]
-    if (lineTop === undefined || !atBottomRef.current || lineTop >= element.scrollTop) return
+    // Where the line's row and the log's end are in the list, as laid out so
+    // far. Not the scroller's offsets: while the scroller has not grown to the
+    // list's height yet (a busy machine), they are clamped to what it holds,
+    // and the line looked as if it were already on the screen.
+    const lineTop = index < 0 ? undefined : virtualizer.measurementsCache[index]?.start
+    const end = virtualizer.measurementsCache.at(-1)?.end ?? 0
+    if (lineTop === undefined || !atBottomRef.current || lineTop >= end - element.clientHeight) return
     atBottomRef.current = false
     setAtBottom(false)
     virtualizer.scrollToIndex(index, { align: 'start' })

@@ -91,8 +91,13 @@ test-packages:
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; fi
 
+# In BACKEND_WORKERS processes (pytest-xdist), a module to a process, so a
+# module's servers start once: most of a test's time is spent waiting on the
+# Daphne, Redis and PostgreSQL processes it talks to. Each worker starts its own
+# servers on free ports with databases of its own.
+BACKEND_WORKERS ?= 3
 test-backend: install-test build test-packages
-	$(VENV)/bin/pytest -q backend
+	$(VENV)/bin/pytest -q -n $(BACKEND_WORKERS) --dist loadscope backend
 
 test-frontend: install-test
 	npm run typecheck

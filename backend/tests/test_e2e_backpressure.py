@@ -164,9 +164,17 @@ class Bystander:
         self.latencies: list[float] = []
         self._sent_at: dict[str, float] = {}
         self._tasks: list[asyncio.Task] = []
+        self._start = 0.0
+        # For a failure's message: the messages over a second late (when sent,
+        # in seconds from the start, and how late), and the moments this test
+        # process's own event loop stalled (when, and for how long), which
+        # would make the server look slow when it was not.
+        self.late: list[tuple[float, float]] = []
+        self.stalls: list[tuple[float, float]] = []
 
     async def __aenter__(self) -> "Bystander":
-        self._tasks = [asyncio.create_task(self._send()), asyncio.create_task(self._read())]
+        self._start = time.monotonic()
+        self._tasks = [asyncio.create_task(job()) for job in (self._send, self._read, self._watch_loop)]
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -191,7 +199,18 @@ class Bystander:
         while True:
             frame = json.loads(await self.reader.conn.recv())
             if frame.get("type") == "message" and frame["message"]["client_id"] in self._sent_at:
-                self.latencies.append(time.monotonic() - self._sent_at[frame["message"]["client_id"]])
+                sent_at = self._sent_at[frame["message"]["client_id"]]
+                self.latencies.append(time.monotonic() - sent_at)
+                if self.latencies[-1] > 1:
+                    self.late.append((round(sent_at - self._start, 2), round(self.latencies[-1], 2)))
+
+    async def _watch_loop(self) -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(0.05)
+            stalled = time.monotonic() - before - 0.05
+            if stalled > 0.2:
+                self.stalls.append((round(before - self._start, 2), round(stalled, 2)))
 
     def p99(self) -> float:
         assert len(self.latencies) >= 20, f"the bystander got only {len(self.latencies)} messages"
@@ -200,7 +219,8 @@ class Bystander:
 
     def __repr__(self) -> str:
         slowest = sorted(self.latencies)[-5:]
-        return f"<Bystander: {len(self.latencies)} messages, slowest {[round(x * 1000) for x in slowest]} ms>"
+        return (f"<Bystander: {len(self.latencies)} messages, slowest {[round(x * 1000) for x in slowest]} ms; "
+                f"over 1 s late (sent at s, late by s): {self.late}; this process stalled (at s, for s): {self.stalls}>")
 
 
 @pytest.fixture(scope="module")

@@ -95,7 +95,7 @@ test-packages:
 # module's servers start once: most of a test's time is spent waiting on the
 # Daphne, Redis and PostgreSQL processes it talks to. Each worker starts its own
 # servers on free ports with databases of its own.
-BACKEND_WORKERS ?= 3
+BACKEND_WORKERS ?= 2
 test-backend: install-test build test-packages
 	$(VENV)/bin/pytest -q -n $(BACKEND_WORKERS) --dist loadscope backend
 

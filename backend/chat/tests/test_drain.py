@@ -17,8 +17,9 @@ class FakeSocket:
         self.closed_at = time.monotonic()
         # The loop's own work for a close (the handshake, the clean-up): spun,
         # not slept, as work is. A time.sleep of 0.5 ms wakes late on a busy
-        # machine, 1,000 of them added up to 1.7 s, and the drain could not
-        # end before its own closes did.
+        # machine, 1,000 of them can add up to well over the drain's second,
+        # and the drain cannot end before its own closes (a fresh-clone run
+        # once took 1.7 s).
         end = time.perf_counter() + self.busy
         while time.perf_counter() < end:
             pass

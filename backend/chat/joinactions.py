@@ -141,7 +141,7 @@ class JoinActions:
         while buffered:
             frame = buffered.pop(0)
             if isinstance(frame, str):
-                await self.send(text_data=frame)
+                await self.deliver_direct(frame)
             else:
                 await self._send_presence(room, *frame)
         # No await between the emptiness check and the pop, so nothing is lost.
@@ -152,7 +152,7 @@ class JoinActions:
         serialized once for everyone; nothing when it was all in `joined` already."""
         new_joins, new_leaves = self.rosters[room].news(joins, leaves)
         if len(new_joins) == len(joins) and len(new_leaves) == len(leaves):
-            await self.send(text_data=text)
+            await self.deliver_direct(text)  # the fan-out's frame, built once for all its sockets
         elif new_joins or new_leaves:
             await self.send_frame(frames.presence(room=room, joins=new_joins, leaves=new_leaves))
 

@@ -1,35 +1,67 @@
-"""The channel layer: channels-redis' pub/sub layer, with group sends side by side.
+"""The channel layer: channels-redis' pub/sub layer, with group sends side by
+side and each shard's subscriptions on a connection of our own.
 
 channels-redis 4.3's pub/sub layer sends every PUBLISH, SUBSCRIBE and
 UNSUBSCRIBE of a process through one lock per Redis host, and a PUBLISH holds
 it until Redis answers. Under a join storm (every client of a restarted server
 coming back at once) hundreds of presence frames queue on that lock, past the
 Redis deadline, and are dropped as if Redis had stalled (bench S5). A group
-send needs no lock: the shard's client has a connection pool, so here it
-publishes straight through that client, in the same message format and on
-the same Redis channel as the layer's own group_send: over the process's
-pipelined connection to that Redis (chat/redismux.py) where the shard's
-address is a `redis://` URL, through the shard's client otherwise.
-Subscriptions keep the lock, which they need (the set of subscribed channels).
+send needs no lock: it is published straight through the process's pipelined
+connection to that Redis (chat/redismux.py), in the same message format and on
+the same Redis channel as the layer's own group_send.
 
-It leans on two private names of channels-redis (`_get_group_channel_name`,
-the shard's `_redis` client), which is why pyproject pins channels-redis to
-4.3; chat/tests/test_layers.py fails if they change.
+Receiving: the layer polls redis-py's PubSub (`get_message` with a 0.1 s
+timeout, through its retry and health-check wrappers, then a dict per
+message), about a tenth of a small room's server CPU per delivered message
+(bench S1 profile). Here each shard whose address is a `redis://` URL keeps
+one subscribed connection whose pushes hiredis parses as they arrive, handed
+to the layer's own routing (`_receive_message`: the queue of each local
+channel of the group). Subscriptions keep the layer's lock, which they need
+(the set of subscribed channels). A lost connection is made again, and
+everything subscribed is subscribed again, within a second while Redis is
+back; what was published meanwhile is lost, as with the stock layer (live
+frames are best effort: clients catch up by `since`). Other addresses keep
+channels-redis' own shard.
+
+It leans on private names of channels-redis (`_get_layer`, `_shards`,
+`_get_group_channel_name`, `_get_shard`, the shard's `host`, `_lock`,
+`_subscribed_to` and `_receive_message`), which is why pyproject pins
+channels-redis to 4.3; chat/tests/test_layers.py fails if they change.
 """
 
-from channels_redis.pubsub import RedisPubSubChannelLayer
-from django.conf import settings
+from __future__ import annotations
 
-from chat.redismux import get_multiplexer
+import asyncio
+import itertools
+import logging
+
+import hiredis
+from channels_redis.pubsub import RedisPubSubChannelLayer, RedisSingleShardConnection
+from django.conf import settings
+from redis import exceptions
+
+from chat.redismux import Address, encode, get_multiplexer, open_connection, speaks
+
+log = logging.getLogger(__name__)
+
+# Between tries to subscribe again after the connection was lost.
+RECONNECT_DELAYS = (0.05, 0.25, 0.5, 1.0)
 
 
 class PubSubChannelLayer(RedisPubSubChannelLayer):
+    def _get_layer(self):
+        layer = super()._get_layer()
+        if not getattr(layer, "chat_shards", False):  # once per loop's layer
+            layer._shards = [_our_shard(shard, layer) for shard in layer._shards]
+            layer.chat_shards = True
+        return layer
+
     async def group_send(self, group: str, message: dict) -> None:
         layer = self._get_layer()
         channel = layer._get_group_channel_name(group)
         shard = layer._get_shard(channel)
-        address = shard.host.get("address") if isinstance(shard.host, dict) else None
-        multiplexer = get_multiplexer(address, timeout=settings.CHAT_REDIS_TIMEOUT) if isinstance(address, str) else None
+        address = _address(shard)
+        multiplexer = get_multiplexer(address, timeout=settings.CHAT_REDIS_TIMEOUT) if address else None
         if multiplexer is not None:  # pipelined with the process's other hot calls
             await multiplexer.execute("PUBLISH", channel, self.serialize(message))
             return
@@ -42,6 +74,127 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
         layer = self._get_layer()
         channel = layer._get_group_channel_name(group)
         shard = layer._get_shard(channel)
+        address = _address(shard)
+        multiplexer = get_multiplexer(address, timeout=settings.CHAT_REDIS_TIMEOUT) if address else None
+        if multiplexer is not None:
+            _, count = await multiplexer.execute("PUBSUB", "NUMSUB", channel)
+            return int(count)
         shard._ensure_redis()
         [(_, count)] = await shard._redis.pubsub_numsub(channel)
         return int(count)
+
+
+def _address(shard) -> str | None:
+    """The shard's `redis://` URL, or None where chat/redismux.py does not speak it."""
+    address = shard.host.get("address") if isinstance(shard.host, dict) else None
+    return address if isinstance(address, str) and speaks(address) else None
+
+
+def _our_shard(shard, layer):
+    address = _address(shard)
+    return SubscribedShard(shard.host, layer, Address.of(address)) if address else shard
+
+
+class _Pushes(asyncio.Protocol):
+    """A subscribed connection: Redis pushes ["message", channel, data]."""
+
+    def __init__(self, shard: SubscribedShard):
+        self._shard = shard
+        self._reader = hiredis.Reader()  # bytes: the data is msgpack
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        reader = self._reader
+        reader.feed(data)
+        try:
+            while (push := reader.gets()) is not False:
+                if isinstance(push, list) and len(push) == 3 and push[0] == b"message":
+                    self._shard._receive_message({"channel": push[1].decode(), "data": push[2]})
+                elif isinstance(push, hiredis.ReplyError):  # AUTH refused, say
+                    log.error("Redis refused a subscription command: %s", push)
+                    self.transport.abort()
+                # else a (un)subscribe confirmation
+        except hiredis.ProtocolError as error:
+            log.error("not RESP from Redis on the subscribed connection: %s", error)
+            self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._shard.lost(self)
+
+
+class SubscribedShard(RedisSingleShardConnection):
+    """A shard whose subscriptions live on a connection of our own (see above)."""
+
+    def __init__(self, host, channel_layer, address: Address):
+        super().__init__(host, channel_layer)
+        self.address = address
+        self._pushes: _Pushes | None = None
+        self._reconnect: asyncio.Task | None = None
+
+    async def subscribe(self, channel):
+        async with self._lock:
+            if channel in self._subscribed_to and self._pushes is not None:
+                return
+            # Also when subscribed but not connected (the connection could not be
+            # made again yet): the hub's heartbeat re-adds every group.
+            self._subscribed_to.add(channel)
+            await self._write("SUBSCRIBE", channel)
+
+    async def unsubscribe(self, channel):
+        async with self._lock:
+            if channel in self._subscribed_to:
+                self._subscribed_to.remove(channel)
+                await self._write("UNSUBSCRIBE", channel)
+
+    async def flush(self):
+        async with self._lock:
+            if self._reconnect is not None:
+                self._reconnect.cancel()
+                self._reconnect = None
+            pushes, self._pushes = self._pushes, None
+            if pushes is not None and pushes.transport is not None:
+                pushes.transport.abort()
+            self._subscribed_to = set()
+
+    def lost(self, pushes: _Pushes) -> None:
+        """The connection closed: subscribe again on a new one (unless flushed)."""
+        if pushes is not self._pushes:
+            return
+        self._pushes = None
+        if self._subscribed_to and self._reconnect is None:
+            self._reconnect = asyncio.ensure_future(self._subscribe_again())
+
+    async def _write(self, *command) -> None:
+        if self._pushes is None:
+            await self._connect()  # subscribes to everything, this channel included
+        else:
+            self._pushes.transport.write(encode(command))
+
+    async def _connect(self) -> None:
+        pushes = await open_connection(lambda: _Pushes(self), self.address, settings.CHAT_REDIS_TIMEOUT)
+        auth = self.address.auth()
+        commands = [encode(auth)] if auth else []
+        if self._subscribed_to:
+            commands.append(encode(("SUBSCRIBE", *self._subscribed_to)))
+        pushes.transport.write(b"".join(commands))
+        self._pushes = pushes
+
+    async def _subscribe_again(self) -> None:
+        try:
+            for attempt in itertools.count():
+                await asyncio.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])
+                async with self._lock:
+                    if self._pushes is not None or not self._subscribed_to:
+                        return
+                    try:
+                        await self._connect()
+                        return
+                    except exceptions.RedisError as error:
+                        if attempt == 0:
+                            log.warning("subscribing again to Redis at %s:%s failed: %s; trying on",
+                                        self.address.host, self.address.port, error)
+        finally:
+            self._reconnect = None

@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import hashlib
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 import hiredis
@@ -52,7 +53,7 @@ def get_multiplexer(url: str, *, timeout: float) -> Multiplexer | None:
     multiplexers = per_loop_cache("multiplexers")
     key = (url, timeout)
     if key not in multiplexers:
-        multiplexers[key] = Multiplexer(url, timeout=timeout) if urlsplit(url).scheme == "redis" else None
+        multiplexers[key] = Multiplexer(url, timeout=timeout) if speaks(url) else None
     return multiplexers[key]
 
 
@@ -154,17 +155,57 @@ class _Connection(asyncio.Protocol):
         return exceptions.ConnectionError(f"Redis connection lost{f': {exc}' if exc else ''}")
 
 
+class Address(NamedTuple):
+    """What a `redis://` URL names."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    db: int
+
+    @classmethod
+    def of(cls, url: str) -> Address:
+        parts = urlsplit(url)
+        path = parts.path.strip("/")
+        return cls(
+            host=parts.hostname or "localhost", port=parts.port or 6379,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            db=int(path) if path else 0,
+        )
+
+    def auth(self) -> tuple[str, ...] | None:
+        """The AUTH command the URL asks for, if any."""
+        if self.password is None:
+            return None
+        return ("AUTH", self.username, self.password) if self.username else ("AUTH", self.password)
+
+
+async def open_connection(protocol_factory, address: Address, timeout: float):
+    """A connection to `address` with the protocol made by `protocol_factory`; redis'
+    ConnectionError or TimeoutError when there is none within `timeout`."""
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout):
+            _, protocol = await loop.create_connection(protocol_factory, address.host, address.port)
+    except TimeoutError:
+        raise exceptions.TimeoutError(f"no connection to Redis at {address.host}:{address.port} in time") from None
+    except OSError as error:
+        raise exceptions.ConnectionError(f"no connection to Redis at {address.host}:{address.port}: {error}") from None
+    return protocol
+
+
+def speaks(url: str) -> bool:
+    """Whether this module's connections speak `url` (TCP `redis://`)."""
+    return urlsplit(url).scheme == "redis"
+
+
 class Multiplexer:
     """Calls to one Redis from one event loop, over one connection at a time."""
 
     def __init__(self, url: str, *, timeout: float):
-        parts = urlsplit(url)
-        self.host = parts.hostname or "localhost"
-        self.port = parts.port or 6379
-        self.username = unquote(parts.username) if parts.username else None
-        self.password = unquote(parts.password) if parts.password else None
-        path = parts.path.strip("/")
-        self.db = int(path) if path else 0
+        self.address = Address.of(url)
         self.timeout = timeout
         self._connection: _Connection | None = None
         self._connecting: asyncio.Future | None = None
@@ -214,20 +255,13 @@ class Multiplexer:
                 self._watch = asyncio.get_running_loop().call_later(WATCH_EVERY, self._look_for_a_stall)
 
     async def _open(self) -> _Connection:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(self.timeout):
-                _, connection = await loop.create_connection(_Connection, self.host, self.port)
-        except TimeoutError:
-            raise exceptions.TimeoutError(f"no connection to Redis at {self.host}:{self.port} in time") from None
-        except OSError as error:
-            raise exceptions.ConnectionError(f"no connection to Redis at {self.host}:{self.port}: {error}") from None
+        connection = await open_connection(_Connection, self.address, self.timeout)
         handshake = []
-        if self.password is not None:
-            auth = ("AUTH", self.username, self.password) if self.username else ("AUTH", self.password)
+        auth = self.address.auth()
+        if auth is not None:
             handshake.append(connection.call(encode(auth)))
-        if self.db:
-            handshake.append(connection.call(encode(("SELECT", self.db))))
+        if self.address.db:
+            handshake.append(connection.call(encode(("SELECT", self.address.db))))
         try:
             async with asyncio.timeout(self.timeout):
                 await asyncio.gather(*handshake)

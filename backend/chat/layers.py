@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from contextvars import Context
 
 import hiredis
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisSingleShardConnection
@@ -165,7 +166,8 @@ class SubscribedShard(RedisSingleShardConnection):
             return
         self._pushes = None
         if self._subscribed_to and self._reconnect is None:
-            self._reconnect = asyncio.ensure_future(self._subscribe_again())
+            # In a context of its own: it serves every socket, and its log lines name none.
+            self._reconnect = asyncio.get_running_loop().create_task(self._subscribe_again(), context=Context())
 
     async def _write(self, *command) -> None:
         if self._pushes is None:
@@ -174,7 +176,10 @@ class SubscribedShard(RedisSingleShardConnection):
             self._pushes.transport.write(encode(command))
 
     async def _connect(self) -> None:
-        pushes = await open_connection(lambda: _Pushes(self), self.address, settings.CHAT_REDIS_TIMEOUT)
+        # Opened in a context of its own, whichever socket's join asked first: the
+        # connection's callbacks (and what they log) belong to no socket.
+        opening = open_connection(lambda: _Pushes(self), self.address, settings.CHAT_REDIS_TIMEOUT)
+        pushes = await asyncio.get_running_loop().create_task(opening, context=Context())
         auth = self.address.auth()
         commands = [encode(auth)] if auth else []
         if self._subscribed_to:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import hashlib
+from contextvars import Context
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
@@ -243,7 +244,9 @@ class Multiplexer:
         # One attempt at a time, shared by every caller meanwhile; shielded, so
         # that a caller's deadline does not cancel the others' connection.
         if self._connecting is None:
-            self._connecting = asyncio.ensure_future(self._open())
+            # In a context of its own: the connection serves every socket, not the
+            # one whose call happened to open it (config/logs.py binds sockets to contexts).
+            self._connecting = asyncio.get_running_loop().create_task(self._open(), context=Context())
             self._connecting.add_done_callback(self._connected)
         return await asyncio.shield(self._connecting)
 

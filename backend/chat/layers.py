@@ -103,6 +103,7 @@ class _Pushes(asyncio.Protocol):
         self._shard = shard
         self._reader = hiredis.Reader()  # bytes: the data is msgpack
         self.transport: asyncio.Transport | None = None
+        self.closed = False
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -123,6 +124,7 @@ class _Pushes(asyncio.Protocol):
             self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
         self._shard.lost(self)
 
 
@@ -142,13 +144,17 @@ class SubscribedShard(RedisSingleShardConnection):
             # Also when subscribed but not connected (the connection could not be
             # made again yet): the hub's heartbeat re-adds every group.
             self._subscribed_to.add(channel)
-            await self._write("SUBSCRIBE", channel)
+            if self._pushes is None:
+                await self._connect()  # subscribes to everything, this channel included
+            else:
+                self._pushes.transport.write(encode(("SUBSCRIBE", channel)))
 
     async def unsubscribe(self, channel):
         async with self._lock:
             if channel in self._subscribed_to:
                 self._subscribed_to.remove(channel)
-                await self._write("UNSUBSCRIBE", channel)
+                if self._pushes is not None:  # else the next connection leaves it out
+                    self._pushes.transport.write(encode(("UNSUBSCRIBE", channel)))
 
     async def flush(self):
         async with self._lock:
@@ -169,12 +175,6 @@ class SubscribedShard(RedisSingleShardConnection):
             # In a context of its own: it serves every socket, and its log lines name none.
             self._reconnect = asyncio.get_running_loop().create_task(self._subscribe_again(), context=Context())
 
-    async def _write(self, *command) -> None:
-        if self._pushes is None:
-            await self._connect()  # subscribes to everything, this channel included
-        else:
-            self._pushes.transport.write(encode(command))
-
     async def _connect(self) -> None:
         # Opened in a context of its own, whichever socket's join asked first: the
         # connection's callbacks (and what they log) belong to no socket.
@@ -185,6 +185,8 @@ class SubscribedShard(RedisSingleShardConnection):
         if self._subscribed_to:
             commands.append(encode(("SUBSCRIBE", *self._subscribed_to)))
         pushes.transport.write(b"".join(commands))
+        if pushes.closed:  # lost before it was ours: lost() did not know to make it again
+            raise exceptions.ConnectionError(f"Redis at {self.address.host}:{self.address.port} closed the connection")
         self._pushes = pushes
 
     async def _subscribe_again(self) -> None:
@@ -202,4 +204,5 @@ class SubscribedShard(RedisSingleShardConnection):
                             log.warning("subscribing again to Redis at %s:%s failed: %s; trying on",
                                         self.address.host, self.address.port, error)
         finally:
-            self._reconnect = None
+            if self._reconnect is asyncio.current_task():  # not a newer one, after a flush
+                self._reconnect = None

@@ -2,7 +2,10 @@
 
 A redis.asyncio connection belongs to the loop that opened it, so a client is
 never shared between loops (Daphne has one; each async test has its own).
-Presence and the rate limiter share the client of their loop.
+The rate limiter uses the client of its loop; presence's and the socket
+registry's scripts (PrefixedScripts) go through chat/redismux.py's pipelined
+connection instead, and through this client only for URLs that one does not
+speak (`rediss://`, `unix://`).
 """
 
 import asyncio
@@ -83,7 +86,7 @@ _loop_caches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, di
 
 class PrefixedScripts:
     """Lua scripts that build their keys from a prefix (one Redis, not a cluster):
-    each registered once, run with ARGV = prefix, now, *args and a deadline.
+    run with ARGV = prefix, now, *args and a deadline, by digest (chat/redismux.py).
 
     `now` is the caller's clock (tests) or "" for the Redis server's own TIME,
     so every process shares one clock. Presence and the socket registry use it.

@@ -7,10 +7,11 @@ pipelining of independent calls: redis/redis-py#3767), and each call pays for
 taking and returning that connection, checking it, a write and a read of its
 own: about 140 µs of CPU a call on this project's machine, where a call here
 costs about 25 (a microbenchmark of concurrent script calls; the README's
-Speed section says how it was taken). A call here is encoded and queued; what the callers of one loop
-turn queued goes out in one write; Redis answers a connection's commands in
-order, hiredis' C reader parses the replies, and each one settles the future
-of the call that waits for it, first come first served.
+Speed section says how it was taken). A call here is encoded and queued;
+what the callers of one loop turn queued goes out in one write; Redis
+answers a connection's commands in order, hiredis' C reader parses the
+replies, and each one settles the future of the call that waits for it,
+first come first served.
 
 What a caller sees is what redis-py with `decode_responses=True` gives: text
 as str, integers, lists; an error reply raises redis' ResponseError

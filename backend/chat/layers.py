@@ -58,11 +58,7 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
         return layer
 
     async def group_send(self, group: str, message: dict) -> None:
-        layer = self._get_layer()
-        channel = layer._get_group_channel_name(group)
-        shard = layer._get_shard(channel)
-        address = _address(shard)
-        multiplexer = get_multiplexer(address, timeout=settings.CHAT_REDIS_TIMEOUT) if address else None
+        channel, shard, multiplexer = self._route(group)
         if multiplexer is not None:  # pipelined with the process's other hot calls
             await multiplexer.execute("PUBLISH", channel, self.serialize(message))
             return
@@ -72,17 +68,22 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
     async def subscribers(self, group: str) -> int:
         """How many connections, over all processes, listen to `group` (its
         Redis channel's PUBSUB NUMSUB): each process's layer has one per shard."""
-        layer = self._get_layer()
-        channel = layer._get_group_channel_name(group)
-        shard = layer._get_shard(channel)
-        address = _address(shard)
-        multiplexer = get_multiplexer(address, timeout=settings.CHAT_REDIS_TIMEOUT) if address else None
+        channel, shard, multiplexer = self._route(group)
         if multiplexer is not None:
             _, count = await multiplexer.execute("PUBSUB", "NUMSUB", channel)
             return int(count)
         shard._ensure_redis()
         [(_, count)] = await shard._redis.pubsub_numsub(channel)
         return int(count)
+
+    def _route(self, group: str):
+        """The group's Redis channel, its shard, and the multiplexer to reach it
+        (None where chat/redismux.py does not speak the shard's address)."""
+        layer = self._get_layer()
+        channel = layer._get_group_channel_name(group)
+        shard = layer._get_shard(channel)
+        address = _address(shard)
+        return channel, shard, get_multiplexer(address, timeout=settings.CHAT_REDIS_TIMEOUT) if address else None
 
 
 def _address(shard) -> str | None:

@@ -1,7 +1,6 @@
 """The pub/sub channel layer with lock-free group sends, against a real Redis."""
 
 import asyncio
-import subprocess
 import time
 
 import pytest
@@ -10,8 +9,8 @@ import redis.asyncio
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
 from chat.layers import PubSubChannelLayer, SubscribedShard
+from chat.tests.test_hub import RedisServer
 from chat.tests.test_presence import (  # noqa: F401 (fixtures)
-    free_port,
     redis_server,
     redis_url,
     second_redis_server,
@@ -77,27 +76,6 @@ async def test_groups_spread_over_two_redis_servers_reach_a_channel_from_both(tw
 # ---- the subscribed connection (SubscribedShard) -------------------------------------------
 
 
-def start_redis(port: int) -> subprocess.Popen:
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with redis.Redis(port=port) as probe:
-                probe.ping()
-            return process
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.05)
-
-
-def stop_redis(process: subprocess.Popen) -> None:
-    process.kill()
-    process.wait()
-
-
 async def publish_until_received(layer, channel, group, deadline: float) -> dict:
     """Publishes to `group` from another client until `channel` gets one: live frames
     published while the layer is not subscribed again are lost, as designed. One
@@ -117,38 +95,37 @@ async def publish_until_received(layer, channel, group, deadline: float) -> dict
         receiving.cancel()
 
 
-async def test_a_shard_subscribes_again_by_itself_after_a_redis_restart():
-    port = free_port()
-    process = start_redis(port)
-    layer = PubSubChannelLayer(hosts=[{"address": f"redis://127.0.0.1:{port}/0", "socket_timeout": None}])
+async def test_a_shard_subscribes_again_by_itself_after_a_redis_restart(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    layer = PubSubChannelLayer(hosts=[{"address": server.url, "socket_timeout": None}])
     try:
         channel = await layer.new_channel()
         await layer.group_add("room.lobby", channel)
         assert isinstance(layer._get_layer()._shards[0], SubscribedShard)
         await publish_until_received(layer, channel, "room.lobby", time.monotonic() + 5)
 
-        stop_redis(process)  # forgets every subscription
+        server.stop()  # forgets every subscription
         await asyncio.sleep(0.3)
-        process = start_redis(port)
+        server.start()  # the same port
         # No group_add since: the shard's own reconnection subscribed everything again.
         got = await publish_until_received(layer, channel, "room.lobby", time.monotonic() + 5)
         assert got["type"] == "t"
     finally:
         await layer.flush()
-        stop_redis(process)
+        server.stop()
 
 
-async def test_a_subscription_refused_while_redis_is_away_is_made_when_the_group_is_added_again():
-    port = free_port()
-    layer = PubSubChannelLayer(hosts=[{"address": f"redis://127.0.0.1:{port}/0", "socket_timeout": None}])
-    process = None
+async def test_a_subscription_refused_while_redis_is_away_is_made_when_the_group_is_added_again(tmp_path):
+    server = RedisServer(tmp_path)  # not started yet
+    layer = PubSubChannelLayer(hosts=[{"address": server.url, "socket_timeout": None}])
     try:
         with pytest.raises(redis.ConnectionError):
             await layer.new_channel()
         channel = next(iter(layer._get_layer().channels))  # its queue is kept though Redis was away
         with pytest.raises(redis.ConnectionError):
             await layer.group_add("room.lobby", channel)
-        process = start_redis(port)
+        server.start()
         # The hub's heartbeat adds every group again, the same ones: that connects
         # and subscribes everything, though the shard counts them subscribed already.
         await layer.group_add("room.lobby", channel)
@@ -156,5 +133,4 @@ async def test_a_subscription_refused_while_redis_is_away_is_made_when_the_group
         assert got["type"] == "t"
     finally:
         await layer.flush()
-        if process is not None:
-            stop_redis(process)
+        server.stop()

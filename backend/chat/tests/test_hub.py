@@ -34,9 +34,13 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, directory):
+    """A redis-server of our own on a free port, with `options` added to its command
+    line; stopped and started again on the same port."""
+
+    def __init__(self, directory, *options: str):
         self.port = free_port()
         self.directory = directory
+        self.options = options
         self.process = None
 
     @property
@@ -45,7 +49,8 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             *self.options],
             cwd=self.directory,
             stdout=subprocess.DEVNULL,
         )
@@ -54,7 +59,7 @@ class RedisServer:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
                     conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
+                    if conn.recv(16).startswith((b"+PONG", b"-NOAUTH")):  # up (with --requirepass: and locked)
                         return
             except OSError:
                 time.sleep(0.05)

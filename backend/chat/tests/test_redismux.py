@@ -2,9 +2,7 @@
 
 import asyncio
 import os
-import shutil
 import signal
-import subprocess
 import time
 
 import pytest
@@ -13,6 +11,7 @@ from redis import exceptions
 
 from chat.redis import PrefixedScripts
 from chat.redismux import Multiplexer, get_multiplexer
+from chat.tests.test_hub import RedisServer
 from chat.tests.test_presence import free_port, redis_server, redis_url  # noqa: F401 (fixtures)
 
 TIMEOUT = 1.0
@@ -92,28 +91,10 @@ async def test_a_lost_connection_fails_its_calls_and_the_next_call_reconnects(re
     mux.close()
 
 
-def _start(*args: str) -> tuple[subprocess.Popen, int]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
-    port = free_port()
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with redis.Redis(port=port, password=args[-1] if "--requirepass" in args else None) as probe:
-                probe.ping()
-            return process, port
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise
-            time.sleep(0.05)
-
-
-async def test_a_password_and_a_database_number_in_the_url_are_used():
-    process, port = _start("--requirepass", "s3cret")
+async def test_a_password_and_a_database_number_in_the_url_are_used(tmp_path):
+    server = RedisServer(tmp_path, "--requirepass", "s3cret")
+    server.start()
+    port = server.port
     try:
         mux = Multiplexer(f"redis://:s3cret@127.0.0.1:{port}/3", timeout=TIMEOUT)
         assert await mux.execute("SET", "where", "db3") == "OK"
@@ -125,12 +106,13 @@ async def test_a_password_and_a_database_number_in_the_url_are_used():
             await refused.execute("PING")
         refused.close()
     finally:
-        process.kill()
-        process.wait()
+        server.stop()
 
 
-async def test_a_stalled_redis_is_dropped_and_met_again_on_a_new_connection():
-    process, port = _start()
+async def test_a_stalled_redis_is_dropped_and_met_again_on_a_new_connection(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    port, process = server.port, server.process
     try:
         mux = Multiplexer(f"redis://127.0.0.1:{port}/0", timeout=0.5)
         assert await mux.execute("INCR", "n") == 1
@@ -150,8 +132,7 @@ async def test_a_stalled_redis_is_dropped_and_met_again_on_a_new_connection():
             assert len(mux_connections(probe)) == 1
         mux.close()
     finally:
-        process.kill()
-        process.wait()
+        server.stop()
 
 
 async def test_an_unreachable_redis_is_a_connection_error():
@@ -166,12 +147,12 @@ async def test_urls_it_does_not_speak_stay_with_redis_py(tmp_path):
     )
     assert get_multiplexer("rediss://127.0.0.1:6379/0", timeout=TIMEOUT) is None
     path = tmp_path / "redis.sock"
-    process, _ = _start("--unixsocket", str(path))
+    server = RedisServer(tmp_path, "--unixsocket", str(path))
+    server.start()
     try:
         url = f"unix://{path}?db=0"
         assert get_multiplexer(url, timeout=TIMEOUT) is None
         scripts = PrefixedScripts(url=url, prefix="p:", what="a test")  # through redis-py
         assert await scripts.run("return {ARGV[1], ARGV[3]}", "x") == ["p:", "x"]
     finally:
-        process.kill()
-        process.wait()
+        server.stop()

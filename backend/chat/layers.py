@@ -82,19 +82,15 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
         layer = self._get_layer()
         channel = layer._get_group_channel_name(group)
         shard = layer._get_shard(channel)
-        address = _address(shard)
-        return channel, shard, get_multiplexer(address, timeout=settings.CHAT_REDIS_TIMEOUT) if address else None
-
-
-def _address(shard) -> str | None:
-    """The shard's `redis://` URL, or None where chat/redismux.py does not speak it."""
-    address = shard.host.get("address") if isinstance(shard.host, dict) else None
-    return address if isinstance(address, str) and speaks(address) else None
+        if not isinstance(shard, SubscribedShard):  # an address chat/redismux.py does not speak
+            return channel, shard, None
+        return channel, shard, get_multiplexer(shard.url, timeout=settings.CHAT_REDIS_TIMEOUT)
 
 
 def _our_shard(shard, layer):
-    address = _address(shard)
-    return SubscribedShard(shard.host, layer, Address.of(address)) if address else shard
+    """A SubscribedShard where the shard's address is a `redis://` URL; else the shard."""
+    url = shard.host.get("address") if isinstance(shard.host, dict) else None
+    return SubscribedShard(shard.host, layer, url) if isinstance(url, str) and speaks(url) else shard
 
 
 class _Pushes(asyncio.Protocol):
@@ -132,9 +128,10 @@ class _Pushes(asyncio.Protocol):
 class SubscribedShard(RedisSingleShardConnection):
     """A shard whose subscriptions live on a connection of our own (see above)."""
 
-    def __init__(self, host, channel_layer, address: Address):
+    def __init__(self, host, channel_layer, url: str):
         super().__init__(host, channel_layer)
-        self.address = address
+        self.url = url
+        self.address = Address.of(url)
         self._pushes: _Pushes | None = None
         self._reconnect: asyncio.Task | None = None
 

@@ -147,6 +147,21 @@ async def send_until_stored(sock, room: str, body: str, deadline: float = 30) ->
         await asyncio.sleep(0.5)
 
 
+async def probe_until_live(sender, receiver, room: str, deadline: float = 30) -> list[dict]:
+    """Stores probes from `sender` until one reaches `receiver` live; all of them."""
+    probes = []
+    end = time.monotonic() + deadline
+    while True:
+        message = await send_until_stored(sender, room, f"probe {len(probes)} from {sender.name}")
+        probes.append(message)
+        try:
+            await receiver.expect(lambda f: f.get("type") == "message" and f["message"]["id"] == message["id"], timeout=3)
+            return probes
+        except AssertionError:
+            if time.monotonic() > end:
+                raise
+
+
 async def test_redis_restart(restart_topology):
     topo = restart_topology
     offsets = topo.log_offsets()
@@ -176,21 +191,12 @@ async def test_redis_restart(restart_topology):
     acked.append(await send_until_stored(a, room, "after restart from A"))
     acked.append(await send_until_stored(b, room, "after restart from B"))
 
-    # Live delivery across processes resumes: a fresh message from A reaches B live.
-    end = time.monotonic() + 30
-    while True:
-        message = await send_until_stored(a, room, f"probe {len(acked)}")
-        acked.append(message)
-        try:
-            await b.expect(lambda f: f.get("type") == "message" and f["message"]["id"] == message["id"], timeout=3)
-            break
-        except AssertionError:
-            if time.monotonic() > end:
-                raise
-    # And the other way.
-    message = await send_until_stored(b, room, "back from B")
-    acked.append(message)
-    await a.expect(lambda f: f.get("type") == "message" and f["message"]["id"] == message["id"], timeout=10)
+    # Live delivery across processes resumes, both ways. Each process subscribes
+    # again on its own schedule, and what is published before it has is not
+    # delivered live (the contract lets the layer drop a frame; the store keeps
+    # it, checked below), so probe until a fresh message gets through.
+    acked += await probe_until_live(a, b, room)
+    acked += await probe_until_live(b, a, room)
 
     history = await full_history(a, room, max(m["seq"] for m in acked))
     assert {m["id"] for m in acked} <= {m["id"] for m in history}

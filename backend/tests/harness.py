@@ -31,11 +31,12 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tests import databases
+
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
 VENV_BIN = Path(sys.executable).parent
 PYTHON = VENV_BIN / "python"
-PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
 
 # Long enough for a cold Daphne on a busy 2-core machine; a healthy one takes ~2 s.
@@ -123,7 +124,7 @@ class RedisServer:
 
 
 class PostgresDatabase:
-    """A fresh database per run, dropped at the end."""
+    """A fresh database per run, migrated (a copy of tests/databases.py's template), dropped at the end."""
 
     def __init__(self):
         self.name = f"chat_e2e_{secrets.token_hex(6)}"
@@ -132,17 +133,11 @@ class PostgresDatabase:
     def url(self) -> str:
         return f"postgres://postgres@127.0.0.1:5432/{self.name}"
 
-    def _admin(self, sql: str) -> None:
-        import psycopg
-
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            conn.execute(sql)
-
     def create(self) -> None:
-        self._admin(f'CREATE DATABASE "{self.name}"')
+        databases.create_postgres(self.name)
 
     def drop(self) -> None:
-        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        databases.drop_postgres(self.name)
 
 
 class Endpoint:
@@ -239,7 +234,12 @@ def base_env(var_dir: Path, extra: dict[str, str]) -> dict[str, str]:
 
 
 class Topology:
-    """A deployment: one or more Daphnes over the same store and channel layer."""
+    """A deployment: one or more Daphnes over the same store and channel layer.
+
+    Its database is migrated before the servers start: a copy of a migrated
+    template (tests/databases.py). A DATABASE_URL in `extra_env` must name one
+    already migrated, such as a PostgresDatabase's.
+    """
 
     def __init__(self, *, kind: str, processes: int = 1, redis: RedisServer | None = None,
                  redis_db: int = 0, postgres: bool = False, extra_env: dict[str, str] | None = None):
@@ -271,11 +271,9 @@ class Topology:
             self.own_redis = True
         if self.database is not None:
             self.database.create()
+        elif "DATABASE_URL" not in self.extra_env:  # SQLite, where settings put it
+            databases.create_sqlite(self.var_dir / "db.sqlite3")
         env = self.env()
-        migrate = subprocess.run([str(PYTHON), "manage.py", "migrate", "--noinput"], cwd=BACKEND_DIR, env=env,
-                                 capture_output=True, text=True, timeout=180)
-        if migrate.returncode != 0:
-            raise RuntimeError(f"migrate failed:\n{migrate.stdout}\n{migrate.stderr}")
         for i in range(self.processes):
             server = Server(name=f"{self.kind}-{'ABCDEFGH'[i]}", var_dir=self.var_dir, env=env)
             self.servers.append(server)

@@ -20,6 +20,7 @@ from accounts.models import UsernameSkeleton
 from accounts.selectors import username_lookalike
 from accounts.services import user_create
 from accounts.skeletons import username_skeleton
+from tests import databases
 
 PASSWORD = "correct horse battery staple"
 TAKEN = "A user with that username already exists."
@@ -192,27 +193,17 @@ RACERS = ["alice", "\u0430lice", "a1ice", "ALICE", "al\u0456ce", "\u0430l\u0456c
 @pytest.fixture(params=["postgresql", "sqlite"])
 def fresh_database(request, tmp_path):
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'names.sqlite3'}"
+        yield databases.create_sqlite(tmp_path / "names.sqlite3")
         return
-    import psycopg
-
     name = f"chat_names_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgres://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield databases.create_postgres(name)
+    databases.drop_postgres(name)
 
 
 def test_of_racing_lookalike_sign_ups_exactly_one_gets_in(fresh_database, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DEBUG"}}
     env.update(DJANGO_SETTINGS_MODULE="config.settings", DJANGO_SECRET_KEY="names-race",
                DATABASE_URL=fresh_database, CHAT_VAR_DIR=str(tmp_path), PYTHONPATH=str(BACKEND_DIR))
-    migrated = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=BACKEND_DIR, env=env,
-                              capture_output=True, text=True, timeout=180)
-    assert migrated.returncode == 0, migrated.stderr
     go_file = tmp_path / "go"
     workers = [subprocess.Popen([sys.executable, "-c", WORKER, name, str(go_file)], cwd=BACKEND_DIR, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in RACERS]

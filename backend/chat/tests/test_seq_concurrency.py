@@ -1,7 +1,7 @@
 """Several OS processes write one room at once: seq stays 1..N, each client_id stored once.
 
 Each case gets a fresh database (a new PostgreSQL database, or a SQLite file),
-migrated by `manage.py migrate`, and real worker processes that call
+migrated (a copy of tests/databases.py's template), and real worker processes that call
 `message_create` in a tight loop after a common start signal. Two workers act as
 the same user and send the same client_ids in the same order, so they race on
 the (author, client_id) constraint; a third user reuses those client_ids, which
@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
+
 BACKEND_DIR = Path(__file__).resolve().parents[2]
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROOM = "race"
 SENDS_PER_WORKER = 60
 SHARED_IDS = [f"shared-{k}" for k in range(SENDS_PER_WORKER // 3)]
@@ -68,21 +69,11 @@ print(json.dumps({"last_seq": Room.objects.get(name="race").last_seq, "rows": ro
 @pytest.fixture(params=["postgresql", "sqlite"])
 def database_url(request, tmp_path):
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'race.sqlite3'}"
+        yield databases.create_sqlite(tmp_path / "race.sqlite3")
         return
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable: {error}")
     name = f"chat_seq_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgres://postgres@127.0.0.1:5432/{name}"
-    finally:
-        # FORCE: a worker killed by a timeout may still hold a connection.
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    yield databases.create_postgres(name)
+    databases.drop_postgres(name)
 
 
 @pytest.fixture
@@ -99,8 +90,6 @@ def django_env(database_url, tmp_path):
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, *args], cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=120)
 
-    migrated = run("manage.py", "migrate", "--noinput", "--skip-checks")
-    assert migrated.returncode == 0, migrated.stderr
     made = run("-c", SETUP)
     assert made.returncode == 0, made.stderr
     return env, run

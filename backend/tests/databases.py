@@ -1,0 +1,76 @@
+"""Fresh, migrated databases for tests whose Django runs in processes of their own.
+
+Each copy comes from one template per test process, migrated once: a
+`manage.py migrate` costs about 2 s of a core, and the suite made some sixty
+databases (a CI run on a busy machine came within a minute of its limit).
+PostgreSQL copies with `CREATE DATABASE … TEMPLATE`, SQLite by copying the
+file. The templates are dropped when the test process exits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+BACKEND_DIR = Path(__file__).resolve().parent.parent
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_URL = "postgres://postgres@127.0.0.1:5432/{name}"
+
+_templates: dict[str, str] = {}  # "postgresql" -> template database, "sqlite" -> file
+
+
+def migrate(database_url: str) -> None:
+    """Runs every migration on `database_url` in a process of its own."""
+    with tempfile.TemporaryDirectory(prefix="chat-migrate-") as var_dir:
+        env = {key: value for key, value in os.environ.items()
+               if key not in {"REDIS_URL", "DEBUG", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST"}}
+        env.update(DATABASE_URL=database_url, DJANGO_SECRET_KEY="migrate-" + secrets.token_urlsafe(16),
+                   CHAT_VAR_DIR=var_dir, PYTHONPATH=str(BACKEND_DIR))
+        done = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "--skip-checks"],
+                              cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=180)
+    if done.returncode != 0:
+        raise RuntimeError(f"migrate failed:\n{done.stdout}\n{done.stderr}")
+
+
+def _pg_admin(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(statement)
+
+
+def create_postgres(name: str) -> str:
+    """A new PostgreSQL database `name` with every migration applied; its URL."""
+    template = _templates.get("postgresql")
+    if template is None:
+        template = f"chat_template_{secrets.token_hex(6)}"
+        _pg_admin(f'CREATE DATABASE "{template}"')
+        atexit.register(drop_postgres, template)
+        migrate(PG_URL.format(name=template))
+        _templates["postgresql"] = template
+    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return PG_URL.format(name=name)
+
+
+def drop_postgres(name: str) -> None:
+    # FORCE: a server killed by a test may still hold a connection.
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def create_sqlite(path: Path) -> str:
+    """A new SQLite file at `path` with every migration applied; its URL."""
+    template = _templates.get("sqlite")
+    if template is None:
+        folder = tempfile.mkdtemp(prefix="chat-template-")
+        atexit.register(shutil.rmtree, folder, True)
+        template = str(Path(folder) / "template.sqlite3")
+        migrate(f"sqlite:///{template}")
+        _templates["sqlite"] = template
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"

@@ -228,6 +228,7 @@ def base_env(var_dir: Path, extra: dict[str, str]) -> dict[str, str]:
         "CHAT_VAR_DIR": str(var_dir),
         "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": str(BACKEND_DIR),
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",  # production's, with a fast password hasher
     })
     env.update(extra)
     return env

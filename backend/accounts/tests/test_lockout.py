@@ -21,14 +21,8 @@ PASSWORD = "correct horse battery staple"
 HOME = "203.0.113.10"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    # Dozens of logins per test: the hasher's cost is not what is tested here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
-def alice(fast_hashing):
+def alice():
     return get_user_model().objects.create_user(username="alice", password=PASSWORD)
 
 

@@ -28,11 +28,6 @@ LOOKALIKE = "This username looks too much like an existing one."
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # ---- the skeleton --------------------------------------------------------------
 
 
@@ -202,7 +197,7 @@ def fresh_database(request, tmp_path):
 
 def test_of_racing_lookalike_sign_ups_exactly_one_gets_in(fresh_database, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DEBUG"}}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings", DJANGO_SECRET_KEY="names-race",
+    env.update(DJANGO_SETTINGS_MODULE="config.settings_test", DJANGO_SECRET_KEY="names-race",
                DATABASE_URL=fresh_database, CHAT_VAR_DIR=str(tmp_path), PYTHONPATH=str(BACKEND_DIR))
     go_file = tmp_path / "go"
     workers = [subprocess.Popen([sys.executable, "-c", WORKER, name, str(go_file)], cwd=BACKEND_DIR, env=env,

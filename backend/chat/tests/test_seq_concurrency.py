@@ -80,7 +80,7 @@ def database_url(request, tmp_path):
 def django_env(database_url, tmp_path):
     env = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "DEBUG"}}
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_SETTINGS_MODULE="config.settings_test",
         DJANGO_SECRET_KEY="seq-concurrency-test",
         DATABASE_URL=database_url,
         CHAT_VAR_DIR=str(tmp_path),

@@ -47,7 +47,7 @@ from importlib.metadata import version
 
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
-from twisted.internet import defer, tcp
+from twisted.internet import defer, main, tcp
 from twisted.python import log as twisted_log
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,14 @@ OVERFLOW_FACTOR = 1
 # socket, memory that no limit of ours sees; this much still fills a link of
 # 20 MB/s at 100 ms round trip, far beyond what a chat socket needs.
 KERNEL_SEND_BUFFER = 256 * 1024
+
+# Bytes a socket's read takes at most: Twisted's default. connectionMade
+# raises the transport's bufferSize to the socket's output limit (1 MiB), the
+# mark at which Twisted pauses its producer, and Twisted also reads that many
+# bytes at a time: a 1 MiB bytes object per read of a 200-byte frame, which
+# glibc serves with mmap, mremap and munmap (three system calls and a page
+# fault per frame read; bench S1, strace).
+READ_BYTES = 64 * 1024
 
 # How long a slow client closed with 1013 has to read up to the close frame
 # before the connection is dropped.
@@ -321,6 +329,7 @@ class ChatWebSocketProtocol(WebSocketProtocol):
         if type(transport) is tcp.Server:  # plain TCP: not TLS, whose bytes are not the frame's
             self._buffered_write = transport.write
             transport.write = self._write_through
+            transport.doRead = self._read_some
 
     def _write_through(self, data: bytes) -> None:
         """The transport's write: straight to the socket when nothing waits to be
@@ -345,6 +354,17 @@ class ChatWebSocketProtocol(WebSocketProtocol):
         if sent < len(data):
             self._buffered_write(data[sent:])
 
+    def _read_some(self):
+        """The transport's doRead (Twisted's own), reading READ_BYTES at most."""
+        transport = self.transport
+        try:
+            data = transport.socket.recv(READ_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError:
+            return main.CONNECTION_LOST
+        return transport._dataReceived(data)
+
     def onMessage(self, payload, isBinary):  # noqa: N802 - autobahn's interface
         super().onMessage(payload, isBinary)
         self.flow.received(len(payload))
@@ -353,7 +373,7 @@ class ChatWebSocketProtocol(WebSocketProtocol):
         if self.flow is not None:
             self.flow.close()
         if self.transport is not None and "write" in vars(self.transport):
-            del self.transport.write  # no cycle through the transport
+            del self.transport.write, self.transport.doRead  # no cycle through the transport
         super().onClose(wasClean, code, reason)
 
     def serverSend(self, content, binary=False):  # noqa: N802 - Daphne's interface

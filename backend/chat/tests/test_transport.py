@@ -249,6 +249,46 @@ def test_what_the_kernel_does_not_take_goes_to_twisteds_buffer_in_order():
     assert received + buffered[0] == data
 
 
+# ---- the read (ChatWebSocketProtocol._read_some) ----------------------------------
+
+
+class RecordingSocket:
+    """A real socket that notes how many bytes each recv asked for."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.asked: list[int] = []
+
+    def recv(self, size):
+        self.asked.append(size)
+        return self.sock.recv(size)
+
+
+def test_a_read_takes_read_bytes_at_most_not_the_output_limit_and_hands_data_on_in_order():
+    import threading
+
+    from twisted.internet import main
+
+    protocol, _, ours, theirs = wired()
+    recording = RecordingSocket(ours)
+    received = []
+    protocol.transport.socket = recording
+    protocol.transport.bufferSize = 1024 * 1024  # what connectionMade sets, for the producer's sake
+    protocol.transport._dataReceived = lambda data: received.append(data) if data else main.CONNECTION_DONE
+    data = bytes(range(256)) * 1024  # 256 KiB: several reads, more than the socket pair holds
+    sender = threading.Thread(target=theirs.sendall, args=(data,))
+    sender.start()
+    while sum(map(len, received)) < len(data):
+        assert transport.ChatWebSocketProtocol._read_some(protocol) is None
+    sender.join()
+    assert b"".join(received) == data
+    assert set(recording.asked) == {transport.READ_BYTES} and transport.READ_BYTES < protocol.transport.bufferSize
+    # Nothing to read yet: no error, nothing handed on; the peer gone: Twisted's "done".
+    assert transport.ChatWebSocketProtocol._read_some(protocol) is None and b"".join(received) == data
+    theirs.close()
+    assert transport.ChatWebSocketProtocol._read_some(protocol) is main.CONNECTION_DONE
+
+
 def test_autobahns_debug_arguments_are_not_formatted_unless_it_logs_at_debug(monkeypatch):
     import txaio
     from autobahn import util

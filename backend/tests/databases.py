@@ -10,6 +10,7 @@ file. The templates are dropped when the test process exits.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import secrets
 import shutil
@@ -21,8 +22,6 @@ from pathlib import Path
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgres://postgres@127.0.0.1:5432/{name}"
-
-_templates: dict[str, str] = {}  # "postgresql" -> template database, "sqlite" -> file
 
 
 def migrate(database_url: str) -> None:
@@ -45,16 +44,29 @@ def _pg_admin(statement: str) -> None:
         admin.execute(statement)
 
 
+@functools.cache
+def _postgres_template() -> str:
+    """This process's migrated PostgreSQL template, made on first use."""
+    template = f"chat_template_{secrets.token_hex(6)}"
+    _pg_admin(f'CREATE DATABASE "{template}"')
+    atexit.register(drop_postgres, template)
+    migrate(PG_URL.format(name=template))
+    return template
+
+
+@functools.cache
+def _sqlite_template() -> Path:
+    """This process's migrated SQLite file, made on first use."""
+    folder = tempfile.mkdtemp(prefix="chat-template-")
+    atexit.register(shutil.rmtree, folder, True)
+    template = Path(folder) / "template.sqlite3"
+    migrate(f"sqlite:///{template}")
+    return template
+
+
 def create_postgres(name: str) -> str:
     """A new PostgreSQL database `name` with every migration applied; its URL."""
-    template = _templates.get("postgresql")
-    if template is None:
-        template = f"chat_template_{secrets.token_hex(6)}"
-        _pg_admin(f'CREATE DATABASE "{template}"')
-        atexit.register(drop_postgres, template)
-        migrate(PG_URL.format(name=template))
-        _templates["postgresql"] = template
-    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{_postgres_template()}"')
     return PG_URL.format(name=name)
 
 
@@ -65,12 +77,5 @@ def drop_postgres(name: str) -> None:
 
 def create_sqlite(path: Path) -> str:
     """A new SQLite file at `path` with every migration applied; its URL."""
-    template = _templates.get("sqlite")
-    if template is None:
-        folder = tempfile.mkdtemp(prefix="chat-template-")
-        atexit.register(shutil.rmtree, folder, True)
-        template = str(Path(folder) / "template.sqlite3")
-        migrate(f"sqlite:///{template}")
-        _templates["sqlite"] = template
-    shutil.copyfile(template, path)
+    shutil.copyfile(_sqlite_template(), path)
     return f"sqlite:///{path}"

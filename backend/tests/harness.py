@@ -131,7 +131,7 @@ class PostgresDatabase:
 
     @property
     def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:5432/{self.name}"
+        return databases.PG_URL.format(name=self.name)
 
     def create(self) -> None:
         databases.create_postgres(self.name)

@@ -2,8 +2,9 @@
 
 Each case gets a fresh, migrated database (a new PostgreSQL database, or a
 SQLite file, copied from tests/databases.py's template), and real worker
-processes that call `message_create` in a tight loop after a common start signal. Two workers act as
-the same user and send the same client_ids in the same order, so they race on
+processes that call `message_create` in a tight loop after a common start
+signal. Two workers act as the same user and send the same client_ids in the
+same order, so they race on
 the (author, client_id) constraint; a third user reuses those client_ids, which
 must be stored as separate messages.
 """

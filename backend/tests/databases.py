@@ -1,4 +1,5 @@
-"""Fresh, migrated databases for tests whose Django runs in processes of their own.
+"""Fresh, migrated databases for tests whose Django runs in processes of their
+own, and those processes' environment (`django_env`).
 
 Each copy comes from one template per test process, migrated once: a
 `manage.py migrate` costs about 2 s of a core, and the suite made some sixty
@@ -24,15 +25,31 @@ PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgres://postgres@127.0.0.1:5432/{name}"
 
 
+# What a test's own environment may hold that must not reach a Django process
+# it starts: such a process is configured by its test alone.
+NOT_INHERITED = frozenset({
+    "DEBUG", "REDIS_URL", "DATABASE_URL", "CHAT_SEND_RATE", "CHAT_SIGNUP_RATE", "CHAT_PRESENCE_TTL",
+    "DEV_ORIGINS", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST",
+})
+
+
+def django_env(var_dir: str | Path, *, secret: str, **settings: str) -> dict[str, str]:
+    """The environment of a Django process a test starts: this process's, less
+    NOT_INHERITED, with production's settings but a fast password hasher
+    (config.settings_test), a var dir and secret key of its own, and `settings`."""
+    env = {key: value for key, value in os.environ.items() if key not in NOT_INHERITED}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings_test", DJANGO_SECRET_KEY=f"{secret}-{secrets.token_urlsafe(16)}",
+               CHAT_VAR_DIR=str(var_dir), PYTHONPATH=str(BACKEND_DIR), PYTHONUNBUFFERED="1")
+    env.update(settings)
+    return env
+
+
 def migrate(database_url: str) -> None:
     """Runs every migration on `database_url` in a process of its own."""
     with tempfile.TemporaryDirectory(prefix="chat-migrate-") as var_dir:
-        env = {key: value for key, value in os.environ.items()
-               if key not in {"REDIS_URL", "DEBUG", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST"}}
-        env.update(DATABASE_URL=database_url, DJANGO_SECRET_KEY="migrate-" + secrets.token_urlsafe(16),
-                   CHAT_VAR_DIR=var_dir, PYTHONPATH=str(BACKEND_DIR))
         done = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "--skip-checks"],
-                              cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=180)
+                              cwd=BACKEND_DIR, env=django_env(var_dir, secret="migrate", DATABASE_URL=database_url),
+                              capture_output=True, text=True, timeout=180)
     if done.returncode != 0:
         raise RuntimeError(f"migrate failed:\n{done.stdout}\n{done.stderr}")
 

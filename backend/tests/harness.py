@@ -14,7 +14,6 @@ import contextlib
 import itertools
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -32,6 +31,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests import databases
+from tests.databases import django_env
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
@@ -219,21 +219,6 @@ class Server(Endpoint):
             return f.read().decode(errors="replace")
 
 
-def base_env(var_dir: Path, extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DEBUG", "REDIS_URL", "DATABASE_URL", "CHAT_SEND_RATE", "CHAT_SIGNUP_RATE",
-                        "CHAT_PRESENCE_TTL", "DEV_ORIGINS", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST"}}
-    env.update({
-        "DJANGO_SECRET_KEY": "e2e-" + secrets.token_urlsafe(32),
-        "CHAT_VAR_DIR": str(var_dir),
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": str(BACKEND_DIR),
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",  # production's, with a fast password hasher
-    })
-    env.update(extra)
-    return env
-
-
 class Topology:
     """A deployment: one or more Daphnes over the same store and channel layer.
 
@@ -263,7 +248,7 @@ class Topology:
             extra.setdefault("REDIS_URL", f"{self.redis.url}/{self.redis_db}")
         if self.database is not None:
             extra.setdefault("DATABASE_URL", self.database.url)
-        return base_env(self.var_dir, extra)
+        return django_env(self.var_dir, secret="e2e", **extra)
 
     def start(self) -> "Topology":
         if self.redis is None and self.processes > 1:

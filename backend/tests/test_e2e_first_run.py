@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .harness import BACKEND_DIR, PYTHON, REPO_DIR, STARTUP_DEADLINE, base_env
+from .databases import django_env
+from .harness import BACKEND_DIR, PYTHON, REPO_DIR, STARTUP_DEADLINE
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +47,8 @@ def run_venv(tmp_path_factory):
 
 def start(python: Path, var_dir: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen([str(python), "-m", "chat.serve", *args], cwd=BACKEND_DIR,
-                            env=base_env(var_dir, {}), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            env=django_env(var_dir, secret="first-run"), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
 
 
 def read_stdout_line(proc: subprocess.Popen, deadline: float) -> str:
@@ -97,7 +99,7 @@ def test_the_install_stamps_are_not_redone_needlessly(run_venv):
 def test_the_run_environment_serves_the_app_and_says_where(run_venv, tmp_path):
     python = run_venv / "bin" / "python"
     migrate = subprocess.run([str(python), "manage.py", "migrate", "--noinput"], cwd=BACKEND_DIR,
-                             env=base_env(tmp_path, {}), capture_output=True, text=True, timeout=300)
+                             env=django_env(tmp_path, secret="first-run"), capture_output=True, text=True, timeout=300)
     assert migrate.returncode == 0, migrate.stderr
     proc = start(python, tmp_path, "--bind", "127.0.0.1", "--port", "0")
     try:

@@ -2,7 +2,6 @@
 (the same TR39 skeleton, case-folded), through one unique index."""
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -196,9 +195,7 @@ def fresh_database(request, tmp_path):
 
 
 def test_of_racing_lookalike_sign_ups_exactly_one_gets_in(fresh_database, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DEBUG"}}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings_test", DJANGO_SECRET_KEY="names-race",
-               DATABASE_URL=fresh_database, CHAT_VAR_DIR=str(tmp_path), PYTHONPATH=str(BACKEND_DIR))
+    env = databases.django_env(tmp_path, secret="names-race", DATABASE_URL=fresh_database)
     go_file = tmp_path / "go"
     workers = [subprocess.Popen([sys.executable, "-c", WORKER, name, str(go_file)], cwd=BACKEND_DIR, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in RACERS]

@@ -10,7 +10,6 @@ must be stored as separate messages.
 """
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -79,14 +78,7 @@ def database_url(request, tmp_path):
 
 @pytest.fixture
 def django_env(database_url, tmp_path):
-    env = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "DEBUG"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings_test",
-        DJANGO_SECRET_KEY="seq-concurrency-test",
-        DATABASE_URL=database_url,
-        CHAT_VAR_DIR=str(tmp_path),
-        PYTHONPATH=str(BACKEND_DIR),
-    )
+    env = databases.django_env(tmp_path, secret="seq-concurrency", DATABASE_URL=database_url)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, *args], cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=120)

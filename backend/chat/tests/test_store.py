@@ -402,16 +402,15 @@ def test_the_pool_keeps_a_refusing_connection_and_replaces_a_lost_one(django_env
 
 
 def test_the_server_refuses_to_start_with_a_database_option_asyncpg_would_drop(tmp_path):
-    import os
     import subprocess
     import sys
-    from pathlib import Path
 
-    backend = Path(__file__).resolve().parents[2]
-    env = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "DEBUG"}}
-    env.update(DJANGO_SECRET_KEY="store-test", CHAT_VAR_DIR=str(tmp_path), PYTHONPATH=str(backend),
-               DATABASE_URL="postgres://postgres@127.0.0.1:5432/chat_unused?keepalives_idle=30")
-    done = subprocess.run([sys.executable, "-m", "chat.serve", "--bind", "127.0.0.1", "--port", "0"], cwd=backend,
+    from tests import databases
+
+    env = databases.django_env(tmp_path, secret="store-test",
+                               DATABASE_URL="postgres://postgres@127.0.0.1:5432/chat_unused?keepalives_idle=30")
+    done = subprocess.run([sys.executable, "-m", "chat.serve", "--bind", "127.0.0.1", "--port", "0"],
+                          cwd=databases.BACKEND_DIR,
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "ImproperlyConfigured" in done.stderr and "keepalives_idle" in done.stderr, done.stderr[-2000:]

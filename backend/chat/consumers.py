@@ -14,8 +14,8 @@ cost is bounded here and in its actions: a token per frame, repeated `typing`
 at most once a second per room, a bounded number of requests in flight
 (chat/lanes.py; `ping` answers after the requests before it, or within half a
 second while they wait on a stalled dependency), no new request while its
-output waits unsent (chat/transport.py), a bounded number of rooms per socket
-and of sockets per user.
+output waits unsent (chat/transport.py) and no read once the socket is gone or
+closing, a bounded number of rooms per socket and of sockets per user.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ from config import logs
 log = logging.getLogger(__name__)
 
 INVALID_ATTACHMENT = "an attachment is not one of your uploads, or a message holds it already"
+# Requests whose only effect is their answer: not worth running once the socket
+# is gone or closing (closed as too slow to read, it may hold a thousand of them).
+ANSWER_ONLY = (frames.History, frames.Search, frames.Changes, frames.Rooms)
 UNAUTHENTICATED = 4401
 TOO_MANY_SOCKETS = 4429
 
@@ -60,6 +63,8 @@ def _utf8_length(text: str) -> int:
 
 class _NoFlow:
     """Flow control where the server has none (Channels' test communicator, plain daphne)."""
+
+    closed = False
 
     def consumed(self, size: int) -> None:
         pass
@@ -203,6 +208,8 @@ class ChatConsumer(JoinActions, RoomActions, MessageActions, NotifyActions, Asyn
 
     async def _handle(self, frame) -> None:
         await self.flow.writable()  # queued while the output was fine; it may not be now
+        if self.flow.closed and isinstance(frame, ANSWER_ONLY):
+            return  # nobody to answer (the socket's writes still count: a `send` is stored)
         try:
             reply = await self.handlers[type(frame)](self, frame)
         except FrameError as error:

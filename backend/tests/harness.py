@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -602,6 +603,14 @@ class StallProxy:
                 await writer.drain()
         finally:
             writer.close()
+
+
+def metric(text: str, name: str, **labels) -> float:
+    """A sample's value in Prometheus' text format (0 if absent)."""
+    label_text = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    pattern = rf"^{re.escape(name)}{re.escape('{' + label_text + '}') if labels else ''} (\S+)$"
+    found = re.search(pattern, text, re.M)
+    return float(found[1]) if found else 0.0
 
 
 def rss_kib(pid: int) -> int:

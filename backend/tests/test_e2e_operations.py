@@ -10,7 +10,7 @@ import re
 import httpx
 import pytest
 
-from .harness import GENEROUS_LIMITS, RedisServer, Server, Topology, running, unique_room
+from .harness import GENEROUS_LIMITS, RedisServer, Server, Topology, metric, running, unique_room
 
 pytestmark = pytest.mark.e2e
 
@@ -39,14 +39,6 @@ def extra_server(topology: Topology, name: str, env: dict[str, str], args: tuple
     server = Server(name=name, var_dir=topology.var_dir, env={**topology.env(), **env}, args=args)
     server.start()
     return server
-
-
-def metric(text: str, name: str, **labels) -> float:
-    """A sample's value in Prometheus' text format (0 if absent)."""
-    label_text = ",".join(f'{key}="{value}"' for key, value in labels.items())
-    pattern = rf"^{re.escape(name)}{re.escape('{' + label_text + '}') if labels else ''} (\S+)$"
-    found = re.search(pattern, text, re.M)
-    return float(found[1]) if found else 0.0
 
 
 def log_records(server: Server, offset: int = 0) -> list[dict]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from .harness import CREATED_AT_PATTERN, ERROR_CODES, Socket, full_history, send_many, unique_room
+from .harness import CREATED_AT_PATTERN, Socket, full_history, send_many, unique_room
 
 pytestmark = pytest.mark.e2e
 

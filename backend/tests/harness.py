@@ -87,9 +87,13 @@ def unique_room(prefix: str = "r") -> str:
 
 
 class RedisServer:
-    def __init__(self, workdir: Path):
+    """A redis-server of our own on a free port, with `options` added to its command
+    line; stopped and started again on the same port (it keeps nothing on disk)."""
+
+    def __init__(self, workdir: Path, *options: str):
         self.port = free_port()
-        self.workdir = workdir
+        self.workdir = Path(workdir)
+        self.options = options
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -97,10 +101,12 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        if shutil.which("redis-server") is None:
+            raise RuntimeError("redis-server is not installed (apt-get install -y redis-server; make test does)")
         log = open(self.workdir / f"redis-{self.port}.log", "ab")
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir)],
+             "--dir", str(self.workdir), *self.options],
             stdout=log, stderr=subprocess.STDOUT,
         )
         wait_until(self._answers, 15, f"redis-server on {self.port}")
@@ -109,7 +115,7 @@ class RedisServer:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                 s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
+                return s.recv(16).startswith((b"+PONG", b"-NOAUTH"))  # up (with --requirepass: and locked)
         except OSError:
             return False
 

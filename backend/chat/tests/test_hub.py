@@ -4,9 +4,6 @@ channels-redis on a redis-server this module starts (and restarts) itself."""
 import asyncio
 import itertools
 import json
-import shutil
-import socket
-import subprocess
 import time
 
 import pytest
@@ -17,6 +14,7 @@ from chat import events
 from chat.hub import Hub
 from chat.layers import PubSubChannelLayer
 from chat.presence.memory import MemoryPresenceStore
+from tests.harness import RedisServer
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -27,55 +25,8 @@ _conns = itertools.count(1)
 # ---- a redis-server of our own --------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class RedisServer:
-    """A redis-server of our own on a free port, with `options` added to its command
-    line; stopped and started again on the same port."""
-
-    def __init__(self, directory, *options: str):
-        self.port = free_port()
-        self.directory = directory
-        self.options = options
-        self.process = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             *self.options],
-            cwd=self.directory,
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith((b"+PONG", b"-NOAUTH")):  # up (with --requirepass: and locked)
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory):
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     server.start()
     yield server

@@ -9,13 +9,13 @@ import redis.asyncio
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
 from chat.layers import PubSubChannelLayer, SubscribedShard
-from chat.tests.test_hub import RedisServer
 from chat.tests.test_presence import (  # noqa: F401 (fixtures)
     redis_server,
     redis_url,
     second_redis_server,
     two_redis_urls,
 )
+from tests.harness import RedisServer
 
 
 async def test_group_sends_reach_the_group_in_order_and_side_by_side(redis_url):  # noqa: F811

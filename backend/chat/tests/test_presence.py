@@ -2,10 +2,7 @@
 redis-server this module starts on a free port."""
 
 import asyncio
-import shutil
-import socket
 import subprocess
-import time
 
 import pytest
 import redis
@@ -14,6 +11,7 @@ from chat.presence.memory import MemoryPresenceStore
 from chat.presence.redis import RedisPresenceStore
 from chat.presence.sharded import ShardedPresenceStore, jump_hash
 from chat.redis import get_redis
+from tests.harness import RedisServer
 
 ALICE = {"id": 1, "username": "alice"}
 BOB = {"id": 2, "username": "bob"}
@@ -21,61 +19,22 @@ CAROL = {"id": 3, "username": "carol"}
 TTL = 30.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_redis_server():
-    """A throwaway redis-server of our own on a free port: (process, url)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    with redis.Redis.from_url(url) as probe:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                probe.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    process.kill()
-                    raise
-                time.sleep(0.05)
-    return process, url
-
-
-def stop_redis_server(process) -> None:
-    process.terminate()
-    process.wait(timeout=10)
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    """A redis-server of this module's; its URL."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="module")
-def redis_server():
-    """A redis-server of this module's; its URL. Stopped by its PID."""
-    process, url = start_redis_server()
-    try:
-        yield url
-    finally:
-        stop_redis_server(process)
-
-
-@pytest.fixture(scope="module")
-def second_redis_server():
+def second_redis_server(tmp_path_factory):
     """Another one, for presence sharded over two servers."""
-    process, url = start_redis_server()
-    try:
-        yield url
-    finally:
-        stop_redis_server(process)
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from redis import exceptions
 
 from chat.redis import PrefixedScripts
 from chat.redismux import Multiplexer, get_multiplexer
-from chat.tests.test_hub import RedisServer
-from chat.tests.test_presence import free_port, redis_server, redis_url  # noqa: F401 (fixtures)
+from chat.tests.test_presence import redis_server, redis_url  # noqa: F401 (fixtures)
+from tests.harness import RedisServer, free_port
 
 TIMEOUT = 1.0
 
@@ -112,7 +112,7 @@ async def test_a_password_and_a_database_number_in_the_url_are_used(tmp_path):
 async def test_a_stalled_redis_is_dropped_and_met_again_on_a_new_connection(tmp_path):
     server = RedisServer(tmp_path)
     server.start()
-    port, process = server.port, server.process
+    port, process = server.port, server.proc
     try:
         mux = Multiplexer(f"redis://127.0.0.1:{port}/0", timeout=0.5)
         assert await mux.execute("INCR", "n") == 1

@@ -66,14 +66,13 @@ async def drain(*, seconds: float, applications: list[asyncio.Future]) -> None:
         seconds = 0.0  # no other process to spare: nobody can take them sooner
     log.info("stopping: closing %d sockets with 1012 over %g s", len(sockets), seconds)
     step = seconds / len(sockets) if sockets else 0.0
-    loop = asyncio.get_running_loop()
-    start = loop.time()
+    start = _clock()
     closing = []
     for n, sub in enumerate(sockets):
         closing.append(asyncio.ensure_future(_restart(sub)))
         # Paced by the clock, not by sleeps of one step each: a busy loop wakes
         # late from every sleep, which would stretch the drain well past `seconds`.
-        await asyncio.sleep(max(0.0, start + (n + 1) * step - loop.time()))
+        await _sleep(max(0.0, start + (n + 1) * step - _clock()))
     # Sockets that connected while the first ones closed (they passed the check
     # just before it turned on): they go too.
     first = set(sockets)
@@ -85,6 +84,13 @@ async def drain(*, seconds: float, applications: list[asyncio.Future]) -> None:
     if pending:
         await asyncio.wait(pending, timeout=CLEAN_UP_GRACE)
     log.info("stopped: %d sockets closed for the restart", len(sockets) + len(late))
+
+
+def _clock() -> float:
+    return asyncio.get_running_loop().time()
+
+
+_sleep = asyncio.sleep  # the pacing's clock and sleep: chat/tests/test_drain.py runs them on a clock of its own
 
 
 async def _alone(hub) -> bool:

@@ -40,33 +40,54 @@ class FakeHub:
         return self.others
 
 
-async def drain_time(monkeypatch, sockets, *, others: int, seconds: float) -> float:
-    """How long drain() takes over `sockets`, with `others` other processes."""
-    monkeypatch.setattr(drain, "existing_hub", lambda: FakeHub(sockets, others=others))
-    monkeypatch.setattr(drain, "_draining", False)
-    started = time.monotonic()
-    await drain.drain(seconds=seconds, applications=[])
-    return time.monotonic() - started
+class VirtualClock:
+    """The drain's clock and sleep, and the sockets' work, on a clock of the test's
+    own: the pacing is checked to the millisecond whatever else the machine runs."""
+
+    WAKES_LATE = 0.0002  # every sleep, as a loop with other work wakes from one
+
+    def __init__(self):
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        self.now += delay + self.WAKES_LATE
+        await REAL_SLEEP(0)  # the closes started meanwhile run
+
+
+REAL_SLEEP = asyncio.sleep
+
+
+class BusySocket:
+    """A socket whose close keeps the loop busy for `busy` seconds of the clock."""
+
+    def __init__(self, clock: VirtualClock, busy: float):
+        self.clock, self.busy = clock, busy
+        self.closed_at: float | None = None
+
+    async def restart(self) -> None:
+        self.closed_at = self.clock.now
+        self.clock.now += self.busy
 
 
 async def test_the_closes_are_spread_over_the_drain_and_a_busy_loop_does_not_stretch_it(monkeypatch):
     # 1,000 closes in 1 s is a step of 1 ms, and each close keeps the loop busy 0.5 ms.
-    # Paced by sleeps of one step each, the drain would take its second plus the closes'
-    # own time (1.5 s and more: the loop wakes late from every sleep); paced by the clock,
-    # the longer of the two. What the closes take on this machine at this moment is
-    # measured first, unpaced (no other process: all at once): a busy two-core CI
-    # machine runs them at a fraction of a laptop's speed.
-    unpaced = await drain_time(monkeypatch, [FakeSocket(busy=0.0005) for _ in range(1000)], others=0, seconds=1.0)
-    sockets = [FakeSocket(busy=0.0005) for _ in range(1000)]
-    started = time.monotonic()
-    took = await drain_time(monkeypatch, sockets, others=1, seconds=1.0)
+    # Paced by sleeps of one step each, the drain would take its second plus the
+    # closes' own time and the late wakes (1.7 s); paced by the clock, about its second.
+    clock = VirtualClock()
+    monkeypatch.setattr(drain, "_clock", clock.time)
+    monkeypatch.setattr(drain, "_sleep", clock.sleep)
+    sockets = [BusySocket(clock, busy=0.0005) for _ in range(1000)]
+    monkeypatch.setattr(drain, "existing_hub", lambda: FakeHub(sockets))
+    monkeypatch.setattr(drain, "_draining", False)
+    await drain.drain(seconds=1.0, applications=[])
     assert drain.draining()
-    assert all(s.closed_at is not None for s in sockets)
-    closes = sorted(s.closed_at - started for s in sockets)
-    assert closes[0] < 0.1  # the first at once
-    assert closes[len(closes) // 2] > 0.3  # spread, not all at the start
-    assert closes[-1] > 0.8
-    assert took < max(1.0, unpaced) + 0.5 * min(1.0, unpaced), f"took {took:.2f} s; unpaced {unpaced:.2f} s"
+    closes = sorted(s.closed_at for s in sockets)
+    assert closes[0] < 0.01  # the first at once
+    assert 0.45 < closes[len(closes) // 2] < 0.55  # spread evenly
+    assert 0.99 < closes[-1] < 1.01 and clock.now < 1.01, (closes[-1], clock.now)
 
 
 async def test_a_process_without_sockets_stops_at_once(monkeypatch):

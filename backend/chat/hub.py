@@ -17,7 +17,10 @@ and holds this process's presence (chat/presence/rooms.py). Beside the receive
 loop it runs two timers: a heartbeat that re-adds every group (channels-redis
 forgets groups on a Redis restart and expires them after group_expiry) and
 refreshes presence for this process's sockets, and a sweep that expires
-presence left behind by dead processes and announces those leaves.
+presence left behind by dead processes and announces those leaves. When its
+groups are back after the layer failed (a heartbeat re-added them, or the
+pub/sub layer subscribed again by itself), the hub hands its rooms' sockets
+the messages stored meanwhile (chat/catchup.py).
 """
 
 from __future__ import annotations
@@ -26,13 +29,14 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 
-from chat import deadlines, metrics, timing
+from chat import catchup, deadlines, frames, metrics, timing
 from chat.events import EVERYONE_GROUP, PROCESSES_GROUP, log_failure, room_group, user_group
 from chat.groups import Groups
 from chat.presence.base import PresenceStore
@@ -94,8 +98,10 @@ class Hub:
         presence_store: PresenceStore | None = None,
         heartbeat_interval: float | None = None,
         sweep_interval: float = timing.PRESENCE_SWEEP_INTERVAL,
+        missed: Callable[[dict[str, set[int]], float], Awaitable[dict[str, catchup.Missed]]] = catchup.missed_since,
     ):
         self.layer = layer if layer is not None else get_channel_layer()
+        self.missed = missed  # after an outage: each room's messages stored since, and who may still read it
         self.presence = RoomPresence(presence_store)
         self.sockets = get_socket_registry()
         ttl = float(self.presence.store.ttl)
@@ -109,6 +115,7 @@ class Hub:
         self._opening: asyncio.Future | None = None
         self._tasks: list[asyncio.Task] = []
         self._wake = asyncio.Event()
+        self._failed_at: float | None = None  # the layer failed then (Unix time), and the groups are not back yet
         self.groups = Groups(self.layer, members=self._members, failed=self._wake.set)
 
     # ---- lifecycle -------------------------------------------------------------
@@ -130,6 +137,9 @@ class Hub:
 
     async def _open(self) -> None:
         self.channel = self.groups.channel = await self.layer.new_channel()
+        watch = getattr(self.layer, "watch_resubscriptions", None)  # chat.layers.PubSubChannelLayer
+        if watch is not None:
+            watch(self._subscribed_again)
         # Added by the heartbeat's first round, at once, and kept like every group.
         self._members[PROCESSES_GROUP] = {_THIS_PROCESS}
         self._tasks = [
@@ -209,6 +219,7 @@ class Hub:
                 # the heartbeat to re-add them, and retry with a growing pause.
                 if not failing:
                     log_failure(log, "hub receive failed; retrying", error)
+                    self._layer_failed()
                 failing = True
                 self._wake.set()
                 await asyncio.sleep(delay)
@@ -304,8 +315,15 @@ class Hub:
             self._wake.clear()
 
     async def heartbeat(self) -> bool:
-        """Re-adds every group and refreshes this process's presence; True if all worked."""
+        """Re-adds every group and refreshes this process's presence; True if all worked.
+        The first time the groups are back after the layer failed, catches the
+        rooms' sockets up on the messages stored since."""
         healthy = await self.groups.readd()
+        if not healthy:
+            self._layer_failed()
+        elif self._failed_at is not None:
+            since, self._failed_at = self._failed_at - timing.CATCH_UP_MARGIN, None
+            await self._catch_up(since)
         try:
             await self.presence.refresh()
         except Exception as error:
@@ -320,6 +338,52 @@ class Hub:
             # A failed group call sets the wake flag (Groups' `failed`); the pause here is the backoff.
             self._wake.clear()
         return healthy
+
+    def _layer_failed(self) -> None:
+        if self._failed_at is None:
+            self._failed_at = time.time()
+
+    def _subscribed_again(self, lost_at: float) -> None:
+        """The layer lost its subscriptions at `lost_at` and has them back (it
+        makes them again itself, without failing a receive): one catch-up for
+        this and for any failure the heartbeat saw meanwhile."""
+        since = lost_at if self._failed_at is None else min(lost_at, self._failed_at)
+        self._failed_at = None
+        catching_up = asyncio.get_running_loop().create_task(
+            self._catch_up(since - timing.CATCH_UP_MARGIN), context=contextvars.Context()
+        )
+        self._tasks.append(catching_up)
+        catching_up.add_done_callback(self._tasks.remove)
+
+    async def _catch_up(self, since: float) -> None:
+        """The messages stored since `since` (a Unix time), to the sockets of their
+        rooms here, as the live frames they may have missed; and out of a room
+        the sockets of users who may no longer read it (chat/catchup.py)."""
+        prefix = room_group("")
+        rooms = {group[len(prefix):]: {sub.user["id"] for sub in subs}
+                 for group, subs in self._members.items() if group.startswith(prefix)}
+        if not rooms:
+            return
+        try:
+            missed = await self.missed(rooms, since)
+        except Exception as error:  # the clients' own gap filling remains
+            log_failure(log, "catching the sockets up after the channel layer came back failed", error)
+            return
+        for room, (texts, readers) in missed.items():
+            lost, delivered = frames.dumps(frames.room_removed(room)), 0
+            for sub in list(self._members.get(room_group(room), ())):
+                try:
+                    if sub.user["id"] not in readers:
+                        await sub.leave_for_good(room, lost)
+                        continue
+                    for text in texts:
+                        await sub.deliver(room, text)
+                        delivered += 1
+                except Exception as error:  # one broken socket must not cost the others
+                    log_failure(log, f"catching {sub.conn} up failed", error)
+            metrics.delivered("message", delivered)
+        log.info("caught %d rooms' sockets up on %d messages stored while the channel layer was away",
+                 len(missed), sum(len(entry.texts) for entry in missed.values()))
 
     async def _sweep_loop(self) -> None:
         while True:

@@ -20,7 +20,9 @@ channel of the group). Subscriptions keep the layer's lock, which they need
 (the set of subscribed channels). A lost connection is made again, and
 everything subscribed is subscribed again, within a second while Redis is
 back; what was published meanwhile is lost, as with the stock layer (live
-frames are best effort: clients catch up by `since`). Other addresses keep
+frames are best effort), and whoever watches the layer
+(`watch_resubscriptions`: the hub, chat/catchup.py) is told when the
+connection was lost, once it is subscribed again. Other addresses keep
 channels-redis' own shard.
 
 It leans on private names of channels-redis (`_get_layer`, `_shards`,
@@ -34,6 +36,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
+from collections.abc import Callable
 from contextvars import Context
 
 import hiredis
@@ -56,6 +60,11 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
             layer._shards = [_our_shard(shard, layer) for shard in layer._shards]
             layer.chat_shards = True
         return layer
+
+    def watch_resubscriptions(self, callback: Callable[[float], None]) -> None:
+        """`callback(lost_at)` each time a shard of this loop's layer is subscribed
+        again after losing its connection at `lost_at` (a Unix time)."""
+        self._get_layer().chat_resubscribed = callback
 
     async def group_send(self, group: str, message: dict) -> None:
         channel, shard, multiplexer = self._route(group)
@@ -134,6 +143,7 @@ class SubscribedShard(RedisSingleShardConnection):
         self.address = Address.of(url)
         self._pushes: _Pushes | None = None
         self._reconnect: asyncio.Task | None = None
+        self._lost_at: float | None = None  # the subscribed connection was lost then, and is not back
 
     async def subscribe(self, channel):
         async with self._lock:
@@ -163,12 +173,15 @@ class SubscribedShard(RedisSingleShardConnection):
             if pushes is not None and pushes.transport is not None:
                 pushes.transport.abort()
             self._subscribed_to = set()
+            self._lost_at = None
 
     def lost(self, pushes: _Pushes) -> None:
         """The connection closed: subscribe again on a new one (unless flushed)."""
         if pushes is not self._pushes:
             return
         self._pushes = None
+        if self._lost_at is None:
+            self._lost_at = time.time()
         if self._subscribed_to and self._reconnect is None:
             # In a context of its own: it serves every socket, and its log lines name none.
             self._reconnect = asyncio.get_running_loop().create_task(self._subscribe_again(), context=Context())
@@ -186,6 +199,11 @@ class SubscribedShard(RedisSingleShardConnection):
         if pushes.closed:  # lost before it was ours: lost() did not know to make it again
             raise exceptions.ConnectionError(f"Redis at {self.address.host}:{self.address.port} closed the connection")
         self._pushes = pushes
+        if self._lost_at is not None:  # subscribed again, by this task or by a join's subscribe
+            lost_at, self._lost_at = self._lost_at, None
+            watcher = getattr(self.channel_layer, "chat_resubscribed", None)
+            if watcher is not None:
+                watcher(lost_at)
 
     async def _subscribe_again(self) -> None:
         try:

@@ -103,6 +103,26 @@ def readable_sql(*, user: str = "%(user)s", staff: str = "%(staff)s", room: str 
 READABLE_SQL = readable_sql()
 
 
+def readers_among(*, room: str, user_ids: list[int]) -> set[int]:
+    """Which of `user_ids` may read `room`: rooms_readable_by's rule (readable_sql)
+    for many users in one query (chat/catchup.py re-checks a room's sockets)."""
+    if not user_ids:
+        return set()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    users = get_user_model()._meta.db_table
+    listed = ", ".join(["%s"] * len(user_ids))
+    readable = readable_sql(user="u.id", staff="u.is_staff")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT u.id FROM {users} u JOIN {Room._meta.db_table} r ON r.name = %s "
+            f"WHERE u.id IN ({listed}) AND {readable}",
+            [room, *user_ids],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
 def room_access(*, user: Any, name: str) -> tuple[str, bool, bool] | None:
     """(kind, readable, owns) of the named room for this user, None when there is
     no such room; `owns`: the room's owner, or staff (owner of every room).
@@ -257,6 +277,19 @@ def messages_since(*, room: str, since: int, limit: int = SINCE_PAGE) -> tuple[l
     page was cut short, so the client asks again from its last seq."""
     rows = list(_messages().filter(room__name=room, seq__gt=since).order_by("seq")[: max(limit, 0) + 1])
     return _page(rows, limit, newest_first=False)
+
+
+def messages_stored_since(
+    *, rooms: list[str], since: datetime, limit: int = LATEST_PAGE
+) -> dict[str, list[MessageDict]]:
+    """Per room that has any, its newest `limit` messages stored at or after
+    `since`, ascending (chat/catchup.py: what live frames may have missed)."""
+    found = {}
+    for room in rooms:
+        rows = list(_messages().filter(room__name=room, created_at__gte=since).order_by("-seq")[: max(limit, 0)])
+        if rows:
+            found[room] = messages_to_dicts(rows[::-1])
+    return found
 
 
 def messages_before(*, room: str, before: int, limit: int = 50, user: Any = None) -> tuple[list[MessageDict], bool]:

@@ -22,6 +22,12 @@ MAX_GROUP_READD_INTERVAL = 10.0
 LAYER_RETRY_FIRST = 0.1
 LAYER_RETRY_MAX = 3.0
 
+# Once the channel layer is back after an outage, the hub hands its sockets the
+# messages stored since the outage began (chat/catchup.py), from this long
+# before it: a message stored just before the hub noticed was published into
+# the outage too, and the processes' clocks may differ by a little.
+CATCH_UP_MARGIN = 5.0
+
 
 # Presence frames a room sends one by one per window before its changes are
 # merged into one frame per window (chat/announce.py): a few people arriving

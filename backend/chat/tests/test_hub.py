@@ -10,7 +10,7 @@ import pytest
 from channels.layers import InMemoryChannelLayer
 from channels_redis.core import RedisChannelLayer
 
-from chat import events
+from chat import catchup, events, frames
 from chat.hub import Hub
 from chat.layers import PubSubChannelLayer
 from chat.presence.memory import MemoryPresenceStore
@@ -92,6 +92,9 @@ class Sink:
 
     async def close_session(self):
         self.closed.set()
+
+    async def leave_for_good(self, room, text):
+        await self.deliver(room, text)
 
     async def next(self, timeout=5):
         return await asyncio.wait_for(self.frames.get(), timeout)
@@ -366,10 +369,14 @@ async def test_a_socket_leaving_during_a_refresh_is_not_put_back(hubs, door):
 # ---- Redis going away --------------------------------------------------------------------
 
 
+async def nothing_missed(rooms, since):
+    return {}
+
+
 async def test_membership_survives_a_redis_restart(redis_server, hubs, door):
     layer = RedisChannelLayer(hosts=[{"address": redis_server.url, "socket_timeout": None}])
     door(layer)
-    hub = hubs(layer)
+    hub = hubs(layer, missed=nothing_missed)  # live frames only (the catch-up is the next test's)
     sink = Sink(1)
     try:
         await hub.subscribe("general", sink)
@@ -396,6 +403,51 @@ async def test_membership_survives_a_redis_restart(redis_server, hubs, door):
     finally:
         await hub.close()
         await layer.close_pools()
+
+
+@pytest.mark.parametrize("kind", ["core", "pubsub"])
+async def test_after_a_redis_restart_the_sockets_get_what_was_stored_meanwhile(kind, redis_server, hubs, door):
+    """chat/catchup.py: the pub/sub layer subscribes again by itself, the core layer's
+    receive fails and the heartbeat re-adds the groups; either way the sockets of
+    the hub's rooms are handed the messages stored since the outage began, and
+    a socket whose user lost a room meanwhile is taken out of it."""
+    layer_class = RedisChannelLayer if kind == "core" else PubSubChannelLayer
+    layer = layer_class(hosts=[{"address": redis_server.url, "socket_timeout": None}])
+    door(layer)
+    asked = []
+
+    async def missed(rooms, since):  # the store's side is test_selectors' and test_rooms'
+        asked.append((rooms, since))
+        return {"general": catchup.Missed([frames.dumps(frames.message(message("general", 2)))], {1, 3}),
+                "secret": catchup.Missed([], {1})}  # user 3 lost it meanwhile
+
+    hub = hubs(layer, missed=missed)
+    sink, elsewhere, removed = Sink(1), Sink(2), Sink(3)
+    try:
+        await hub.subscribe("general", sink)
+        await hub.subscribe("secret", removed)
+        await hub.register(elsewhere)  # in no room: nothing to catch up on
+        await events.message_created(message("general", 1))
+        assert (await sink.next())[1]["message"]["seq"] == 1
+        assert not asked
+
+        stopped_at = time.time()
+        redis_server.stop()
+        await asyncio.sleep(0.5)
+        await events.message_created(message("general", 2))  # stored, and lost to the layer
+        redis_server.start()
+
+        room, frame = await sink.next(timeout=20)
+        assert (room, frame["type"], frame["message"]["seq"]) == ("general", "message", 2)
+        assert asked[0][0] == {"general": {1}, "secret": {3}} and asked[0][1] <= stopped_at
+        assert (await removed.next()) == ("secret", {"type": "room_removed", "room": "secret"})
+        assert await elsewhere.nothing()
+    finally:
+        await hub.close()
+        if kind == "core":
+            await layer.close_pools()
+        else:
+            await layer.flush()
 
 
 # ---- the processes group (chat/drain.py asks it) ------------------------------------------

@@ -8,7 +8,9 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from chat.models import Membership, Message, Room
-from chat.selectors import messages_before, room_access, room_info, room_infos_for_members, room_list, rooms_readable_by
+from chat.selectors import (
+    messages_before, readers_among, room_access, room_info, room_infos_for_members, room_list, rooms_readable_by,
+)
 from chat.services import (
     RoomExists, RoomForbidden, RoomNotFound, UserNotFound, dm_create, dm_members, dm_name, member_invite,
     member_remove, message_create, read_marker_move, room_create, room_forget, room_join, topic_set,
@@ -47,6 +49,21 @@ def test_rooms_readable_by_each_kind_and_user(people):
     assert readable(bob) == {"general", "pub", "priv", dm}
     assert readable(carol) == {"general", "pub"}
     assert readable(staff) == {"general", "pub", "priv"}  # staff own private rooms, not others' dms
+
+
+def test_readers_among_is_rooms_readable_by_for_many_users_at_once(people):
+    alice, bob, carol, staff = people
+    room_create(user=alice, name="pub", kind="public")
+    room_create(user=alice, name="priv", kind="private")
+    member_invite(user=alice, room="priv", username="bob")
+    dm, _ = open_dm(alice, "bob")
+    ids = [person.pk for person in people]
+
+    for room in ("general", "pub", "priv", dm, "nosuch"):
+        expected = {person.pk for person in people if room in readable(person)}
+        assert readers_among(room=room, user_ids=ids) == expected, room
+    assert readers_among(room="priv", user_ids=[carol.pk, staff.pk]) == {staff.pk}
+    assert readers_among(room="pub", user_ids=[]) == set()
 
 
 def test_room_list_shows_kind_topic_owner_members(people):

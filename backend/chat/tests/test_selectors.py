@@ -1,10 +1,12 @@
 """Reads against a real database: paging windows, has_more, unread counts, query counts."""
 
 import importlib
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from chat.models import Message, Room
 from chat.selectors import (
@@ -12,6 +14,7 @@ from chat.selectors import (
     messages_before,
     messages_latest,
     messages_since,
+    messages_stored_since,
     room_info,
     room_list,
 )
@@ -76,6 +79,24 @@ def test_since_is_capped_at_the_500_oldest_with_has_more(user, lobby):
     assert seqs(first) == list(range(1, 501)) and more_first is True
     assert seqs(second) == list(range(501, 1001)) and more_second is True
     assert seqs(third) == list(range(1001, 1204)) and more_third is False
+
+
+def test_stored_since_is_each_rooms_newest_page_from_a_moment_on(user, lobby):
+    room_join(user=user, name="quiet")
+    room_join(user=user, name="elsewhere")
+    fill(room=lobby, count=80, author=user)
+    fill(room="quiet", count=3, author=user)
+    fill(room="elsewhere", count=5, author=user)
+    now = timezone.now()
+    Message.objects.filter(room__name=lobby, seq__lte=70).update(created_at=now - timedelta(minutes=5))
+    Message.objects.filter(room__name="quiet").update(created_at=now - timedelta(minutes=5))
+
+    found = messages_stored_since(rooms=[lobby, "quiet"], since=now - timedelta(minutes=1), limit=6)
+
+    # Not "quiet" (nothing that new), nor "elsewhere" (not asked for); the newest 6 of 10, ascending.
+    assert list(found) == [lobby]
+    assert seqs(found[lobby]) == list(range(75, 81))
+    assert found[lobby][0]["room"] == lobby and found[lobby][0]["body"] == "m75"
 
 
 def test_since_exactly_at_the_cap_has_no_more(user, lobby):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import logging
 import time
 import weakref
@@ -370,18 +371,10 @@ class Hub:
             log_failure(log, "catching the sockets up after the channel layer came back failed", error)
             return
         for room, (texts, readers) in missed.items():
-            lost, delivered = frames.dumps(frames.room_removed(room)), 0
-            for sub in list(self._members.get(room_group(room), ())):
-                try:
-                    if sub.user["id"] not in readers:
-                        await sub.leave_for_good(room, lost)
-                        continue
-                    for text in texts:
-                        await sub.deliver(room, text)
-                        delivered += 1
-                except Exception as error:  # one broken socket must not cost the others
-                    log_failure(log, f"catching {sub.conn} up failed", error)
-            metrics.delivered("message", delivered)
+            reading = sum(1 for sub in self._members.get(room_group(room), ()) if sub.user["id"] in readers)
+            await self._each(room_group(room), functools.partial(_catch_up_socket, room=room, texts=texts,
+                                                                  readers=readers))
+            metrics.delivered("message", len(texts) * reading)
         log.info("caught %d rooms' sockets up on %d messages stored while the channel layer was away",
                  len(missed), sum(len(entry.texts) for entry in missed.values()))
 
@@ -389,6 +382,16 @@ class Hub:
         while True:
             await asyncio.sleep(self.sweep_interval)
             await self.presence.sweep()
+
+
+async def _catch_up_socket(sub: Subscriber, *, room: str, texts: list[str], readers: set[int]) -> None:
+    """One socket's part of Hub._catch_up: the room's missed messages, or out of
+    the room if its user may no longer read it."""
+    if sub.user["id"] not in readers:
+        await sub.leave_for_good(room, frames.dumps(frames.room_removed(room)))
+        return
+    for text in texts:
+        await sub.deliver(room, text)
 
 
 def existing_hub() -> Hub | None:

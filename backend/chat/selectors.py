@@ -12,6 +12,7 @@ its messages or its members goes through it.
 from datetime import datetime, timezone
 from typing import Any, TypedDict
 
+from django.db import connection
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -109,7 +110,6 @@ def readers_among(*, room: str, user_ids: list[int]) -> set[int]:
     if not user_ids:
         return set()
     from django.contrib.auth import get_user_model
-    from django.db import connection
 
     users = get_user_model()._meta.db_table
     listed = ", ".join(["%s"] * len(user_ids))

@@ -40,6 +40,9 @@ class FakeHub:
         return self.others
 
 
+REAL_SLEEP = asyncio.sleep
+
+
 class VirtualClock:
     """The drain's clock and sleep, and the sockets' work, on a clock of the test's
     own: the pacing is checked to the millisecond whatever else the machine runs."""
@@ -55,9 +58,6 @@ class VirtualClock:
     async def sleep(self, delay: float) -> None:
         self.now += delay + self.WAKES_LATE
         await REAL_SLEEP(0)  # the closes started meanwhile run
-
-
-REAL_SLEEP = asyncio.sleep
 
 
 class BusySocket:

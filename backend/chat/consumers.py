@@ -112,6 +112,13 @@ class ChatConsumer(JoinActions, RoomActions, MessageActions, NotifyActions, Asyn
             raise ValueError(f"no handler for message type {message['type']}")
         await handler(message)
 
+    async def websocket_disconnect(self, message):
+        # Channels' own closes the thread's stale database connections after
+        # `disconnect`: a thread hop for every socket that goes, which a restart
+        # or a network blip multiplies by thousands (see dispatch).
+        await self.disconnect(message["code"])
+        raise StopConsumer()
+
     async def connect(self):
         account = self.scope.get("user")
         if self.scope.get("user_unavailable"):  # the database did not answer in time

@@ -330,6 +330,26 @@ async def test_presence_counts_a_user_once_however_many_sockets(alice, bob, logi
     assert await b.recv() == {"type": "presence", "room": "general", "joins": [], "leaves": [user_dict(alice)]}
 
 
+async def test_a_socket_that_goes_is_cleaned_up_on_the_event_loop(alice, bob, login, sockets, monkeypatch):
+    # Channels' websocket_disconnect closes stale database connections in a
+    # thread; a restart closes thousands of sockets at once, and this consumer's
+    # database work never runs in that thread anyway.
+    hops = []
+
+    async def thread_hop():
+        hops.append(1)
+
+    monkeypatch.setattr("channels.generic.websocket.aclose_old_connections", thread_hop)
+    b = await sockets(await login(bob))
+    await b.join("general")
+    a = await sockets(await login(alice))
+    await a.join("general")
+    assert (await b.recv())["joins"] == [user_dict(alice)]
+    await a.close()
+    assert await b.recv() == {"type": "presence", "room": "general", "joins": [], "leaves": [user_dict(alice)]}
+    assert hops == []
+
+
 async def test_presence_a_socket_was_told_in_joined_is_not_told_again(alice, bob, login, sockets):
     a = await sockets(await login(alice))
     b = await sockets(await login(bob))

@@ -67,6 +67,28 @@ describe('unread, presence, typing', () => {
   })
 })
 
+describe('live listeners', () => {
+  it('hear of each live message once: not again when the server sends it again, nor when the join brought it', async () => {
+    const server = new FakeServer()
+    server.store('general', bob, 'before the join')
+    const client = await started(server)
+    const heard: string[] = []
+    client.onLiveMessage((m) => heard.push(`${m.room}#${m.seq}`))
+    server.acceptAll()
+    client.open('general')
+    await flush()
+    const first = server.store('general', bob, 'live')
+    const again = { type: 'message', room: 'general', message: first }
+    server.socket.push(again) // after a Redis outage
+    // Stored before the join, and sent live again by the catch-up.
+    server.socket.push({ type: 'message', room: 'general', message: server.log.get('general')![0] })
+    server.store('general', bob, 'next')
+    server.socket.push({ type: 'message', room: 'random', message: { ...first, room: 'random' } }) // the same seq elsewhere
+    expect(heard).toEqual(['general#2', 'general#3', 'random#2'])
+    expect(client.room('general').getState().messages.map((m) => m.body)).toEqual(['before the join', 'live', 'next'])
+  })
+})
+
 describe('rooms of version 2', () => {
   const dmInfo = (patch: Record<string, unknown> = {}) => ({
     name: 'dm-1-2', kind: 'dm', topic: '', owner: null, members: [alice, bob],

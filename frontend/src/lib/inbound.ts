@@ -36,20 +36,29 @@ export interface InboundParts {
   selfId(): number | null
 }
 
+/** A room's live seqs remembered as told: more than the server sends again after an outage (50 a room). */
+const LIVE_SEQS_KEPT = 200
+
 export class Inbound implements Omit<RoomHost, 'request'> {
   private noticeCount = 0
   /** Who hears of messages that arrive live (desktop notifications). */
   private readonly liveListeners = new Set<(message: Message) => void>()
+  /** Per room, the seqs of the latest live messages the listeners heard of. */
+  private readonly told = new Map<string, Set<number>>()
 
   constructor(private readonly parts: InboundParts) {}
 
   frame(frame: ServerFrame, answered: boolean): void {
     const { registry, rooms, notifySettings, outbox } = this.parts
     switch (frame.type) {
-      case 'message':
+      case 'message': {
+        // After a Redis outage the server may send a message again (docs/protocol.md):
+        // the room keeps one copy, and the listeners hear of it once.
+        const news = this.isNews(frame.message)
         this.message(frame.message)
-        for (const listener of [...this.liveListeners]) listener(frame.message)
+        if (news) for (const listener of [...this.liveListeners]) listener(frame.message)
         return
+      }
       case 'notify':
         return notifySettings.apply(frame)
       case 'update':
@@ -90,6 +99,18 @@ export class Inbound implements Omit<RoomHost, 'request'> {
 
   dispose(): void {
     this.liveListeners.clear()
+    this.told.clear()
+  }
+
+  /** A live message neither told before nor held already (it came in a `joined` or `history`). */
+  private isNews(message: Message): boolean {
+    let seqs = this.told.get(message.room)
+    if (seqs === undefined) this.told.set(message.room, (seqs = new Set()))
+    if (seqs.has(message.seq) || this.parts.registry.room(message.room).holds(message.seq)) return false
+    seqs.add(message.seq)
+    // Insertion order: the first is the oldest told.
+    if (seqs.size > LIVE_SEQS_KEPT) seqs.delete(seqs.values().next().value!)
+    return true
   }
 
   // ---- a room's own news (RoomHost) ------------------------------------------------

@@ -225,6 +225,21 @@ export class Room {
 
   // ---- messages -----------------------------------------------------------------------
 
+  /** Whether the log as held here has the message `seq`. */
+  holds(seq: number): boolean {
+    const { messages } = this.store.getState()
+    let low = 0
+    let high = messages.length - 1
+    while (low <= high) {
+      const middle = (low + high) >> 1
+      const found = messages[middle]!.seq
+      if (found === seq) return true
+      if (found < seq) low = middle + 1
+      else high = middle - 1
+    }
+    return false
+  }
+
   /**
    * A message in the room as it is now: from a live `message` or `update`
    * frame, or the answer to our own send, edit, delete or reaction.

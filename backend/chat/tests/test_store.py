@@ -203,8 +203,26 @@ def django_says(key):
 remembered = sorted(chat_session._session_users)
 got = asyncio.run(loop_says())
 flushed = not Session.objects.filter(session_key=keys["repassworded"]).exists()
+django = {name: django_says(key) for name, key in keys.items()}
+
+# A storm: eight sockets of one new session at once. The first answered decodes it for all.
+_, storm_key = logged_in("storm")
+decodes = []
+real_decode = SessionStore.decode
+def counting_decode(self, data):
+    decodes.append(data)
+    return real_decode(self, data)
+SessionStore.decode = counting_decode
+
+async def storm():
+    found = await asyncio.gather(*(chat_session._session_user_on_the_loop(SessionStore(storm_key)) for _ in range(8)))
+    await store.close_pool()
+    return [user.get_username() if user.is_authenticated else None for user in found]
+
+stormed = asyncio.run(storm())
 print(json.dumps({"first": first, "remembered": remembered, "got": got,
-                  "django": {name: django_says(key) for name, key in keys.items()}, "flushed": flushed}))
+                  "django": django, "flushed": flushed,
+                  "stormed": stormed, "storm_decodes": len(decodes)}))
 """
 
 
@@ -223,6 +241,8 @@ def test_the_handshake_reads_the_session_user_as_django_does(django_env):  # noq
                              "tampered": None, "other_backend": None, "unknown": None, "short": None}
     # A hash that no longer matches is Django's to answer: it flushes the session.
     assert result["flushed"]
+    assert result["stormed"] == ["storm"] * 8
+    assert result["storm_decodes"] == 1
 
 
 PLAN_SCRIPT = """

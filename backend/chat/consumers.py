@@ -1,22 +1,23 @@
-"""One consumer per socket: authenticate, decode, dispatch, await domain functions.
+"""One consumer per socket: authenticate, take frames in, hand each to its
+handler, and clean up when the socket goes.
 
-The consumer takes a frame, looks its type up in `handlers` and answers with
-what the handler returns, or with the `error` its exception maps to. The
-handlers are its mixins': joinactions.py (`join`, `leave`, `typing`, and the
-live frames of the rooms joined), roomactions.py, messageactions.py and
-notifyactions.py. Rooms, live frames and presence go through the process's
-hub; every group send through events.py; a `send` and a `join` through
-chat/store.py (one statement each on the event loop with PostgreSQL); other
-reads and writes through selectors/services in a thread; each with a deadline
-(chat/deadlines.py). Live frames and answers go straight to the socket's
-protocol where the server has one (chat/transport.py). What one socket may
-cost is bounded here and in its actions: a token per frame, repeated `typing`
-at most once a second per room, a bounded number of requests in flight
-(chat/lanes.py; `ping` answers after the requests before it, or within half a
-second while they wait on a stalled dependency), no new request while its
-output waits unsent (chat/transport.py) and none that only reads once the
-socket is gone or closing, a bounded number of rooms per socket and of sockets
-per user.
+Which handler answers which frame, and the `error` each failure maps to, is
+answers.py's; the handlers are the consumer's mixins': joinactions.py
+(`join`, `leave`, `typing`, and the live frames of the rooms joined),
+roomactions.py, messageactions.py and notifyactions.py. Rooms, live frames and
+presence go through the process's hub; every group send through events.py; a
+`send` and a `join` through chat/store.py (one statement each on the event
+loop with PostgreSQL); other reads and writes through selectors/services in a
+thread; each with a deadline (chat/deadlines.py). Live frames and answers go
+straight to the socket's protocol where the server has one
+(chat/transport.py). What one socket may cost is bounded here and in its
+actions: a token per frame, repeated `typing` at most once a second per room,
+a bounded number of requests in flight (chat/lanes.py; `ping` answers after
+the requests before it, or within half a second while they wait on a stalled
+dependency), no new request while its output waits unsent
+(chat/transport.py) and none that only reads once the socket is gone or
+closing (answers.py), a bounded number of rooms per socket and of sockets per
+user.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.services import user_wire
-from chat import drain, events, frames, metrics, services, timing
+from chat import drain, events, frames, metrics, timing
+from chat.answers import Answers
 from chat.frames import FrameError
 from chat.hub import get_hub
 from chat.joinactions import JoinActions
@@ -39,7 +41,7 @@ from chat.lanes import Lanes
 from chat.limits import SocketLimits
 from chat.messageactions import MessageActions
 from chat.notifyactions import NotifyActions
-from chat.roomactions import FORBIDDEN, RoomActions
+from chat.roomactions import RoomActions
 from chat.roster import Roster
 from chat.sockets import claim_socket, get_socket_registry
 from chat.transport import FLOW_EXTENSION, MESSAGE_TOO_BIG, SERVICE_RESTART, TRY_AGAIN_LATER
@@ -47,10 +49,6 @@ from config import logs
 
 log = logging.getLogger(__name__)
 
-INVALID_ATTACHMENT = "an attachment is not one of your uploads, or a message holds it already"
-# Requests whose only effect is their answer: not worth running once the socket
-# is gone or closing (closed as too slow to read, it may hold a thousand of them).
-ANSWER_ONLY = (frames.History, frames.Search, frames.Changes, frames.Rooms)
 UNAUTHENTICATED = 4401
 TOO_MANY_SOCKETS = 4429
 
@@ -80,7 +78,7 @@ class _NoFlow:
         pass
 
 
-class ChatConsumer(JoinActions, RoomActions, MessageActions, NotifyActions, AsyncWebsocketConsumer):
+class ChatConsumer(Answers, JoinActions, RoomActions, MessageActions, NotifyActions, AsyncWebsocketConsumer):
     # No channel per socket: the process's hub carries every group message.
     channel_layer_alias = None
 
@@ -214,39 +212,9 @@ class ChatConsumer(JoinActions, RoomActions, MessageActions, NotifyActions, Asyn
             await self.flow.writable()
             await self.lanes.submit(getattr(frame, "room", None), functools.partial(self._handle, frame))
 
-    async def _handle(self, frame) -> None:
-        await self.flow.writable()  # queued while the output was fine; it may not be now
-        if self.flow.closed and isinstance(frame, ANSWER_ONLY):
-            return  # nobody to answer (the socket's writes still count: a `send` is stored)
-        try:
-            reply = await self.handlers[type(frame)](self, frame)
-        except FrameError as error:
-            reply = self._error(error)
-        except services.RoomForbidden:
-            reply = frames.error(code="forbidden", detail=FORBIDDEN, ref=frame.ref)
-        except services.MessageNotFound as error:
-            reply = frames.error(code="not_found", detail=f"no message #{error.seq} in '{error.room}'", ref=frame.ref)
-        except services.UserNotFound as error:
-            reply = frames.error(code="not_found", detail=f"no user is named '{error.username}'", ref=frame.ref)
-        except services.InvalidAttachment:
-            reply = frames.error(code="invalid_attachment", detail=INVALID_ATTACHMENT, ref=frame.ref)
-        except Exception as error:
-            events.log_failure(log, f"socket {self.conn} failed on {frame!r}", error)
-            reply = frames.error(code="server_error", detail="the server could not do that", ref=frame.ref)
-        if reply is not None:
-            await self.send_frame(reply)
-
     async def _pong(self, ref: str | None) -> None:
         await self.lanes.settled(timing.PING_PATIENCE)
         await self.send_frame(frames.pong(ref))
-
-    @staticmethod
-    def _error(error: FrameError) -> dict:
-        return frames.error(code=error.code, detail=error.detail, ref=error.ref)
-
-    @staticmethod
-    def _refused(ref: str | None) -> dict:
-        return frames.error(code="rate_limited", detail="too many frames; slow down", ref=ref)
 
     async def _refuse(self, code: int) -> None:
         await self.accept()
@@ -275,33 +243,3 @@ class ChatConsumer(JoinActions, RoomActions, MessageActions, NotifyActions, Asyn
         self.logged_out = True
         if self.accepted:  # else connect closes it once accepted: a close before accept is a 403
             await self.close(code=UNAUTHENTICATED)
-
-    # ---- handlers --------------------------------------------------------------------
-
-    async def on_ping(self, frame: frames.Ping):
-        return frames.pong(frame.ref)
-
-    handlers = {
-        frames.Ping: on_ping,
-        frames.Rooms: RoomActions.on_rooms,
-        frames.Join: JoinActions.on_join,
-        frames.Leave: JoinActions.on_leave,
-        frames.Send: MessageActions.on_send,
-        frames.History: MessageActions.on_history,
-        frames.Typing: JoinActions.on_typing,
-        frames.Read: MessageActions.on_read,
-        frames.Create: RoomActions.on_create,
-        frames.Dm: RoomActions.on_dm,
-        frames.Invite: RoomActions.on_invite,
-        frames.Remove: RoomActions.on_remove,
-        frames.Topic: RoomActions.on_topic,
-        frames.Edit: MessageActions.on_edit,
-        frames.Delete: MessageActions.on_delete,
-        frames.React: MessageActions.on_react,
-        frames.Changes: MessageActions.on_changes,
-        frames.Search: MessageActions.on_search,
-        frames.PushSubscribe: NotifyActions.on_push_subscribe,
-        frames.PushUnsubscribe: NotifyActions.on_push_unsubscribe,
-        frames.Notify: NotifyActions.on_notify,
-        frames.NotifySettings: NotifyActions.on_notify_settings,
-    }

@@ -113,17 +113,20 @@ class JoinActions:
 
     async def _enter_room(self, frame: frames.Join) -> tuple[list[dict], bool, int, bool]:
         """Membership, the join's messages and the room's rev, in one database
-        call; and whether the room is new. A missing `dm-` room is not made by `join`."""
+        call; and whether this join made the room. A missing `dm-` room is not made by `join`."""
         enter = functools.partial(
             store.room_enter, user=self.account, name=frame.room, since=frame.since, since_rev=frame.since_rev
         )
         try:
-            return *await enter(create=False), False
+            return *await enter(), False
         except services.RoomNotFound:
             if frame.room.startswith(DM_PREFIX):
                 raise services.RoomForbidden(frame.room) from None
             await self._may_make_a_room(frame.ref)
-            return *await enter(create=True), True
+            # Another socket may make it meanwhile: the room is new to this join
+            # (and announced by it) only if this join made it.
+            made = await store.room_make(name=frame.room)
+            return *await enter(), made
 
     def _require_joined(self, frame) -> None:
         if frame.room not in self.rooms:

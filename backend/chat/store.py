@@ -100,20 +100,28 @@ async def message_store(
 
 
 async def room_enter(
-    *, user: Any, name: str, since: int | None, create: bool, since_rev: int | None = None
+    *, user: Any, name: str, since: int | None, since_rev: int | None = None
 ) -> tuple[list[MessageDict], bool, int]:
-    """services.room_enter within CHAT_DB_TIMEOUT, as DependencyTimeout past it:
-    (messages, has_more, the room's rev)."""
+    """services.room_enter of an existing room within CHAT_DB_TIMEOUT, as
+    DependencyTimeout past it: (messages, has_more, the room's rev)."""
     if not on_event_loop():
-        return await db(services.room_enter)(user=user, name=name, since=since, create=create, since_rev=since_rev)
-    if create:
-        services.refuse_dm_name(name)
-        # Made if missing (one statement, not the ORM's get_or_create in a thread:
-        # a connect storm's first joins make many rooms at once); the join's own
-        # statement then checks it as any room (another's private room: forbidden).
-        await read(services.ROOM_MAKE_SQL, {"name": name, "now": timezone.now()}, what="a new room")
+        return await db(services.room_enter)(user=user, name=name, since=since, create=False, since_rev=since_rev)
     statement = services.EnterStatement(user=user, name=name, since=since, since_rev=since_rev)
     return statement.result(await read(statement.sql, statement.params, all_rows=True, what="a join"))
+
+
+async def room_make(*, name: str) -> bool:
+    """services.room_make within CHAT_DB_TIMEOUT: a new public room unless one of
+    that name exists, and whether this call made it (two sockets joining a new
+    name at once both come here; only the one that made it announces it)."""
+    if not on_event_loop():
+        return await db(services.room_make)(name=name)
+    services.refuse_dm_name(name)
+    # One statement, not the ORM's get_or_create in a thread: a connect storm's
+    # first joins make many rooms at once. The join's own statement then checks
+    # the room as any other (another's private room of that name: forbidden).
+    made = await read(services.ROOM_MAKE_SQL, {"name": name, "now": timezone.now()}, what="a new room")
+    return made is not None
 
 
 def on_event_loop() -> bool:

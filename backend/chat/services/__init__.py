@@ -22,7 +22,7 @@ from .errors import (
 )
 from .members import member_invite, member_remove, users_by_username
 from .readmarkers import read_marker_move
-from .rooms import ROOM_MAKE_SQL, refuse_dm_name, room_create, room_forget, room_join, topic_set
+from .rooms import ROOM_MAKE_SQL, refuse_dm_name, room_create, room_forget, room_join, room_make, topic_set
 from .send import message_create, message_store
 from .sendstatement import REPLY_EXCERPT, SendRate, SendStatement
 
@@ -30,6 +30,6 @@ __all__ = [
     "DM_MAX_OTHERS", "DM_NAME_MAX", "REPLY_EXCERPT", "ROOM_MAKE_SQL", "EnterStatement", "InvalidAttachment",
     "MessageNotFound", "RoomExists", "RoomForbidden", "RoomNotFound", "SendLimited", "SendRate", "SendStatement",
     "UserNotFound", "dm_create", "dm_members", "dm_name", "member_invite", "member_remove", "message_create",
-    "message_store", "read_marker_move", "refuse_dm_name", "room_create", "room_enter", "room_forget", "room_join",
+    "message_store", "read_marker_move", "refuse_dm_name", "room_create", "room_enter", "room_forget", "room_join", "room_make",
     "topic_set", "users_by_username",
 ]

@@ -53,6 +53,13 @@ def room_join(*, user: Any, name: str, create: bool = True) -> None:
     Membership.objects.bulk_create([Membership(user_id=user.pk, room_id=room_id)], ignore_conflicts=True)
 
 
+def room_make(*, name: str) -> bool:
+    """A join's new public room, unless a room of that name exists (whatever its
+    kind): whether this call made it. RoomForbidden for a `dm-` name."""
+    refuse_dm_name(name)
+    return Room.objects.get_or_create(name=name)[1]
+
+
 # A join's new public room as one statement (PostgreSQL; chat/store.py runs it
 # on the event loop before the join's own statement): made unless a room of
 # that name exists, whatever its kind, which the join's statement then checks

@@ -77,7 +77,7 @@ out["race_holders"] = Upload.objects.filter(pk=a3).values_list("message_id", fla
 
 async def enter():
     try:
-        return await store.room_enter(user=bob, name="race", since=None, create=False)
+        return await store.room_enter(user=bob, name="race", since=None)
     finally:
         await store.close_pool()
 joined, _, _ = asyncio.run(enter())

@@ -17,6 +17,7 @@ from chat import events, selectors, services
 from chat.announce import PresenceAnnouncer
 from chat.hub import close_hub
 from chat.presence import rooms as presence_rooms
+from chat.roomactions import RoomActions
 from config.asgi import application
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
@@ -443,6 +444,34 @@ async def test_message_stored_during_join_arrives_after_joined(alice, bob, login
     assert joined["messages"] == []
     live = await a.recv()
     assert live["type"] == "message" and live["message"]["body"] == "meanwhile"
+
+
+async def test_a_new_room_two_sockets_make_at_once_is_announced_once(alice, user_factory, login, sockets, monkeypatch):
+    listing = await sockets(await login(await database_sync_to_async(user_factory)("lister")))
+    await listing.request({"type": "rooms"})
+    a = await sockets(await login(alice))
+    b = await sockets(await login(await database_sync_to_async(user_factory)("second")))
+    # Both joins find no room and are let make it before either does.
+    arrived, both = [], asyncio.Event()
+    let_make = RoomActions._may_make_a_room
+
+    async def together(self, ref):
+        await let_make(self, ref)
+        arrived.append(ref)
+        if len(arrived) == 2:
+            both.set()
+        await asyncio.wait_for(both.wait(), 5)
+
+    monkeypatch.setattr(RoomActions, "_may_make_a_room", together)
+    await a.send({"type": "join", "room": "fresh", "ref": "a"})
+    await b.send({"type": "join", "room": "fresh", "ref": "b"})
+    for socket in (a, b):
+        while (frame := await socket.recv())["type"] != "joined":
+            assert frame["type"] == "presence", frame
+    assert sorted(arrived) == ["a", "b"]
+    announced = await listing.recv()
+    assert announced["type"] == "room" and announced["room"]["name"] == "fresh"
+    assert await listing.quiet()  # once, by the join that made it
 
 
 # ---- logout ---------------------------------------------------------------------------------

@@ -108,12 +108,12 @@ async def attempt(call):
 
 async def answers():
     got = {
-        "outsider_join": await attempt(store.room_enter(user=outsider, name="secret", since=None, create=False)),
+        "outsider_join": await attempt(store.room_enter(user=outsider, name="secret", since=None)),
         "outsider_send": await attempt(store.message_create(
             user=outsider, room="secret", body="in?", client_id="x1", rate=None)),
-        "outsider_dm_join": await attempt(store.room_enter(user=outsider, name=name, since=0, create=False)),
-        "owner_join": await attempt(store.room_enter(user=owner, name="secret", since=None, create=False)),
-        "staff_join": await attempt(store.room_enter(user=staff, name="secret", since=0, create=False)),
+        "outsider_dm_join": await attempt(store.room_enter(user=outsider, name=name, since=0)),
+        "owner_join": await attempt(store.room_enter(user=owner, name="secret", since=None)),
+        "staff_join": await attempt(store.room_enter(user=staff, name="secret", since=0)),
         "staff_send": await attempt(store.message_create(
             user=staff, room="secret", body="staff here", client_id="s1", rate=None)),
         "missing_send": await attempt(store.message_create(

@@ -50,23 +50,27 @@ async def answers():
     got = {}
     for key, room, since in [("latest", "race", None), ("since", "race", 30), ("since_end", "race", 120),
                              ("empty", "quiet", None), ("empty_since", "quiet", 0)]:
-        got[key] = await store.room_enter(user=dave, name=room, since=since, create=False)
+        got[key] = await store.room_enter(user=dave, name=room, since=since)
     for key, since_rev in [("rev_all", 0), ("rev_some", 115), ("rev_end", 200)]:
-        got[key] = await store.room_enter(user=dave, name="race", since=3, since_rev=since_rev, create=False)
-    got["rev_quiet"] = await store.room_enter(user=dave, name="quiet", since=None, since_rev=0, create=False)
+        got[key] = await store.room_enter(user=dave, name="race", since=3, since_rev=since_rev)
+    got["rev_quiet"] = await store.room_enter(user=dave, name="quiet", since=None, since_rev=0)
     try:
-        await store.room_enter(user=dave, name="nowhere", since=None, create=False)
+        await store.room_enter(user=dave, name="nowhere", since=None)
     except services.RoomNotFound:
         got["missing"] = "RoomNotFound"
-    # A join's new room: made once, by one statement; another's private room or a dm
-    # name is not made, whatever the join says.
-    got["made"] = await store.room_enter(user=dave, name="fresh", since=None, create=True)
-    got["made_again"] = await store.room_enter(user=dave, name="fresh", since=None, create=True)
-    for key, name in [("secret", "secret"), ("dm_name", "dm-made-by-join")]:
-        try:
-            await store.room_enter(user=dave, name=name, since=None, create=True)
-        except services.RoomForbidden:
-            got[key] = "RoomForbidden"
+    # A join's new room: made once, by one statement, which says whether it made it;
+    # another's private room is not made again and stays closed, a dm name is not made.
+    for key in ("made", "made_again"):
+        got[key] = [await store.room_make(name="fresh"), *await store.room_enter(user=dave, name="fresh", since=None)]
+    got["secret_made"] = await store.room_make(name="secret")
+    try:
+        await store.room_enter(user=dave, name="secret", since=None)
+    except services.RoomForbidden:
+        got["secret"] = "RoomForbidden"
+    try:
+        await store.room_make(name="dm-made-by-join")
+    except services.RoomForbidden:
+        got["dm_name"] = "RoomForbidden"
     rate = services.SendRate(limit=2, window=60)
     got["sent"] = await store.message_create(user=dave, room="race", body="hi", client_id="d1", rate=rate)
     got["resent"] = await store.message_create(user=dave, room="race", body="hi", client_id="d1", rate=rate)
@@ -120,7 +124,8 @@ def test_the_store_answers_as_the_orm_does(django_env):  # noqa: F811
     assert [m["rev"] for m in changed] == sorted(m["rev"] for m in changed) and len(changed) == 120
     assert [m["seq"] for m in got["rev_some"][0]] == [116, 117, 119, 120, 3, 80, 110, 100, 99, 118]
     assert got["rev_end"] == [[], False, 132] and got["rev_quiet"] == [[], False, 0]
-    assert got["made"] == got["made_again"] == [[], False, 0]
+    assert got["made"] == [True, [], False, 0] and got["made_again"] == [False, [], False, 0]
+    assert got["secret_made"] is False
     assert orm["fresh"] == [{"kind": "public", "topic": "", "owner_id": None, "last_seq": 0, "last_rev": 0}]
     assert got["secret"] == got["dm_name"] == "RoomForbidden"
     assert orm["not_made"] == [] and orm["secret_members"] == ["bob"]

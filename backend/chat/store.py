@@ -105,7 +105,7 @@ async def room_enter(
     """services.room_enter of an existing room within CHAT_DB_TIMEOUT, as
     DependencyTimeout past it: (messages, has_more, the room's rev)."""
     if not on_event_loop():
-        return await db(services.room_enter)(user=user, name=name, since=since, create=False, since_rev=since_rev)
+        return await db(services.room_enter)(user=user, name=name, since=since, since_rev=since_rev)
     statement = services.EnterStatement(user=user, name=name, since=since, since_rev=since_rev)
     return statement.result(await read(statement.sql, statement.params, all_rows=True, what="a join"))
 

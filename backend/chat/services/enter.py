@@ -17,14 +17,15 @@ from .rooms import room_join
 
 
 def room_enter(
-    *, user: Any, name: str, since: int | None = None, create: bool = True, since_rev: int | None = None
+    *, user: Any, name: str, since: int | None = None, since_rev: int | None = None
 ) -> tuple[list[MessageDict], bool, int]:
-    """`room_join`, then the join's messages and the room's rev: the newest 50
+    """`room_join` of an existing room (RoomNotFound if there is none: a join's
+    new room is `room_make`'s), then the join's messages and the room's rev: the newest 50
     (`messages_latest`), those after `since` (`messages_since`), or, with
     `since_rev`, what `changes` answers (`message_changes`; `since` ignored).
     One call, so a socket's join costs the consumer one trip to a database
     thread, not two."""
-    room_join(user=user, name=name, create=create)
+    room_join(user=user, name=name, create=False)
     if since_rev is not None:
         return message_changes(room=name, since_rev=since_rev)
     rev = room_rev(room=name)  # first: the page is at least as new (see message_changes)

@@ -67,12 +67,10 @@ async def _session_user_on_the_loop(session):
     hint = remembered.user_id if remembered is not None else None
     if hint is not None:
         row = await store.read(sql.session_and_user, [hint, key, now], what="a session and its user")
-        if row is None:
-            _session_users.pop(key, None)
-            return AnonymousUser()
     else:
         row = await store.read(sql.session, [key, now], what="a session")
-    if row is None:
+    if row is None:  # no such session, or expired
+        _session_users.pop(key, None)
         return AnonymousUser()
     # Asked again after the read: in a connect storm the sockets of one session
     # read it at once, and the first of them to be answered decodes it for all.

@@ -301,10 +301,17 @@ def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
 # thousands of times: asyncpg prepares each on a connection once, and
 # PostgreSQL is told to plan each once too. Left to choose, it re-plans a
 # prepared statement whose generic plan it guesses dearer than a custom one,
-# which it does for the send: 0.85 ms of planning for 0.3 ms of work. Each
-# finds its rows by index whatever its parameters (chat/tests/test_store.py
-# checks the generic plans), so their generic plans are forced.
-PLAN_CACHE_MODE = "force_generic_plan"
+# which it does for the send: 0.85 ms of planning for 0.3 ms of work.
+#
+# A plan made once is kept for the connection's life, so it must not depend
+# on the tables' size when it was made: a send planned while its tables were
+# small (a new install, a bench's fresh database) read all of chat_message for
+# its reply target and all of chat_room for its room, at every send, for as
+# long as the connection lived; at 10,000 messages that was a millisecond of
+# PostgreSQL's CPU a send. Each statement finds its rows by index whatever its
+# parameters (chat/tests/test_store.py checks the generic plans, made on
+# near-empty tables), so sequential scans are ruled out for these connections.
+PLANNER_SETTINGS = {"plan_cache_mode": "force_generic_plan", "enable_seqscan": "off"}
 
 # Django's connection parameters (libpq's names) that asyncpg takes in a DSN's
 # query; Django's own ones that mean nothing here are left out.
@@ -328,7 +335,7 @@ def _connect_kwargs() -> dict:
         params.pop(name, None)
     server_settings = {
         "statement_timeout": f"{round(settings.CHAT_DB_TIMEOUT * 1000)}ms",  # as deadlines.limit_statements
-        "plan_cache_mode": PLAN_CACHE_MODE,
+        **PLANNER_SETTINGS,
     }
     if "application_name" in params:
         server_settings["application_name"] = params.pop("application_name")

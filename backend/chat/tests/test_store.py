@@ -289,8 +289,9 @@ import psycopg
 from psycopg import sql
 from django.contrib.auth import get_user_model
 from django.db import connections
-from chat import store
-from chat.services import EnterStatement, SendStatement
+from django.utils import timezone
+from chat import session, store
+from chat.services import ROOM_MAKE_SQL, EnterStatement, SendStatement
 
 alice = get_user_model().objects.get(username="alice")
 statements = {
@@ -301,19 +302,29 @@ statements = {
     "join since": EnterStatement(user=alice, name="race", since=0),
     "join since rev": EnterStatement(user=alice, name="race", since=None, since_rev=0),
 }
+reads = session._statements()
+now = timezone.now()
+statements.update({
+    "session": (reads.session, ["k" * 32, now]),
+    "session and its user": (reads.session_and_user, [alice.pk, "k" * 32, now]),
+    "a session's user": (reads.user, [alice.pk]),
+    "room made": (ROOM_MAKE_SQL, {"name": "plan-new", "now": now}),
+})
 params = connections["default"].get_connection_params()
 params.pop("cursor_factory")
 with psycopg.connect(**params) as conn:
-    conn.execute("SELECT set_config('plan_cache_mode', %s, false)", [store.PLAN_CACHE_MODE])
-    # Only an index path may avoid reading a whole table, whatever its size.
-    conn.execute("SET enable_seqscan = off")
+    # The pool's own planner settings, on this test's near-empty tables.
+    for name, value in store.PLANNER_SETTINGS.items():
+        conn.execute("SELECT set_config(%s, %s, false)", [name, value])
     conn.commit()
     # Each in a transaction that is rolled back: the sends store nothing.
     for what, statement in statements.items():
+        text_params = statement if isinstance(statement, tuple) else (statement.sql, statement.params)
         # Prepared as the store's pool prepares it: the text it sends, $1, $2... in its order.
-        text, names = store._numbered(statement.sql)
+        text, names = store._numbered(text_params[0])
+        values = [text_params[1][name] for name in names] if names else text_params[1]
         conn.execute(sql.SQL("PREPARE generic AS {}").format(sql.SQL(text)))
-        literals = sql.SQL(", ").join(sql.Literal(statement.params[name]) for name in names)
+        literals = sql.SQL(", ").join(sql.Literal(value) for value in values)
         conn.execute(sql.SQL("EXECUTE generic({})").format(literals)).fetchall()
         plan = conn.execute(sql.SQL("EXPLAIN EXECUTE generic({})").format(literals)).fetchall()
         conn.rollback()
@@ -325,16 +336,18 @@ with psycopg.connect(**params) as conn:
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_the_pools_generic_plans_find_their_rows_by_index(django_env):  # noqa: F811
-    # The pool forces generic plans (store.PLAN_CACHE_MODE): planned once, without the
-    # parameters' values, so each must still reach its rows by index alone.
+    # The pool forces generic plans (store.PLANNER_SETTINGS): planned once, without the
+    # parameters' values, and kept for the connection's life. Made here on tables of a
+    # few rows, where a sequential scan looks cheapest, each must still reach its rows
+    # by index alone, or it reads a whole table at every use once the tables grow.
     _, run = django_env
     done = run("-c", GENERIC_PLAN_SCRIPT)
     assert done.returncode == 0, done.stderr
     plans = done.stdout.split("=====")[1:]
-    assert len(plans) == 6, done.stdout
+    assert len(plans) == 10, done.stdout
     for plan in plans:
         # The generic plan: the values are bound at run time, so the room's name is not in it.
-        assert "race" not in plan and "Index" in plan, plan
+        assert "race" not in plan and "plan-new" not in plan and "Index" in plan, plan
         assert "Seq Scan" not in plan, plan
 
 
@@ -367,7 +380,8 @@ def test_djangos_database_settings_become_asyncpgs_arguments(monkeypatch, settin
         "host": "db", "port": 5433, "user": "u", "password": "p w", "database": "chat", "timeout": 3.0,
         "dsn": "postgresql://?sslmode=require&sslrootcert=%2Fca.pem",
         "server_settings": {
-            "statement_timeout": "2500ms", "plan_cache_mode": "force_generic_plan", "application_name": "chat-web",
+            "statement_timeout": "2500ms", "plan_cache_mode": "force_generic_plan", "enable_seqscan": "off",
+            "application_name": "chat-web",
             "search_path": "chat", "synchronous_commit": "off",
         },
     }
@@ -407,7 +421,9 @@ async def main():
         got["lost"] = not isinstance(error, asyncpg.PostgresError) or "terminat" in str(error)
     got["after"] = (await store.read("SELECT pg_backend_pid()", []))[0] != pid
     # Settings of every pool connection.
-    got["settings"] = list(await store.read("SELECT current_setting('statement_timeout'), current_setting('plan_cache_mode')", []))
+    got["settings"] = list(await store.read(
+        "SELECT current_setting('statement_timeout'), current_setting('plan_cache_mode'), current_setting('enable_seqscan')", []
+    ))
     await store.close_pool()
     return got
 
@@ -423,7 +439,7 @@ def test_the_pool_keeps_a_refusing_connection_and_replaces_a_lost_one(django_env
     assert got["json"] == [[1, "x"], [2]]
     assert got["refused"] == "DivisionByZeroError" and got["same_after_refusal"] is True
     assert got["lost"] is True and got["after"] is True
-    assert got["settings"] == ["5s", "force_generic_plan"]
+    assert got["settings"] == ["5s", "force_generic_plan", "off"]
 
 
 def test_the_server_refuses_to_start_with_a_database_option_asyncpg_would_drop(tmp_path):

@@ -6,9 +6,9 @@ outbound frame it asks the lazy session whether it changed. A chat socket
 never changes its session, and that check was about a fifth of our cost per
 delivered frame (backend/bench). This middleware leaves `send` alone.
 
-On PostgreSQL it reads them on the event loop (chat/store.py's pool) for the
-plain cases, which are every socket's handshake; Django's get_user in a
-database thread decides the rest.
+On PostgreSQL it reads them on the event loop (chat/pgpool.py's connections,
+within chat/store.py's deadline) for the plain cases, which are every
+socket's handshake; Django's get_user in a database thread decides the rest.
 """
 
 import functools
@@ -27,7 +27,7 @@ from django.http.cookie import parse_cookie
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from chat import deadlines, store
+from chat import deadlines, pgpool, store
 from chat.events import log_failure
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ _DB_SESSIONS = "django.contrib.sessions.backends.db"
 
 
 async def _session_user_on_the_loop(session):
-    """`_session_user` on chat/store.py's pool, no thread hop, where Django's
+    """`_session_user` on chat/pgpool.py's connections, no thread hop, where Django's
     answer is plain: the user when the session is stored, unexpired, names
     ModelBackend and an active user, and carries that user's current auth
     hash; anonymous when there is no such session, user or backend. Every
@@ -151,7 +151,7 @@ class SessionAuthMiddleware:
     def __init__(self, app):
         self.app = app
         self.session_store = import_module(settings.SESSION_ENGINE).SessionStore
-        self.on_event_loop = settings.SESSION_ENGINE == _DB_SESSIONS and store.on_event_loop()
+        self.on_event_loop = settings.SESSION_ENGINE == _DB_SESSIONS and pgpool.on_event_loop()
 
     async def __call__(self, scope, receive, send):
         cookies: dict[str, str] = {}

@@ -2,7 +2,7 @@
 
 On PostgreSQL a `send` (services.SendStatement) and a `join` of an existing
 room (services.EnterStatement) are one statement each, run through asyncpg
-and a small pool of this process's own connections (below): no thread
+and a small pool of this process's own connections (chat/pgpool.py): no thread
 hop and no ORM. A thread hop per send (`database_sync_to_async`) cost about a
 third of the server's CPU in small rooms, and the join's ORM queries in a
 thread a third of a connect storm's (issue 7, README "Speed"). Elsewhere
@@ -19,35 +19,22 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
-import re
-import shlex
 import time
-import weakref
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import asyncpg
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from django.db import connections
 from django.utils import timezone
 
-from chat import events, metrics, selectors, services
+from chat import events, metrics, pgpool, selectors, services
 from chat.deadlines import DependencyTimeout, db
 from chat.notifications import push
 from chat.selectors import MessageDict
 
 log = logging.getLogger(__name__)
 
-# Connections per process: each holds a statement of a send, a join or a
-# handshake for about a millisecond, and PostgreSQL orders a room's sends by
-# its row lock anyway.
-POOL_SIZE = 4
-
-_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pool] = weakref.WeakKeyDictionary()
 _late: set[asyncio.Task] = set()
 
 
@@ -69,7 +56,7 @@ async def message_store(
     """services.message_store within CHAT_DB_TIMEOUT, as DependencyTimeout past
     it: (message, created, whether someone else in the room wants every message
     pushed)."""
-    if not on_event_loop():
+    if not pgpool.on_event_loop():
         return await db(services.message_store)(
             user=user, room=room, body=body, client_id=client_id, rate=rate, reply_to=reply_to,
             attachments=attachments,
@@ -104,7 +91,7 @@ async def room_enter(
 ) -> tuple[list[MessageDict], bool, int]:
     """services.room_enter of an existing room within CHAT_DB_TIMEOUT, as
     DependencyTimeout past it: (messages, has_more, the room's rev)."""
-    if not on_event_loop():
+    if not pgpool.on_event_loop():
         return await db(services.room_enter)(user=user, name=name, since=since, since_rev=since_rev)
     statement = services.EnterStatement(user=user, name=name, since=since, since_rev=since_rev)
     return statement.result(await read(statement.sql, statement.params, all_rows=True, what="a join"))
@@ -114,7 +101,7 @@ async def room_make(*, name: str) -> bool:
     """services.room_make within CHAT_DB_TIMEOUT: a new public room unless one of
     that name exists, and whether this call made it (two sockets joining a new
     name at once both come here; only the one that made it announces it)."""
-    if not on_event_loop():
+    if not pgpool.on_event_loop():
         return await db(services.room_make)(name=name)
     services.refuse_dm_name(name)
     # One statement, not the ORM's get_or_create in a thread: a connect storm's
@@ -122,13 +109,6 @@ async def room_make(*, name: str) -> bool:
     # the room as any other (another's private room of that name: forbidden).
     made = await read(services.ROOM_MAKE_SQL, {"name": name, "now": timezone.now()}, what="a new room")
     return made is not None
-
-
-def on_event_loop() -> bool:
-    """True where this module runs statements on the event loop (PostgreSQL)."""
-    # The setting, not connections["default"].vendor: that is a thread-local
-    # lookup (asgiref's Local), 2 % of a send's CPU.
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
 async def read(sql: str, params: dict | list, *, all_rows: bool = False, what: str = "a read"):
@@ -150,7 +130,7 @@ async def _within_deadline(
     # A task of its own with a plain future to wait on, where wait_for(shield())
     # would add a task, two futures and their callbacks to every statement.
     loop = asyncio.get_running_loop()
-    query = loop.create_task(_execute(sql, params, all_rows=all_rows))
+    query = loop.create_task(pgpool.execute(sql, params, all_rows=all_rows))
     answered = loop.create_future()
     wake = functools.partial(_wake, answered)
     query.add_done_callback(wake)
@@ -183,13 +163,6 @@ def _forget(query: asyncio.Future) -> None:
         query.exception()
 
 
-async def _execute(sql: str, params: dict | list, *, all_rows: bool = False):
-    pool = _pool()
-    text, names = _numbered(sql)
-    args = [params[name] for name in names] if names else params
-    return await pool.run(text, args, all_rows=all_rows)
-
-
 def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> None:
     """An abandoned send's outcome: if it stored the message, the room hears of
     it, and whoever is to be pushed is."""
@@ -205,168 +178,3 @@ def _announce_late(statement: services.SendStatement, write: asyncio.Future) -> 
     task.add_done_callback(_late.discard)
     push.message_stored(message, anyone_wants_all=statement.anyone_wants_all(write.result()))
     log.info("a send stored after its deadline was announced (%s #%s)", message["room"], message["seq"])
-
-
-# ---- the pool ----------------------------------------------------------------
-
-
-def _pool() -> _Pool:
-    loop = asyncio.get_running_loop()
-    pool = _pools.get(loop)
-    if pool is None:
-        pool = _pools[loop] = _Pool(functools.partial(_connect, _connect_kwargs()))
-    return pool
-
-
-class _Pool:
-    """POOL_SIZE asyncpg connections of this process, made as needed.
-
-    asyncpg rather than psycopg for these few statements: psycopg's async
-    driver hands its socket to the event loop at every wait (under uvloop a
-    poll handle made and closed each time, a dozen system calls a statement),
-    where asyncpg's protocol is the loop's once per connection. A statement
-    of the send's shape costs about 80 µs of this process's CPU with asyncpg
-    and 200 with psycopg's pool. asyncpg's own pool resets every connection it
-    takes back (a round trip) and costs about 55 µs a statement more; these
-    statements leave nothing to reset (no transaction, no session state), so
-    this one is a list and a semaphore.
-    """
-
-    def __init__(self, connect: Callable[[], Any]):
-        self._connect = connect
-        self._idle: list[asyncpg.Connection] = []
-        # A semaphore's waiter is one future; with a hundred handshakes at
-        # once most statements wait for one of the few connections.
-        self._turns = asyncio.Semaphore(POOL_SIZE)
-        self._closed = False
-
-    async def run(self, sql: str, args: list, *, all_rows: bool):
-        async with self._turns:
-            connection = self._idle.pop() if self._idle else await self._connect()
-            try:
-                if all_rows:
-                    result = await connection.fetch(sql, *args)
-                else:
-                    result = await connection.fetchrow(sql, *args)
-            except asyncpg.PostgresError:
-                self._put_back(connection)  # the server refused the statement; the connection is fine
-                raise
-            except BaseException:
-                # Lost, or cut off mid-statement: not to be used again.
-                connection.terminate()
-                raise
-            self._put_back(connection)
-            return result
-
-    def _put_back(self, connection: asyncpg.Connection) -> None:
-        if self._closed or connection.is_closed():
-            connection.terminate()
-        else:
-            self._idle.append(connection)
-
-    async def close(self) -> None:
-        self._closed = True
-        idle, self._idle = self._idle, []
-        for connection in idle:
-            await connection.close(timeout=settings.CHAT_DB_TIMEOUT)
-
-
-@functools.lru_cache(maxsize=64)
-def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
-    """psycopg's placeholders as PostgreSQL's own: `%(name)s` numbered in the
-    order names first appear, `%s` in order, `%%` a percent sign. The SQL, and
-    the names in their numbers' order (empty for `%s`: the parameters are a list)."""
-    names: list[str] = []
-    count = 0
-
-    def number(match: re.Match) -> str:
-        nonlocal count
-        if match.group(0) == "%%":
-            return "%"
-        name = match.group(1)
-        if name is None:
-            count += 1
-            return f"${count}"
-        if name not in names:
-            names.append(name)
-        return f"${names.index(name) + 1}"
-
-    text = re.sub(r"%%|%\((\w+)\)s|%s", number, sql)
-    if names and count:
-        raise ValueError("a statement mixes named and positional placeholders")
-    return text, tuple(names)
-
-
-# These statements (a send, a join, a room made, a session and its user) run
-# thousands of times: asyncpg prepares each on a connection once, and
-# PostgreSQL is told to plan each once too. Left to choose, it re-plans a
-# prepared statement whose generic plan it guesses dearer than a custom one,
-# which it does for the send: 0.85 ms of planning for 0.3 ms of work.
-#
-# A plan made once is kept for the connection's life, so it must not depend
-# on the tables' size when it was made: a send planned while its tables were
-# small (a new install, a bench's fresh database) read all of chat_message for
-# its reply target and all of chat_room for its room, at every send, for as
-# long as the connection lived; at 10,000 messages that was a millisecond of
-# PostgreSQL's CPU a send. Each statement finds its rows by index whatever its
-# parameters (chat/tests/test_store.py checks the generic plans, made on
-# near-empty tables), so sequential scans are ruled out for these connections.
-PLANNER_SETTINGS = {"plan_cache_mode": "force_generic_plan", "enable_seqscan": "off"}
-
-# Django's connection parameters (libpq's names) that asyncpg takes in a DSN's
-# query; Django's own ones that mean nothing here are left out.
-_DSN_PARAMETERS = {"sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "sslpassword", "passfile",
-                   "target_session_attrs", "krbsrvname", "gsslib", "service"}
-_DJANGO_ONLY = {"cursor_factory", "context", "prepare_threshold", "client_encoding", "server_side_binding"}
-
-
-def check_settings() -> None:
-    """ImproperlyConfigured now (the server's start), not at the first socket,
-    for database options the pool cannot pass on to asyncpg."""
-    if on_event_loop():
-        _connect_kwargs()
-
-
-def _connect_kwargs() -> dict:
-    """asyncpg's arguments for Django's own database settings (host, name,
-    user, password, OPTIONS), and this process's statement settings."""
-    params = dict(connections["default"].get_connection_params())
-    for name in _DJANGO_ONLY:
-        params.pop(name, None)
-    server_settings = {
-        "statement_timeout": f"{round(settings.CHAT_DB_TIMEOUT * 1000)}ms",  # as deadlines.limit_statements
-        **PLANNER_SETTINGS,
-    }
-    if "application_name" in params:
-        server_settings["application_name"] = params.pop("application_name")
-    for option in shlex.split(params.pop("options", "") or ""):  # libpq's `-c name=value`
-        if option != "-c":
-            name, _, value = option.removeprefix("-c").partition("=")
-            server_settings[name.strip()] = value
-    kwargs = {
-        "host": params.pop("host", None), "port": params.pop("port", None), "user": params.pop("user", None),
-        "password": params.pop("password", None), "database": params.pop("dbname", None),
-        "timeout": float(params.pop("connect_timeout", None) or settings.CHAT_DB_TIMEOUT),
-        "server_settings": server_settings,
-    }
-    query = {name: str(params.pop(name)) for name in list(params) if name in _DSN_PARAMETERS}
-    if params:
-        raise ImproperlyConfigured(f"chat.store cannot pass these database options to asyncpg: {sorted(params)}")
-    if query:
-        kwargs["dsn"] = "postgresql://?" + urlencode(query)
-    return kwargs
-
-
-async def _connect(kwargs: dict) -> asyncpg.Connection:
-    connection = await asyncpg.connect(**kwargs)
-    # Rows as psycopg and the ORM give them: json parsed, not text.
-    for kind in ("json", "jsonb"):
-        await connection.set_type_codec(kind, schema="pg_catalog", encoder=json.dumps, decoder=json.loads)
-    return connection
-
-
-async def close_pool() -> None:
-    """Closes the running loop's pool, if it has one (tests, shutdown)."""
-    pool = _pools.pop(asyncio.get_running_loop(), None)
-    if pool is not None:
-        await pool.close()

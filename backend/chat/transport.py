@@ -439,9 +439,9 @@ class ChatServer(Server):
         # The hub starts with the server, not with its first socket: from now
         # on the process counts in the channel layer's `processes` group, so a
         # process stopping next to it spreads its closes (chat/drain.py).
-        from chat import store
+        from chat import pgpool
 
-        store.check_settings()  # a database option asyncpg cannot honour stops the server here
+        pgpool.check_settings()  # a database option asyncpg cannot honour stops the server here
         reactor.callLater(0, self._start_hub)
         collect_garbage_less()
         super().run()

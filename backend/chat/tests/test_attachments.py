@@ -17,7 +17,7 @@ import asyncio, json
 import django
 django.setup()
 from django.contrib.auth import get_user_model
-from chat import revisions, search, searchquery, selectors, services, store
+from chat import pgpool, revisions, search, searchquery, selectors, services, store
 from chat.models import Upload
 
 users = get_user_model().objects
@@ -48,7 +48,7 @@ async def send(**kwargs):
             user=kwargs.pop("user", alice), room=kwargs.pop("room", "race"), rate=None, **kwargs
         )
     finally:
-        await store.close_pool()
+        await pgpool.close_pool()
 
 message, created = asyncio.run(send(body="", client_id="m1", attachments=(a2, picture, a1)))
 out["sent"] = message
@@ -71,7 +71,7 @@ async def race():
             return_exceptions=True,
         )
     finally:
-        await store.close_pool()
+        await pgpool.close_pool()
 out["race"] = sorted(type(r).__name__ if isinstance(r, Exception) else "stored" for r in asyncio.run(race()))
 out["race_holders"] = Upload.objects.filter(pk=a3).values_list("message_id", flat=True).count()
 
@@ -79,7 +79,7 @@ async def enter():
     try:
         return await store.room_enter(user=bob, name="race", since=None)
     finally:
-        await store.close_pool()
+        await pgpool.close_pool()
 joined, _, _ = asyncio.run(enter())
 out["joined"] = [m for m in joined if m["client_id"] == "m1"][0]
 out["history"] = [m for m in selectors.messages_before(room="race", before=10**6, user=bob)[0] if m["client_id"] == "m1"][0]

@@ -86,7 +86,7 @@ import asyncio, json
 import django
 django.setup()
 from django.contrib.auth import get_user_model
-from chat import services, store
+from chat import pgpool, services, store
 from chat.models import Membership
 
 users = get_user_model().objects
@@ -119,7 +119,7 @@ async def answers():
         "missing_send": await attempt(store.message_create(
             user=outsider, room="nowhere", body="x", client_id="x2", rate=None)),
     }
-    await store.close_pool()
+    await pgpool.close_pool()
     return got
 
 got = asyncio.run(answers())

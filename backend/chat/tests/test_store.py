@@ -24,7 +24,7 @@ import asyncio, json
 import django
 django.setup()
 from django.contrib.auth import get_user_model
-from chat import revisions, selectors, services, store
+from chat import pgpool, revisions, selectors, services, store
 from chat.models import Membership, Room
 
 users = get_user_model().objects
@@ -83,7 +83,7 @@ async def answers():
         await store.message_create(user=dave, room="nowhere", body="x", client_id="d4", rate=None)
     except services.RoomNotFound:
         got["send_missing"] = "RoomNotFound"
-    await store.close_pool()
+    await pgpool.close_pool()
     return got
 
 # The pages as the ORM reads them, before the store's sends add to the room.
@@ -165,7 +165,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
-from chat import session as chat_session, store
+from chat import pgpool, session as chat_session, store
 
 users = get_user_model().objects
 
@@ -189,7 +189,7 @@ async def loop_says():
     for name, key in keys.items():
         user = await chat_session._session_user_on_the_loop(SessionStore(key))
         got[name] = user.get_username() if user.is_authenticated else None
-    await store.close_pool()
+    await pgpool.close_pool()
     return got
 
 # First while every session is good: this process then reads each with its user in
@@ -221,7 +221,7 @@ SessionStore.decode = counting_decode
 
 async def storm():
     found = await asyncio.gather(*(chat_session._session_user_on_the_loop(SessionStore(storm_key)) for _ in range(8)))
-    await store.close_pool()
+    await pgpool.close_pool()
     return [user.get_username() if user.is_authenticated else None for user in found]
 
 stormed = asyncio.run(storm())
@@ -290,7 +290,7 @@ from psycopg import sql
 from django.contrib.auth import get_user_model
 from django.db import connections
 from django.utils import timezone
-from chat import session, store
+from chat import pgpool, session
 from chat.services import ROOM_MAKE_SQL, EnterStatement, SendStatement
 
 alice = get_user_model().objects.get(username="alice")
@@ -314,14 +314,14 @@ params = connections["default"].get_connection_params()
 params.pop("cursor_factory")
 with psycopg.connect(**params) as conn:
     # The pool's own planner settings, on this test's near-empty tables.
-    for name, value in store.PLANNER_SETTINGS.items():
+    for name, value in pgpool.PLANNER_SETTINGS.items():
         conn.execute("SELECT set_config(%s, %s, false)", [name, value])
     conn.commit()
     # Each in a transaction that is rolled back: the sends store nothing.
     for what, statement in statements.items():
         text_params = statement if isinstance(statement, tuple) else (statement.sql, statement.params)
         # Prepared as the store's pool prepares it: the text it sends, $1, $2... in its order.
-        text, names = store._numbered(text_params[0])
+        text, names = pgpool.numbered(text_params[0])
         values = [text_params[1][name] for name in names] if names else text_params[1]
         conn.execute(sql.SQL("PREPARE generic AS {}").format(sql.SQL(text)))
         literals = sql.SQL(", ").join(sql.Literal(value) for value in values)
@@ -336,7 +336,7 @@ with psycopg.connect(**params) as conn:
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_the_pools_generic_plans_find_their_rows_by_index(django_env):  # noqa: F811
-    # The pool forces generic plans (store.PLANNER_SETTINGS): planned once, without the
+    # The pool forces generic plans (pgpool.PLANNER_SETTINGS): planned once, without the
     # parameters' values, and kept for the connection's life. Made here on tables of a
     # few rows, where a sequential scan looks cheapest, each must still reach its rows
     # by index alone, or it reads a whole table at every use once the tables grow.
@@ -355,19 +355,19 @@ def test_the_pools_generic_plans_find_their_rows_by_index(django_env):  # noqa: 
 
 
 def test_placeholders_are_numbered_as_postgresql_numbers_them():
-    from chat import store
+    from chat import pgpool
 
-    assert store._numbered("SELECT %(b)s, %(a)s, %(b)s || '%%'") == ("SELECT $1, $2, $1 || '%'", ("b", "a"))
-    assert store._numbered("SELECT %s WHERE x = %s") == ("SELECT $1 WHERE x = $2", ())
+    assert pgpool.numbered("SELECT %(b)s, %(a)s, %(b)s || '%%'") == ("SELECT $1, $2, $1 || '%'", ("b", "a"))
+    assert pgpool.numbered("SELECT %s WHERE x = %s") == ("SELECT $1 WHERE x = $2", ())
     with pytest.raises(ValueError):
-        store._numbered("SELECT %s, %(a)s")
+        pgpool.numbered("SELECT %s, %(a)s")
 
 
 def test_djangos_database_settings_become_asyncpgs_arguments(monkeypatch, settings):
     from django.core.exceptions import ImproperlyConfigured
     from django.db import connections
 
-    from chat import store
+    from chat import pgpool
 
     settings.CHAT_DB_TIMEOUT = 2.5
     params = {
@@ -376,7 +376,7 @@ def test_djangos_database_settings_become_asyncpgs_arguments(monkeypatch, settin
         "application_name": "chat-web", "client_encoding": "UTF8", "cursor_factory": object, "context": object(),
     }
     monkeypatch.setattr(connections["default"], "get_connection_params", lambda: dict(params))
-    assert store._connect_kwargs() == {
+    assert pgpool.connect_kwargs() == {
         "host": "db", "port": 5433, "user": "u", "password": "p w", "database": "chat", "timeout": 3.0,
         "dsn": "postgresql://?sslmode=require&sslrootcert=%2Fca.pem",
         "server_settings": {
@@ -388,7 +388,7 @@ def test_djangos_database_settings_become_asyncpgs_arguments(monkeypatch, settin
     # An option asyncpg would not honour is refused at the pool's start, not ignored.
     params["keepalives_idle"] = 30
     with pytest.raises(ImproperlyConfigured, match="keepalives_idle"):
-        store._connect_kwargs()
+        pgpool.connect_kwargs()
 
 
 POOL_SCRIPT = """
@@ -397,7 +397,7 @@ import asyncpg, psycopg
 import django
 django.setup()
 from django.db import connections
-from chat import store
+from chat import pgpool, store
 
 async def main():
     got = {}
@@ -424,7 +424,7 @@ async def main():
     got["settings"] = list(await store.read(
         "SELECT current_setting('statement_timeout'), current_setting('plan_cache_mode'), current_setting('enable_seqscan')", []
     ))
-    await store.close_pool()
+    await pgpool.close_pool()
     return got
 
 print(json.dumps(asyncio.run(main())))

@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from pywebpush import WebPushException, webpush
 
 from chat import events, frames, timing
 from chat.deadlines import db
@@ -123,9 +122,20 @@ async def _push(target: selectors.PushTarget, payload: str, *, dm: bool) -> None
                  "its keys encrypt nothing" if status == UNUSABLE else f"the push service answered {status}")
 
 
+def webpush(**kwargs):
+    """pywebpush's webpush, imported at the first push rather than at the
+    process's start: pywebpush brings aiohttp, 0.1 to 0.45 s of every start
+    (a restart, a test's server) here, and a process may never push."""
+    from pywebpush import webpush as send
+
+    return send(**kwargs)
+
+
 def _send(target: selectors.PushTarget, payload: str, urgency: str) -> int | None:
     """One push, in a sending thread: the push service's status, None when it
     could not be reached. Failures are logged here, one line each."""
+    from pywebpush import WebPushException
+
     host = _host(target.endpoint)
     if not _public(target.endpoint):
         log.warning("push to %s refused: the host is not on the public internet", host)

@@ -5,7 +5,7 @@
 # class), in its production shape: channels-redis layer, presence and
 # rate limit in Redis db 5, messages in a fresh PostgreSQL database (dropped, re-created and
 # migrated on every start). Storage, presence and seq stay on; the send rate limit is
-# raised so it never refuses a send (it is still checked, in Redis, on every send).
+# raised so it never refuses a send (it is still checked on every send, in the send's statement).
 # usage: start.sh PORT   (exec's Daphne so its PID is the server PID)
 # BENCH_KEEP_DB=1 keeps the database as it is (the runner's restart in S5; migrate still runs,
 # as in `make run`).

@@ -34,6 +34,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from accounts.services import user_wire
 from chat import drain, events, frames, metrics, timing
 from chat.answers import Answers
+from chat.closecodes import MESSAGE_TOO_BIG, SERVICE_RESTART, TOO_MANY_SOCKETS, TRY_AGAIN_LATER, UNAUTHENTICATED
 from chat.frames import FrameError
 from chat.hub import get_hub
 from chat.joinactions import JoinActions
@@ -44,14 +45,10 @@ from chat.notifyactions import NotifyActions
 from chat.roomactions import RoomActions
 from chat.roster import Roster
 from chat.sockets import claim_socket, get_socket_registry
-from chat.transport import FLOW_EXTENSION, MESSAGE_TOO_BIG, SERVICE_RESTART, TRY_AGAIN_LATER
+from chat.transport import FLOW_EXTENSION
 from config import logs
 
 log = logging.getLogger(__name__)
-
-UNAUTHENTICATED = 4401
-TOO_MANY_SOCKETS = 4429
-
 
 def _utf8_length(text: str) -> int:
     # A character is at most 4 bytes: short frames need no encoding to measure.

@@ -11,7 +11,8 @@ import pytest
 from twisted.python import log
 
 from chat import serve, transport
-from chat.transport import SocketFlow
+from chat.closecodes import TRY_AGAIN_LATER
+from chat.flow import INPUT_HIGH_WATER, SLOW_CLOSE_TIMEOUT, SocketFlow
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
@@ -63,8 +64,8 @@ async def test_a_socket_that_does_not_drain_in_time_is_closed_with_1013():
     protocol, flow = make(slow_after=0.05)
     flow.pauseProducing()
     await asyncio.sleep(0.1)
-    assert protocol.closed_with == transport.TRY_AGAIN_LATER
-    assert protocol.closeHandshakeTimeout == transport.SLOW_CLOSE_TIMEOUT
+    assert protocol.closed_with == TRY_AGAIN_LATER
+    assert protocol.closeHandshakeTimeout == SLOW_CLOSE_TIMEOUT
     await asyncio.wait_for(flow.writable(), 1)  # nobody is left waiting on it
 
 
@@ -76,26 +77,26 @@ async def test_a_paused_socket_that_keeps_taking_frames_is_closed_at_once():
     flow.sent(600)
     assert protocol.closed_with is None
     flow.sent(600)
-    assert protocol.closed_with == transport.TRY_AGAIN_LATER
+    assert protocol.closed_with == TRY_AGAIN_LATER
 
 
 async def test_unread_input_past_the_high_mark_stops_reading_until_the_consumer_catches_up():
     protocol, flow = make()
-    flow.received(transport.INPUT_HIGH_WATER + 1)
+    flow.received(INPUT_HIGH_WATER + 1)
     assert not protocol.transport.reading
-    flow.consumed(transport.INPUT_HIGH_WATER // 2)
+    flow.consumed(INPUT_HIGH_WATER // 2)
     assert not protocol.transport.reading  # above the low mark still
-    flow.consumed(transport.INPUT_HIGH_WATER // 2)
+    flow.consumed(INPUT_HIGH_WATER // 2)
     assert protocol.transport.reading
 
 
 async def test_reading_resumes_only_when_neither_input_nor_output_holds_it():
     protocol, flow = make(slow_after=60)
     flow.pauseProducing()
-    flow.received(transport.INPUT_HIGH_WATER + 1)
+    flow.received(INPUT_HIGH_WATER + 1)
     flow.resumeProducing()
     assert not protocol.transport.reading
-    flow.consumed(transport.INPUT_HIGH_WATER + 1)
+    flow.consumed(INPUT_HIGH_WATER + 1)
     assert protocol.transport.reading
 
 

@@ -422,7 +422,8 @@ async def main():
     got["after"] = (await store.read("SELECT pg_backend_pid()", []))[0] != pid
     # Settings of every pool connection.
     got["settings"] = list(await store.read(
-        "SELECT current_setting('statement_timeout'), current_setting('plan_cache_mode'), current_setting('enable_seqscan')", []
+        "SELECT current_setting('statement_timeout'), current_setting('plan_cache_mode'),"
+        " current_setting('enable_seqscan')", []
     ))
     await pgpool.close_pool()
     return got

@@ -144,9 +144,10 @@ def numbered(sql: str) -> tuple[str, tuple[str, ...]]:
 # small (a new install, a bench's fresh database) read all of chat_message for
 # its reply target and all of chat_room for its room, at every send, for as
 # long as the connection lived; with about 10,000 messages that was 0.4 ms
-# more of PostgreSQL's CPU a send (S3). Each statement finds its rows by index whatever its
-# parameters (chat/tests/test_store.py checks the generic plans, made on
-# near-empty tables), so sequential scans are ruled out for these connections.
+# more of PostgreSQL's CPU a send (S3). Each statement finds its rows by index
+# whatever its parameters (chat/tests/test_store.py checks the generic plans,
+# made on near-empty tables), so sequential scans are ruled out for these
+# connections.
 PLANNER_SETTINGS = {"plan_cache_mode": "force_generic_plan", "enable_seqscan": "off"}
 
 # Django's connection parameters (libpq's names) that asyncpg takes in a DSN's

@@ -50,6 +50,7 @@ from config import logs
 
 log = logging.getLogger(__name__)
 
+
 def _utf8_length(text: str) -> int:
     # A character is at most 4 bytes: short frames need no encoding to measure.
     if len(text) * 4 <= frames.MAX_FRAME_BYTES:

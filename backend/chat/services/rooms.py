@@ -28,8 +28,8 @@ def room_join(*, user: Any, name: str, create: bool = True) -> None:
     user is a member already: every join of every socket comes here. The
     membership is one INSERT that does nothing on the unique (user, room)
     constraint, so an existing marker stays and two processes joining at once
-    both succeed; a new room comes from get_or_create, which re-reads on
-    IntegrityError (and may find a private room made meanwhile: checked again).
+    both succeed; a new room is `room_make`'s, as for a socket's join, and is
+    then joined as any existing room (one made private meanwhile: forbidden).
     In a private or dm room the user is a member already (or staff, who then
     become one). The caller has already checked the name against the pattern.
     """
@@ -46,10 +46,8 @@ def room_join(*, user: Any, name: str, create: bool = True) -> None:
         elif not create:
             raise RoomNotFound(name)
         else:
-            refuse_dm_name(name)
-            room_id = Room.objects.get_or_create(name=name)[0].pk
-            if not rooms_readable_by(user).filter(pk=room_id).exists():
-                raise RoomForbidden(name)
+            room_make(name=name)
+            return room_join(user=user, name=name, create=False)
     Membership.objects.bulk_create([Membership(user_id=user.pk, room_id=room_id)], ignore_conflicts=True)
 
 
@@ -63,7 +61,7 @@ def room_make(*, name: str) -> bool:
 # A join's new public room as one statement (PostgreSQL; chat/store.py runs it
 # on the event loop before the join's own statement): made unless a room of
 # that name exists, whatever its kind, which the join's statement then checks
-# as for any room. The same row as room_join's get_or_create. Its row (the new
+# as for any room. The same row as room_make's get_or_create. Its row (the new
 # room's id) says it was made; none, that it was there already.
 ROOM_MAKE_SQL = f"""
 INSERT INTO {Room._meta.db_table} (name, kind, topic, owner_id, last_seq, last_rev, created_at)

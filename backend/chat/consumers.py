@@ -15,7 +15,7 @@ actions: a token per frame, repeated `typing` at most once a second per room,
 a bounded number of requests in flight (chat/lanes.py; `ping` answers after
 the requests before it, or within half a second while they wait on a stalled
 dependency), no new request while its output waits unsent
-(chat/transport.py) and none that only reads once the socket is gone or
+(chat/flow.py) and none that only reads once the socket is gone or
 closing (answers.py), a bounded number of rooms per socket and of sockets per
 user.
 """

@@ -188,7 +188,7 @@ def connect_kwargs() -> dict:
     }
     query = {name: str(params.pop(name)) for name in list(params) if name in _DSN_PARAMETERS}
     if params:
-        raise ImproperlyConfigured(f"chat.store cannot pass these database options to asyncpg: {sorted(params)}")
+        raise ImproperlyConfigured(f"chat.pgpool cannot pass these database options to asyncpg: {sorted(params)}")
     if query:
         kwargs["dsn"] = "postgresql://?" + urlencode(query)
     return kwargs

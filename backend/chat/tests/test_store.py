@@ -294,7 +294,7 @@ from chat import pgpool, session
 from chat.services import ROOM_MAKE_SQL, EnterStatement, SendStatement
 
 alice = get_user_model().objects.get(username="alice")
-statements = {
+built = {
     "send": SendStatement(user=alice, room="race", body="no mention here", client_id="generic-1", rate=None),
     "send with a mention": SendStatement(user=alice, room="race", body="hello @bob", client_id="generic-2", rate=None),
     "send with a reply": SendStatement(user=alice, room="race", body="re", client_id="generic-3", rate=None, reply_to=1),
@@ -302,6 +302,8 @@ statements = {
     "join since": EnterStatement(user=alice, name="race", since=0),
     "join since rev": EnterStatement(user=alice, name="race", since=None, since_rev=0),
 }
+# Each as (its SQL, its parameters), as the pool is handed it.
+statements = {what: (statement.sql, statement.params) for what, statement in built.items()}
 reads = session._statements()
 now = timezone.now()
 statements.update({
@@ -318,11 +320,10 @@ with psycopg.connect(**params) as conn:
         conn.execute("SELECT set_config(%s, %s, false)", [name, value])
     conn.commit()
     # Each in a transaction that is rolled back: the sends store nothing.
-    for what, statement in statements.items():
-        text_params = statement if isinstance(statement, tuple) else (statement.sql, statement.params)
+    for what, (statement, params) in statements.items():
         # Prepared as the store's pool prepares it: the text it sends, $1, $2... in its order.
-        text, names = pgpool.numbered(text_params[0])
-        values = [text_params[1][name] for name in names] if names else text_params[1]
+        text, names = pgpool.numbered(statement)
+        values = [params[name] for name in names] if names else params
         conn.execute(sql.SQL("PREPARE generic AS {}").format(sql.SQL(text)))
         literals = sql.SQL(", ").join(sql.Literal(value) for value in values)
         conn.execute(sql.SQL("EXECUTE generic({})").format(literals)).fetchall()

@@ -102,7 +102,7 @@ class ChatConsumer(Answers, JoinActions, RoomActions, MessageActions, NotifyActi
         # Channels' own dispatch first closes the thread's stale database
         # connections, a thread hop for every frame in and out of the socket.
         # This consumer touches the database only in deadlines.db's threads,
-        # which do that themselves, and in chat/store.py's pool.
+        # which do that themselves, and in chat/pgpool.py's connections.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"no handler for message type {message['type']}")

@@ -321,7 +321,7 @@ with psycopg.connect(**params) as conn:
     conn.commit()
     # Each in a transaction that is rolled back: the sends store nothing.
     for what, (statement, params) in statements.items():
-        # Prepared as the store's pool prepares it: the text it sends, $1, $2... in its order.
+        # Prepared as the pool (chat/pgpool.py) prepares it: the text it sends, $1, $2... in its order.
         text, names = pgpool.numbered(statement)
         values = [params[name] for name in names] if names else params
         conn.execute(sql.SQL("PREPARE generic AS {}").format(sql.SQL(text)))
